@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "genstudio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "genstudio", targets: ["genstudio"]),
+        .library(name: "StudioCore", targets: ["StudioCore"]),
+        .library(name: "StudioNN", targets: ["StudioNN"]),
+        .library(name: "StudioOptim", targets: ["StudioOptim"]),
+        .library(name: "StudioIO", targets: ["StudioIO"]),
+        .library(name: "StudioModels", targets: ["StudioModels"]),
+        .library(name: "StudioTraining", targets: ["StudioTraining"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "StudioCore", dependencies: ["CBLAS"]),
+        .target(name: "StudioNN", dependencies: ["StudioCore"]),
+        .target(name: "StudioOptim", dependencies: ["StudioCore", "StudioNN"]),
+        .target(name: "StudioIO", dependencies: ["StudioCore", "CPNG", "CSndFile", "CZlib"]),
+        .target(name: "StudioModels", dependencies: ["StudioCore", "StudioNN"]),
+        .target(name: "StudioTraining", dependencies: [
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "genstudio", dependencies: [
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "StudioCoreTests", dependencies: ["StudioCore"]),
+        .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,117 @@
+/// Raw elementwise loops over scalar buffers; these make constants, the ops wrap them in graph nodes.
+extension Tensor {
+    /// `f` applied to every scalar.
+    @inline(__always)
+    func mapScalars(_ f: (Float) -> Float) -> Tensor {
+        let count = elementCount
+        return withUnsafeBufferPointer { src in
+            Tensor(shape: shape, unsafeUninitialized: { dst in
+                parallelChunks(count) { range in
+                    for i in range { dst[i] = f(src[i]) }
+                }
+            })
+        }
+    }
+
+    /// `f` applied to pairs of scalars of two tensors of the same shape.
+    @inline(__always)
+    func zipScalars(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        precondition(shape == other.shape, "zipScalars: shapes \(shape) and \(other.shape) differ")
+        let count = elementCount
+        return withUnsafeBufferPointer { a in
+            other.withUnsafeBufferPointer { b in
+                Tensor(shape: shape, unsafeUninitialized: { dst in
+                    parallelChunks(count) { range in
+                        for i in range { dst[i] = f(a[i], b[i]) }
+                    }
+                })
+            }
+        }
+    }
+
+    /// `f` applied to the broadcast pairs of two tensors; `op` names the caller in shape errors.
+    @inline(__always)
+    static func broadcastScalars(_ a: Tensor, _ b: Tensor, op: String,
+                                 _ f: (Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape { return a.zipScalars(b, f) }
+        guard let shape = Shape.broadcast(a.shape, b.shape) else {
+            preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) cannot be broadcast together")
+        }
+        if b.elementCount == 1 && shape == a.shape {
+            let s = b.scalars[0]
+            return a.mapScalars { f($0, s) }
+        }
+        if a.elementCount == 1 && shape == b.shape {
+            let s = a.scalars[0]
+            return b.mapScalars { f(s, $0) }
+        }
+        let layout = BroadcastLayout(output: shape, a.shape, b.shape)
+        let inner = layout.dims.last ?? 1
+        let innerA = layout.stridesA.last ?? 0
+        let innerB = layout.stridesB.last ?? 0
+        let rows = shape.elementCount / Swift.max(inner, 1)
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                Tensor(shape: shape, unsafeUninitialized: { dst in
+                    parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(inner, 1))) { range in
+                        for row in range {
+                            var (oa, ob) = layout.offsets(ofRow: row)
+                            let base = row * inner
+                            for j in 0..<inner {
+                                dst[base + j] = f(pa[oa], pb[ob])
+                                oa += innerA
+                                ob += innerB
+                            }
+                        }
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// Strides of two operands broadcast to one output shape, with adjacent axes merged wherever
+/// both operands walk them contiguously (so `[N, C, H, W] + [1, C, 1, 1]` becomes three axes).
+struct BroadcastLayout {
+    var dims: [Int] = []
+    var stridesA: [Int] = []
+    var stridesB: [Int] = []
+
+    init(output: Shape, _ a: Shape, _ b: Shape) {
+        let rank = output.rank
+        func paddedStrides(_ s: Shape) -> [Int] {
+            let padded = [Int](repeating: 1, count: rank - s.rank) + s.dimensions
+            let natural = Shape(padded).strides
+            return (0..<rank).map { padded[$0] == 1 ? 0 : natural[$0] }
+        }
+        let sa = paddedStrides(a), sb = paddedStrides(b)
+        for axis in 0..<rank where output[axis] != 1 {
+            if let last = dims.indices.last,
+               stridesA[last] == sa[axis] * output[axis], stridesB[last] == sb[axis] * output[axis] {
+                dims[last] *= output[axis]
+                stridesA[last] = sa[axis]
+                stridesB[last] = sb[axis]
+            } else {
+                dims.append(output[axis])
+                stridesA.append(sa[axis])
+                stridesB.append(sb[axis])
+            }
+        }
+    }
+
+    /// Offsets into `a` and `b` of the first element of output row `row` (all axes but the last).
+    @inline(__always)
+    func offsets(ofRow row: Int) -> (Int, Int) {
+        var rest = row
+        var oa = 0, ob = 0
+        var axis = dims.count - 2
+        while axis >= 0 {
+            let i = rest % dims[axis]
+            rest /= dims[axis]
+            oa += i * stridesA[axis]
+            ob += i * stridesB[axis]
+            axis -= 1
+        }
+        return (oa, ob)
+    }
+}

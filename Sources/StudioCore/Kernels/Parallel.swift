@@ -1,0 +1,64 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How many threads the engine's own loops and OpenBLAS may use.
+public enum ComputeThreads {
+    nonisolated(unsafe) private static var current = ProcessInfoCores.count
+
+    /// The thread count; setting it also sets OpenBLAS's, so a run's figures and bytes depend on one number.
+    public static var count: Int {
+        get { current }
+        set {
+            precondition(newValue >= 1, "ComputeThreads.count must be at least 1, got \(newValue)")
+            current = newValue
+            BLAS.setThreadCount(newValue)
+        }
+    }
+}
+
+enum ProcessInfoCores {
+    static let count: Int = {
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(1, online)
+    }()
+}
+
+/// Splits `0..<count` into chunks of at least `grain` items and runs `body` on each, in parallel when
+/// there is more than one chunk. Chunk boundaries depend only on `count` and `grain`, never on the
+/// thread count, so that reductions inside a chunk give the same bits however many threads run.
+@inline(__always)
+func parallelChunks(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let chunks = (count + grain - 1) / grain
+    if chunks <= 1 || ComputeThreads.count == 1 {
+        body(0..<count)
+        return
+    }
+    let size = (count + chunks - 1) / chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = chunk * size
+        let end = min(count, start + size)
+        if start < end { body(start..<end) }
+    }
+}
+
+/// Runs `body` for each index in `0..<count`, spreading indices over threads when the total
+/// `work` (in scalars) is large enough to pay for it.
+@inline(__always)
+func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
+    guard count > 0 else { return }
+    if count == 1 || work < 65_536 || ComputeThreads.count == 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let workers = min(count, ComputeThreads.count)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var i = worker
+        while i < count {
+            body(i)
+            i += workers
+        }
+    }
+}

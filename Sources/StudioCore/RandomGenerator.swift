@@ -1,0 +1,96 @@
+import Foundation
+
+/// A seeded xoshiro256** generator whose whole state is four words, so a checkpoint can store it.
+/// Streams are derived from (seed, stream, step) by SplitMix64, so that resuming or sharding a
+/// job re-creates exactly the numbers an uninterrupted run would draw.
+public struct RandomGenerator: RandomNumberGenerator, Codable, Hashable, Sendable {
+    /// The four state words; never all zero.
+    public private(set) var state: [UInt64]
+
+    /// A generator for `stream` (init, data order, noise, ...) at `step` of a run seeded with `seed`.
+    public init(seed: UInt64, stream: UInt64 = 0, step: UInt64 = 0) {
+        var mixer = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (step &* 0xD1B5_4A32_D192_ED03)
+        state = (0..<4).map { _ in RandomGenerator.splitMix(&mixer) }
+        if state.allSatisfy({ $0 == 0 }) { state[0] = 1 }
+    }
+
+    /// A generator resumed from saved state words.
+    public init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "RandomGenerator: invalid saved state \(state)")
+        self.state = state
+    }
+
+    private static func splitMix(_ x: inout UInt64) -> UInt64 {
+        x &+= 0x9E37_79B9_7F4A_7C15
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always)
+    private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    public mutating func next() -> UInt64 {
+        let result = RandomGenerator.rotl(state[1] &* 5, 7) &* 9
+        let t = state[1] << 17
+        state[2] ^= state[0]
+        state[3] ^= state[1]
+        state[1] ^= state[2]
+        state[0] ^= state[3]
+        state[2] ^= t
+        state[3] = RandomGenerator.rotl(state[3], 45)
+        return result
+    }
+
+    /// A uniform Float in [0, 1) with 24 random bits.
+    public mutating func nextUniform() -> Float {
+        Float(next() >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// A uniform Double in (0, 1], never zero so that its logarithm is finite.
+    mutating func nextOpenUniform() -> Double {
+        (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
+    /// Fills `buffer` with standard normal samples by the Box-Muller transform.
+    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        var i = 0
+        while i < buffer.count {
+            let radius = (-2 * Foundation.log(nextOpenUniform())).squareRoot()
+            let angle = 2 * Double.pi * nextOpenUniform()
+            buffer[i] = Float(radius * Foundation.cos(angle))
+            if i + 1 < buffer.count { buffer[i + 1] = Float(radius * Foundation.sin(angle)) }
+            i += 2
+        }
+    }
+}
+
+// MARK: - Random tensors
+
+extension Tensor {
+    /// Samples of N(mean, std²) of `shape`.
+    public static func randomNormal(_ shape: Shape, mean: Float = 0, standardDeviation: Float = 1,
+                                    using generator: inout RandomGenerator) -> Tensor {
+        var result = Tensor(shape: shape, unsafeUninitialized: { generator.fillNormal($0) })
+        if mean != 0 || standardDeviation != 1 {
+            result = result.mapScalars { $0 * standardDeviation + mean }
+        }
+        return result
+    }
+
+    /// Samples of U[lower, upper) of `shape`.
+    public static func randomUniform(_ shape: Shape, lower: Float = 0, upper: Float = 1,
+                                     using generator: inout RandomGenerator) -> Tensor {
+        Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = lower + (upper - lower) * generator.nextUniform() }
+        })
+    }
+
+    /// A 0/1 mask of `shape` with each entry 1 with probability `probability`.
+    public static func bernoulli(_ shape: Shape, probability: Float, using generator: inout RandomGenerator) -> Tensor {
+        Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = generator.nextUniform() < probability ? 1 : 0 }
+        })
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// `genstudio bench ...`: throughput figures for release builds.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput (run a release build: swift build -c release).",
+        subcommands: [])
+}

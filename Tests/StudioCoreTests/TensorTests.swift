@@ -1,0 +1,67 @@
+import XCTest
+@testable import StudioCore
+
+final class TensorTests: XCTestCase {
+    func testBroadcastShapes() {
+        XCTAssertEqual(Shape.broadcast([2, 1, 4], [3, 1]), [2, 3, 4])
+        XCTAssertNil(Shape.broadcast([2, 3], [4]))
+        let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let b = Tensor(shape: [3], scalars: [10, 20, 30])
+        XCTAssertEqual((a + b).scalars, [11, 22, 33, 14, 25, 36])
+        let c = Tensor(shape: [2, 1], scalars: [100, 200])
+        XCTAssertEqual((a * c).scalars, [100, 200, 300, 800, 1000, 1200])
+    }
+
+    func testReductionsKeepOrDropAxes() {
+        let x = Tensor(shape: [2, 3], scalars: [1, 5, 3, 4, 2, 6])
+        XCTAssertEqual(x.sum(alongAxis: 0).scalars, [5, 7, 9])
+        XCTAssertEqual(x.sum(alongAxis: 1, keepingDimensions: true).shape, [2, 1])
+        XCTAssertEqual(x.max(alongAxis: 1).scalars, [5, 6])
+        XCTAssertEqual(x.argmax(alongAxis: 1), [1, 2])
+        XCTAssertEqual(x.mean().item, 3.5)
+        XCTAssertEqual(x.variance(alongAxes: [1], unbiased: true).scalars, [4, 4])
+        XCTAssertEqual(Tensor([1000, 1000]).logSumExp(alongAxes: [0]).item, 1000 + log(2), accuracy: 1e-3)
+    }
+
+    func testShapeOpsMoveScalars() {
+        let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(x.transposed().scalars, [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(x.sliced(alongAxis: 1, 1..<3).scalars, [2, 3, 5, 6])
+        XCTAssertEqual(x.padded([(0, 0), (1, 0)]).scalars, [0, 1, 2, 3, 0, 4, 5, 6])
+        XCTAssertEqual(Tensor.concatenate([x, x], alongAxis: 1).shape, [2, 6])
+        XCTAssertEqual(Tensor.stack([x, x], alongAxis: 0).shape, [2, 2, 3])
+        XCTAssertEqual(x.reshaped(to: [-1]).shape, [6])
+    }
+
+    func testMatmulMatchesHandProduct() {
+        let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
+        let b = Tensor(shape: [2, 2], scalars: [5, 6, 7, 8])
+        XCTAssertEqual(Tensor.matmul(a, b).scalars, [19, 22, 43, 50])
+        XCTAssertEqual(Tensor.matmul(a, b, transposeA: true).scalars, [26, 30, 38, 44])
+    }
+
+    func testOneHotGatherWhere() {
+        XCTAssertEqual(Tensor.oneHot([1, 0], classes: 3).scalars, [0, 1, 0, 1, 0, 0])
+        let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(x.gather(alongAxis: 1, indices: [2, 0], indexCount: 1).scalars, [3, 4])
+        let picked = Tensor.where(x.greater(than: 3), x, Tensor(0))
+        XCTAssertEqual(picked.scalars, [0, 0, 0, 4, 5, 6])
+    }
+
+    func testSeededRandomIsReproducibleAndShaped() {
+        var g1 = RandomGenerator(seed: 5, stream: 1)
+        var g2 = RandomGenerator(seed: 5, stream: 1)
+        var g3 = RandomGenerator(seed: 5, stream: 2)
+        let a = Tensor.randomNormal([10_000], using: &g1)
+        XCTAssertEqual(a.scalars, Tensor.randomNormal([10_000], using: &g2).scalars)
+        XCTAssertNotEqual(a.scalars, Tensor.randomNormal([10_000], using: &g3).scalars)
+        XCTAssertEqual(a.mean().item, 0, accuracy: 0.03)
+        XCTAssertEqual(a.variance(alongAxes: [0]).item, 1, accuracy: 0.05)
+        let u = Tensor.randomUniform([10_000], lower: 2, upper: 4, using: &g1)
+        XCTAssertGreaterThanOrEqual(u.min(alongAxes: [0]).item, 2)
+        XCTAssertLessThan(u.max().item, 4)
+        let restored = RandomGenerator(state: g1.state)
+        var copy = restored
+        XCTAssertEqual(copy.next(), g1.next())
+    }
+}
