@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "StudioCoreTests", dependencies: ["StudioCore"]),
         .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioIOTests", dependencies: ["StudioCore", "StudioIO"]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),
     ],
