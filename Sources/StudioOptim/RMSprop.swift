@@ -1,0 +1,84 @@
+import StudioCore
+
+/// RMSprop with optional centring, momentum and L2 weight decay, updating exactly as `torch.optim.RMSprop`.
+public final class RMSprop: Optimizer {
+    /// The step size.
+    public var learningRate: Float
+    /// The decay rate of the squared-gradient average.
+    public var alpha: Float
+    /// Added to the denominator for numerical stability.
+    public var eps: Float
+    /// The L2 penalty added to the gradient: `g + weightDecay * p`.
+    public var weightDecay: Float
+    /// The momentum factor; fixed at creation because it decides whether momentum buffers exist.
+    public let momentum: Float
+    /// Whether the squared average is centred by the squared gradient average; fixed at creation.
+    public let centered: Bool
+
+    private let slots: OptimizerSlots
+
+    /// An RMSprop optimizer over named parameters (a module's `namedParameters`).
+    public init(parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2,
+                alpha: Float = 0.99, eps: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0,
+                centered: Bool = false) {
+        precondition(learningRate >= 0, "RMSprop: learning rate \(learningRate) is negative")
+        precondition(alpha >= 0 && eps >= 0 && momentum >= 0,
+                     "RMSprop: alpha \(alpha), eps \(eps) and momentum \(momentum) must not be negative")
+        self.learningRate = learningRate
+        self.alpha = alpha
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.centered = centered
+        slots = OptimizerSlots(owner: "RMSprop", parameters: parameters,
+                               slotNames: ["square_avg"] + (momentum > 0 ? ["momentum_buffer"] : [])
+                                   + (centered ? ["grad_avg"] : []))
+    }
+
+    /// An RMSprop optimizer over unnamed parameters, named `"0"`, `"1"`, ... by position.
+    public convenience init(parameters: [Parameter], learningRate: Float = 1e-2, alpha: Float = 0.99,
+                            eps: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) {
+        self.init(parameters: indexNamed(parameters), learningRate: learningRate, alpha: alpha, eps: eps,
+                  weightDecay: weightDecay, momentum: momentum, centered: centered)
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
+
+    /// `s = alpha s + (1 - alpha) g²`; `a = sqrt(s) + eps` (centred: `sqrt(s - ḡ²) + eps` with
+    /// `ḡ = alpha ḡ + (1 - alpha) g`); `p -= lr g / a`, or with momentum `b = momentum b + g / a`, `p -= lr b`.
+    public func step() {
+        let lr = -learningRate, alpha = alpha, eps = eps, decay = weightDecay, momentum = momentum
+        let keep = Float(1 - Double(alpha)), centered = centered
+        let momentumSlot = momentum > 0 ? 1 : nil
+        let averageSlot = centered ? (momentum > 0 ? 2 : 1) : nil
+        slots.forEachUpdate { entry, p, g in
+            let square = entry.buffers[0].storage
+            let buffer = momentumSlot.map { entry.buffers[$0].storage }
+            let average = averageSlot.map { entry.buffers[$0].storage }
+            forEachChunk(p.count) { range in
+                for i in range {
+                    let gi = decay != 0 ? g[i] + decay * p[i] : g[i]
+                    square[i] = square[i] * alpha + keep * gi * gi
+                    var denominator: Float
+                    if let average {
+                        average[i] = average[i] * alpha + keep * gi
+                        denominator = (square[i] + -1 * average[i] * average[i]).squareRoot()
+                    } else {
+                        denominator = square[i].squareRoot()
+                    }
+                    denominator = denominator + eps
+                    if let buffer {
+                        buffer[i] = buffer[i] * momentum + gi / denominator
+                        p[i] = p[i] + lr * buffer[i]
+                    } else {
+                        p[i] = p[i] + lr * gi / denominator
+                    }
+                }
+            }
+        }
+    }
+
+    public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
+
+    public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
+}

@@ -1,0 +1,61 @@
+import XCTest
+import StudioCore
+import StudioOptim
+
+/// Every optimizer against `torch.optim` on the fixture's parameters and gradients.
+final class OptimizerGoldenTests: XCTestCase {
+    func testFixtureCameFromPyTorch() throws {
+        let fixture = try OptimizerFixture.load()
+        XCTAssertTrue(fixture.torchVersion.hasPrefix("1.13"), "fixture made by torch \(fixture.torchVersion)")
+        XCTAssertEqual(fixture.optimizers.count, 14)
+        XCTAssertNil(fixture.gradients[1]["b"]!, "step 2 leaves b without a gradient")
+    }
+
+    func testEveryOptimizerMatchesPyTorch() throws {
+        let fixture = try OptimizerFixture.load()
+        var worst: (error: Float, where: String) = (0, "")
+        for testCase in fixture.optimizers {
+            let parameters = fixture.makeParameters()
+            let optimizer = testCase.makeOptimizer(parameters)
+            for (index, expected) in testCase.steps.enumerated() {
+                if let rates = testCase.options.learningRates { optimizer.learningRate = Float(rates[index]) }
+                fixture.setGradients(step: index, parameters)
+                optimizer.step()
+                for (name, parameter) in parameters {
+                    let want = fixture.tensor(name, expected[name]!)
+                    for (got, reference) in zip(parameter.value.scalars, want.scalars) {
+                        let error = abs(got - reference) / max(abs(reference), 1e-2)
+                        if error > worst.error { worst = (error, "\(testCase.name) step \(index + 1) \(name)") }
+                    }
+                    XCTAssertTrue(parameter.value.isClose(to: want, absolute: 1e-7, relative: 1e-6),
+                                  "\(testCase.name) step \(index + 1) \(name): \(parameter.value) vs \(want)")
+                }
+            }
+        }
+        XCTAssertLessThan(worst.error, 1e-6, "worst relative error at \(worst.where)")
+    }
+
+    func testParameterWithoutGradientIsLeftAlone() throws {
+        let fixture = try OptimizerFixture.load()
+        for testCase in fixture.optimizers {
+            let parameters = fixture.makeParameters()
+            let optimizer = testCase.makeOptimizer(parameters)
+            parameters[0].parameter.grad = Tensor(ones: parameters[0].parameter.shape)
+            optimizer.step()
+            XCTAssertEqual(parameters[1].parameter.value.scalars, fixture.initial["b"]!.map(Float.init), testCase.name)
+            XCTAssertNotEqual(parameters[0].parameter.value.scalars, fixture.initial["a"]!.map(Float.init), testCase.name)
+            let state = optimizer.stateTensors()
+            XCTAssertEqual(state["a.step"]?.item, 1, testCase.name)
+            XCTAssertEqual(state["b.step"]?.item, 0, testCase.name)
+        }
+    }
+
+    func testZeroGradientsClearsEveryGradient() {
+        let parameters = [Parameter(Tensor([1, 2])), Parameter(Tensor([3]))]
+        let optimizer = Adam(parameters: parameters)
+        for p in parameters { p.grad = Tensor(ones: p.shape) }
+        optimizer.zeroGradients()
+        XCTAssertTrue(parameters.allSatisfy { $0.grad == nil })
+        XCTAssertEqual(optimizer.namedParameters.map(\.name), ["0", "1"], "unnamed parameters are named by index")
+    }
+}
