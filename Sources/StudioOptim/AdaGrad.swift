@@ -39,6 +39,7 @@ public final class AdaGrad: Optimizer {
                   initialAccumulatorValue: initialAccumulatorValue, eps: eps)
     }
 
+    /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
     /// `s += g²`, `p -= lr_t g / (sqrt(s) + eps)`.
@@ -58,7 +59,9 @@ public final class AdaGrad: Optimizer {
         }
     }
 
+    /// Per-parameter slots and step counters under `"<parameter>.<slot>"` and `"<parameter>.step"`.
     public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
 
+    /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
 }

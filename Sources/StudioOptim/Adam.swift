@@ -33,6 +33,7 @@ public final class Adam: Optimizer {
                   weightDecay: weightDecay)
     }
 
+    /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
     /// One Adam step on the gradient plus `weightDecay * p`.
@@ -41,8 +42,10 @@ public final class Adam: Optimizer {
                          l2Decay: weightDecay, decoupledDecay: 0)
     }
 
+    /// Per-parameter slots and step counters under `"<parameter>.<slot>"` and `"<parameter>.step"`.
     public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
 
+    /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
 }
 

@@ -32,6 +32,7 @@ public final class AdamW: Optimizer {
                   weightDecay: weightDecay)
     }
 
+    /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
     /// One Adam step after shrinking the parameter by `1 - learningRate * weightDecay`.
@@ -40,7 +41,9 @@ public final class AdamW: Optimizer {
                          l2Decay: 0, decoupledDecay: weightDecay)
     }
 
+    /// Per-parameter slots and step counters under `"<parameter>.<slot>"` and `"<parameter>.step"`.
     public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
 
+    /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
 }

@@ -21,29 +21,51 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     }
 
     /// The rate the decay starts from and the warm-up climbs to.
-    public var baseRate: Float
+    public let baseRate: Float
     /// The decay after the warm-up.
-    public var decay: Decay
+    public let decay: Decay
     /// How many steps the warm-up lasts; 0 for none.
-    public var warmupSteps: Int
+    public let warmupSteps: Int
     /// The fraction of the base rate the warm-up starts at, as `LinearLR(start_factor:)`.
-    public var warmupStartFactor: Float
+    public let warmupStartFactor: Float
 
     /// A schedule from `baseRate`, optionally warming up linearly from `warmupStartFactor * baseRate`
     /// over `warmupSteps` steps.
     public init(baseRate: Float, decay: Decay = .constant, warmupSteps: Int = 0, warmupStartFactor: Float = 0) {
-        switch decay {
-        case .constant: break
-        case .step(let size, _): precondition(size > 0, "LearningRateSchedule: step size \(size) must be positive")
-        case .cosine(let steps, _): precondition(steps > 0, "LearningRateSchedule: cosine steps \(steps) must be positive")
-        }
-        precondition(warmupSteps >= 0, "LearningRateSchedule: warm-up steps \(warmupSteps) is negative")
-        precondition((0...1).contains(warmupStartFactor),
-                     "LearningRateSchedule: warm-up start factor \(warmupStartFactor) must lie in [0, 1]")
         self.baseRate = baseRate
         self.decay = decay
         self.warmupSteps = warmupSteps
         self.warmupStartFactor = warmupStartFactor
+        if let problem = problem { preconditionFailure("LearningRateSchedule: \(problem)") }
+    }
+
+    private enum CodingKeys: String, CodingKey { case baseRate, decay, warmupSteps, warmupStartFactor }
+
+    /// Decodes a schedule (from a recipe), rejecting values `rate(atStep:)` cannot work with.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        baseRate = try container.decode(Float.self, forKey: .baseRate)
+        decay = try container.decodeIfPresent(Decay.self, forKey: .decay) ?? .constant
+        warmupSteps = try container.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 0
+        warmupStartFactor = try container.decodeIfPresent(Float.self, forKey: .warmupStartFactor) ?? 0
+        if let problem = problem {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "learning-rate schedule: \(problem)"))
+        }
+    }
+
+    /// What makes the schedule unusable, or nil.
+    private var problem: String? {
+        switch decay {
+        case .constant: break
+        case .step(let size, _): if size <= 0 { return "step size \(size) must be positive" }
+        case .cosine(let steps, _): if steps <= 0 { return "cosine steps \(steps) must be positive" }
+        }
+        if warmupSteps < 0 { return "warm-up steps \(warmupSteps) is negative" }
+        if !(0...1).contains(warmupStartFactor) {
+            return "warm-up start factor \(warmupStartFactor) must lie in [0, 1]"
+        }
+        return nil
     }
 
     /// The same base rate throughout.

@@ -42,6 +42,7 @@ public final class RMSprop: Optimizer {
                   weightDecay: weightDecay, momentum: momentum, centered: centered)
     }
 
+    /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
     /// `s = alpha s + (1 - alpha) g²`; `a = sqrt(s) + eps` (centred: `sqrt(s - ḡ²) + eps` with
@@ -78,7 +79,9 @@ public final class RMSprop: Optimizer {
         }
     }
 
+    /// Per-parameter slots and step counters under `"<parameter>.<slot>"` and `"<parameter>.step"`.
     public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
 
+    /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
 }

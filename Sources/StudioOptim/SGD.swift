@@ -39,6 +39,7 @@ public final class SGD: Optimizer {
                   dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
     }
 
+    /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
     /// `p -= lr * d`, where `d` is the decayed gradient or, with momentum, `b = momentum * b + (1 - dampening) * d`
@@ -69,7 +70,9 @@ public final class SGD: Optimizer {
         }
     }
 
+    /// Per-parameter slots and step counters under `"<parameter>.<slot>"` and `"<parameter>.step"`.
     public func stateTensors() -> [String: Tensor] { slots.stateTensors() }
 
+    /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
 }

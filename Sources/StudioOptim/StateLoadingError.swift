@@ -2,7 +2,7 @@ import StudioCore
 
 /// Why named state tensors could not be loaded into an optimizer or a moving average; every problem
 /// is listed at once so that a bad checkpoint is diagnosed in one try.
-public struct StateLoadingError: Error, CustomStringConvertible, Equatable {
+public struct StateLoadingError: Error, CustomStringConvertible {
     /// The type whose state was being loaded, such as `"Adam"`.
     public let owner: String
     /// Keys the owner needs that the tensors lack, sorted.
@@ -27,14 +27,6 @@ public struct StateLoadingError: Error, CustomStringConvertible, Equatable {
             parts.append("invalid step counters: " + invalidCounters.joined(separator: ", "))
         }
         return "\(owner).loadState: " + parts.joined(separator: "; ")
-    }
-
-    public static func == (lhs: StateLoadingError, rhs: StateLoadingError) -> Bool {
-        lhs.owner == rhs.owner && lhs.missingKeys == rhs.missingKeys && lhs.unexpectedKeys == rhs.unexpectedKeys
-            && lhs.invalidCounters == rhs.invalidCounters
-            && lhs.wrongShapes.map(\.key) == rhs.wrongShapes.map(\.key)
-            && lhs.wrongShapes.map(\.expected) == rhs.wrongShapes.map(\.expected)
-            && lhs.wrongShapes.map(\.found) == rhs.wrongShapes.map(\.found)
     }
 
     /// Checks `tensors` against the expected keys and shapes (`nil` shape: a counter) and throws when

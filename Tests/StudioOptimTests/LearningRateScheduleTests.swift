@@ -55,4 +55,18 @@ final class LearningRateScheduleTests: XCTestCase {
         let decoded = try JSONDecoder().decode(LearningRateSchedule.self, from: JSONEncoder().encode(s))
         XCTAssertEqual(decoded, s)
     }
+
+    func testDecodingRejectsUnusableSchedules() throws {
+        let decoded = try JSONDecoder().decode(LearningRateSchedule.self, from: Data(#"{"baseRate": 0.1}"#.utf8))
+        XCTAssertEqual(decoded, .constant(0.1), "decay and warm-up default to none")
+        let bad = [#"{"baseRate": 0.1, "decay": {"step": {"size": 0, "gamma": 0.5}}}"#,
+                   #"{"baseRate": 0.1, "decay": {"cosine": {"steps": -3, "minimumRate": 0}}}"#,
+                   #"{"baseRate": 0.1, "warmupSteps": -1}"#,
+                   #"{"baseRate": 0.1, "warmupSteps": 5, "warmupStartFactor": 2}"#]
+        for json in bad {
+            XCTAssertThrowsError(try JSONDecoder().decode(LearningRateSchedule.self, from: Data(json.utf8)), json) { error in
+                XCTAssertTrue("\(error)".contains("learning-rate schedule"), "\(error)")
+            }
+        }
+    }
 }

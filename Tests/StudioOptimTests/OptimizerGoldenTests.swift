@@ -1,5 +1,6 @@
 import XCTest
 import StudioCore
+import StudioNN
 import StudioOptim
 
 /// Every optimizer against `torch.optim` on the fixture's parameters and gradients.
@@ -57,5 +58,50 @@ final class OptimizerGoldenTests: XCTestCase {
         optimizer.zeroGradients()
         XCTAssertTrue(parameters.allSatisfy { $0.grad == nil })
         XCTAssertEqual(optimizer.namedParameters.map(\.name), ["0", "1"], "unnamed parameters are named by index")
+    }
+
+    func testLargeParametersSplitAcrossThreadsGiveTheSameBits() {
+        let count = 300_001
+        var generator = RandomGenerator(seed: 7)
+        let start = Tensor.randomNormal([count], using: &generator)
+        let gradients = (0..<2).map { _ in Tensor.randomNormal([count], using: &generator) }
+        func run(threads: Int) -> [Float] {
+            let saved = ComputeThreads.count
+            ComputeThreads.count = threads
+            defer { ComputeThreads.count = saved }
+            let p = Parameter(start)
+            let optimizer = AdamW(parameters: [p], learningRate: 0.1)
+            let ema = ExponentialMovingAverage(parameters: [p], decay: 0.5)
+            for g in gradients {
+                p.grad = g
+                optimizer.step()
+                ema.update()
+            }
+            return p.value.scalars + ema.averagedValues[0].value.scalars
+        }
+        let single = run(threads: 1)
+        XCTAssertEqual(run(threads: 4), single)
+        XCTAssertFalse(zip(single.prefix(count), start.scalars).contains { $0 == $1 }, "every element moved")
+    }
+
+    func testOptimizerOverModuleUsesDottedNames() throws {
+        struct Inner: Module {
+            let weight = Parameter(Tensor(ones: [2, 2]))
+            var children: [(name: String, child: ModuleChild)] { [("weight", .parameter(weight))] }
+        }
+        struct Outer: Module {
+            let inner = Inner()
+            let bias = Parameter(Tensor(zeros: [2]))
+            var children: [(name: String, child: ModuleChild)] { [("bias", .parameter(bias)), ("inner", .module(inner))] }
+        }
+        let model = Outer()
+        let optimizer = SGD(parameters: model.namedParameters, learningRate: 0.5, momentum: 0.9)
+        XCTAssertEqual(optimizer.namedParameters.map(\.name), ["bias", "inner.weight"])
+        model.inner.weight.grad = Tensor(ones: [2, 2])
+        optimizer.step()
+        XCTAssertEqual(model.inner.weight.value.scalars, [0.5, 0.5, 0.5, 0.5])
+        XCTAssertEqual(optimizer.stateTensors()["inner.weight.momentum_buffer"]?.scalars, [1, 1, 1, 1])
+        optimizer.zeroGradients()
+        XCTAssertNil(model.inner.weight.grad)
     }
 }
