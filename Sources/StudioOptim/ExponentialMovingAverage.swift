@@ -48,7 +48,7 @@ public final class ExponentialMovingAverage {
 
     /// Moves every shadow value towards its parameter's current value.
     public func update() {
-        let d = currentDecay, keep = 1 - currentDecay
+        let d = currentDecay, keep = 1 - d
         for entry in slots.entries {
             let shadow = entry.buffers[0].storage
             entry.parameter.value.withUnsafeBufferPointer { value in

@@ -49,9 +49,11 @@ final class OptimizerSlots {
 
     init(owner: String, parameters: [(name: String, parameter: Parameter)], slotNames: [String],
          initialValue: Float = 0) {
-        var seen = Set<String>()
-        for (name, _) in parameters {
-            precondition(seen.insert(name).inserted, "\(owner): parameter name \(name) appears twice")
+        var names = Set<String>(), identities = Set<ObjectIdentifier>()
+        for (name, parameter) in parameters {
+            precondition(names.insert(name).inserted, "\(owner): parameter name \(name) appears twice")
+            precondition(identities.insert(ObjectIdentifier(parameter)).inserted,
+                         "\(owner): parameter \(name) is already listed under another name")
         }
         self.owner = owner
         self.slotNames = slotNames
