@@ -44,18 +44,11 @@ public final class AdaGrad: Optimizer {
 
     /// `s += g²`, `p -= lr_t g / (sqrt(s) + eps)`.
     public func step() {
-        let decay = weightDecay, eps = eps
-        slots.forEachUpdate { entry, p, g in
+        slots.forEachUpdate { entry, p, g, count in
             let rate = Double(learningRate) / (1 + Double(entry.stepCount - 1) * Double(learningRateDecay))
-            let stepSize = Float(-rate)
-            let sum = entry.buffers[0].storage
-            forEachChunk(p.count) { range in
-                for i in range {
-                    let gi = decay != 0 ? g[i] + decay * p[i] : g[i]
-                    sum[i] = sum[i] + 1 * gi * gi
-                    p[i] = p[i] + stepSize * gi / (sum[i].squareRoot() + eps)
-                }
-            }
+            AdaGradKernel(p: p, g: g, sum: entry.buffers[0].pointer, negativeRate: Float(-rate), eps: eps,
+                          decay: weightDecay)
+                .run(count: count)
         }
     }
 
@@ -64,4 +57,19 @@ public final class AdaGrad: Optimizer {
 
     /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
+}
+
+/// AdaGrad's update of one run of lanes.
+private struct AdaGradKernel: LaneKernel {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, sum: UnsafeMutablePointer<Float>
+    let negativeRate: Float, eps: Float, decay: Float
+
+    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
+        let value = V(loadingFrom: p + i)
+        var gradient = V(loadingFrom: g + i)
+        if decay != 0 { gradient = gradient + decay * value }
+        let total = V(loadingFrom: sum + i) + gradient * gradient
+        total.store(to: sum + i)
+        (value + negativeRate * gradient / (total.squareRoot() + eps)).store(to: p + i)
+    }
 }

@@ -68,23 +68,38 @@ enum AdamUpdate {
         let beta1 = betas.0, beta2 = betas.1
         let keep1 = Float(1 - Double(beta1)), keep2 = Float(1 - Double(beta2))
         let shrink = Float(1 - Double(learningRate) * Double(decoupledDecay))
-        slots.forEachUpdate { entry, p, g in
+        slots.forEachUpdate { entry, p, g, count in
             let t = Double(entry.stepCount)
             let correction1 = 1 - pow(Double(beta1), t)
             let correction2 = 1 - pow(Double(beta2), t)
-            let stepSize = Float(-Double(learningRate) / correction1)
-            let correction2Root = Float(correction2.squareRoot())
-            let m = entry.buffers[0].storage, v = entry.buffers[1].storage
-            forEachChunk(p.count) { range in
-                for i in range {
-                    if decoupledDecay != 0 { p[i] = p[i] * shrink }
-                    let gi = l2Decay != 0 ? g[i] + l2Decay * p[i] : g[i]
-                    m[i] = m[i] * beta1 + keep1 * gi
-                    v[i] = v[i] * beta2 + keep2 * gi * gi
-                    let denominator = v[i].squareRoot() / correction2Root + eps
-                    p[i] = p[i] + stepSize * m[i] / denominator
-                }
-            }
+            AdamKernel(p: p, g: g, m: entry.buffers[0].pointer, v: entry.buffers[1].pointer,
+                       beta1: beta1, beta2: beta2, keep1: keep1, keep2: keep2, eps: eps,
+                       negativeStepSize: Float(-Double(learningRate) / correction1),
+                       correction2Root: Float(correction2.squareRoot()),
+                       l2Decay: l2Decay, decoupledDecay: decoupledDecay, shrink: shrink)
+                .run(count: count)
         }
+    }
+}
+
+/// Adam's update of one run of lanes.
+private struct AdamKernel: LaneKernel {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let beta1: Float, beta2: Float, keep1: Float, keep2: Float, eps: Float
+    let negativeStepSize: Float, correction2Root: Float
+    let l2Decay: Float, decoupledDecay: Float, shrink: Float
+
+    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
+        var value = V(loadingFrom: p + i)
+        if decoupledDecay != 0 { value = value * shrink }
+        var gradient = V(loadingFrom: g + i)
+        if l2Decay != 0 { gradient = gradient + l2Decay * value }
+        let first = V(loadingFrom: m + i) * beta1 + keep1 * gradient
+        let second = V(loadingFrom: v + i) * beta2 + keep2 * gradient * gradient
+        first.store(to: m + i)
+        second.store(to: v + i)
+        let denominator = second.squareRoot() / correction2Root + eps
+        (value + negativeStepSize * first / denominator).store(to: p + i)
     }
 }

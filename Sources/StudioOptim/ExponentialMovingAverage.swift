@@ -49,12 +49,10 @@ public final class ExponentialMovingAverage {
     /// Moves every shadow value towards its parameter's current value.
     public func update() {
         let d = currentDecay, keep = 1 - d
-        for entry in slots.entries {
-            let shadow = entry.buffers[0].storage
+        for entry in slots.entries where entry.parameter.shape.elementCount > 0 {
             entry.parameter.value.withUnsafeBufferPointer { value in
-                forEachChunk(value.count) { range in
-                    for i in range { shadow[i] = d * shadow[i] + keep * value[i] }
-                }
+                AverageKernel(shadow: entry.buffers[0].pointer, value: value.baseAddress!, decay: d, keep: keep)
+                    .run(count: value.count)
             }
         }
         updateCount += 1
@@ -98,5 +96,15 @@ public final class ExponentialMovingAverage {
         try StateLoadingError.validate(tensors, owner: "ExponentialMovingAverage", expected: expected)
         updateCount = StepCounter.count(from: tensors[Self.updateCountKey]!)!
         for entry in slots.entries { entry.buffers[0].load(tensors[entry.name]!) }
+    }
+}
+
+/// The moving average's update of one run of lanes.
+private struct AverageKernel: LaneKernel {
+    let shadow: UnsafeMutablePointer<Float>, value: UnsafePointer<Float>
+    let decay: Float, keep: Float
+
+    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
+        (decay * V(loadingFrom: shadow + i) + keep * V(loadingFrom: value + i)).store(to: shadow + i)
     }
 }

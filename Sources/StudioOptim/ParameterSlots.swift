@@ -1,4 +1,3 @@
-import Dispatch
 import StudioCore
 
 /// A buffer of Float32 scalars owned by an optimizer, shaped like its parameter; raw memory so that
@@ -12,6 +11,9 @@ final class SlotBuffer {
     }
 
     deinit { storage.deallocate() }
+
+    /// The first scalar; only for buffers of at least one scalar.
+    var pointer: UnsafeMutablePointer<Float> { storage.baseAddress! }
 
     /// A copy as a tensor of `shape`.
     func tensor(shape: Shape) -> Tensor {
@@ -67,14 +69,17 @@ final class OptimizerSlots {
     }
 
     /// Runs `body` for every parameter with a gradient, after counting the step, with the values
-    /// (writable) and the gradient.
-    func forEachUpdate(_ body: (ParameterSlots, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) {
+    /// (writable), the gradient and their length; empty parameters count the step and stop there.
+    func forEachUpdate(_ body: (ParameterSlots, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void) {
         for entry in entries {
             guard let gradient = entry.parameter.grad else { continue }
             precondition(gradient.shape == entry.parameter.shape,
                          "\(owner).step: gradient shape \(gradient.shape) of \(entry.name) does not match \(entry.parameter.shape)")
             entry.stepCount += 1
-            entry.parameter.update { values, grad in body(entry, values, grad!) }
+            guard gradient.elementCount > 0 else { continue }
+            entry.parameter.update { values, grad in
+                body(entry, values.baseAddress!, grad!.baseAddress!, values.count)
+            }
         }
     }
 
@@ -102,21 +107,5 @@ final class OptimizerSlots {
                 buffer.load(tensors[entry.name + "." + slot]!)
             }
         }
-    }
-}
-
-/// Runs `body` over chunks of `0..<count`, on several threads for large parameters; every element's
-/// update is independent, so the result does not depend on the split.
-func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let grain = 65_536
-    let chunks = min(ComputeThreads.count, (count + grain - 1) / grain)
-    if chunks <= 1 {
-        body(0..<count)
-        return
-    }
-    let size = (count + chunks - 1) / chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let range = (chunk * size)..<min(count, (chunk + 1) * size)
-        if !range.isEmpty { body(range) }
     }
 }

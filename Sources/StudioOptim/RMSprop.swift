@@ -48,34 +48,16 @@ public final class RMSprop: Optimizer {
     /// `s = alpha s + (1 - alpha) g²`; `a = sqrt(s) + eps` (centred: `sqrt(s - ḡ²) + eps` with
     /// `ḡ = alpha ḡ + (1 - alpha) g`); `p -= lr g / a`, or with momentum `b = momentum b + g / a`, `p -= lr b`.
     public func step() {
-        let lr = -learningRate, alpha = alpha, eps = eps, decay = weightDecay, momentum = momentum
-        let keep = Float(1 - Double(alpha)), centered = centered
         let momentumSlot = momentum > 0 ? 1 : nil
         let averageSlot = centered ? (momentum > 0 ? 2 : 1) : nil
-        slots.forEachUpdate { entry, p, g in
-            let square = entry.buffers[0].storage
-            let buffer = momentumSlot.map { entry.buffers[$0].storage }
-            let average = averageSlot.map { entry.buffers[$0].storage }
-            forEachChunk(p.count) { range in
-                for i in range {
-                    let gi = decay != 0 ? g[i] + decay * p[i] : g[i]
-                    square[i] = square[i] * alpha + keep * gi * gi
-                    var denominator: Float
-                    if let average {
-                        average[i] = average[i] * alpha + keep * gi
-                        denominator = (square[i] + -1 * average[i] * average[i]).squareRoot()
-                    } else {
-                        denominator = square[i].squareRoot()
-                    }
-                    denominator = denominator + eps
-                    if let buffer {
-                        buffer[i] = buffer[i] * momentum + gi / denominator
-                        p[i] = p[i] + lr * buffer[i]
-                    } else {
-                        p[i] = p[i] + lr * gi / denominator
-                    }
-                }
-            }
+        let keep = Float(1 - Double(alpha))
+        slots.forEachUpdate { entry, p, g, count in
+            RMSpropKernel(p: p, g: g, square: entry.buffers[0].pointer,
+                          buffer: momentumSlot.map { entry.buffers[$0].pointer },
+                          average: averageSlot.map { entry.buffers[$0].pointer },
+                          negativeRate: -learningRate, alpha: alpha, keep: keep, eps: eps, decay: weightDecay,
+                          momentum: momentum)
+                .run(count: count)
         }
     }
 
@@ -84,4 +66,35 @@ public final class RMSprop: Optimizer {
 
     /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
+}
+
+/// RMSprop's update of one run of lanes; `buffer` is nil without momentum, `average` without centring.
+private struct RMSpropKernel: LaneKernel {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, square: UnsafeMutablePointer<Float>
+    let buffer: UnsafeMutablePointer<Float>?, average: UnsafeMutablePointer<Float>?
+    let negativeRate: Float, alpha: Float, keep: Float, eps: Float, decay: Float, momentum: Float
+
+    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
+        let value = V(loadingFrom: p + i)
+        var gradient = V(loadingFrom: g + i)
+        if decay != 0 { gradient = gradient + decay * value }
+        let squared = V(loadingFrom: square + i) * alpha + keep * gradient * gradient
+        squared.store(to: square + i)
+        var denominator: V
+        if let average {
+            let mean = V(loadingFrom: average + i) * alpha + keep * gradient
+            mean.store(to: average + i)
+            denominator = (squared - mean * mean).squareRoot()
+        } else {
+            denominator = squared.squareRoot()
+        }
+        denominator = denominator + eps
+        if let buffer {
+            let b = V(loadingFrom: buffer + i) * momentum + gradient / denominator
+            b.store(to: buffer + i)
+            (value + negativeRate * b).store(to: p + i)
+        } else {
+            (value + negativeRate * gradient / denominator).store(to: p + i)
+        }
+    }
 }

@@ -45,28 +45,12 @@ public final class SGD: Optimizer {
     /// `p -= lr * d`, where `d` is the decayed gradient or, with momentum, `b = momentum * b + (1 - dampening) * d`
     /// (the first step sets `b = d`), and Nesterov uses `d + momentum * b`.
     public func step() {
-        let lr = -learningRate, decay = weightDecay, momentum = momentum
+        let rate = -learningRate, decay = weightDecay, momentum = momentum
         let kept = Float(1 - Double(dampening)), nesterov = nesterov
-        slots.forEachUpdate { entry, p, g in
-            guard momentum != 0 else {
-                forEachChunk(p.count) { range in
-                    for i in range {
-                        let d = decay != 0 ? g[i] + decay * p[i] : g[i]
-                        p[i] = p[i] + lr * d
-                    }
-                }
-                return
-            }
-            let b = entry.buffers[0].storage
-            let first = entry.stepCount == 1
-            forEachChunk(p.count) { range in
-                for i in range {
-                    var d = decay != 0 ? g[i] + decay * p[i] : g[i]
-                    b[i] = first ? d : b[i] * momentum + kept * d
-                    d = nesterov ? d + momentum * b[i] : b[i]
-                    p[i] = p[i] + lr * d
-                }
-            }
+        slots.forEachUpdate { entry, p, g, count in
+            SGDKernel(p: p, g: g, buffer: momentum != 0 ? entry.buffers[0].pointer : nil, negativeRate: rate,
+                      decay: decay, momentum: momentum, kept: kept, first: entry.stepCount == 1, nesterov: nesterov)
+                .run(count: count)
         }
     }
 
@@ -75,4 +59,23 @@ public final class SGD: Optimizer {
 
     /// Restores `stateTensors()` output; throws `StateLoadingError` and changes nothing on a mismatch.
     public func loadState(_ tensors: [String: Tensor]) throws { try slots.loadState(tensors) }
+}
+
+/// SGD's update of one run of lanes; `buffer` is nil without momentum.
+private struct SGDKernel: LaneKernel {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>?
+    let negativeRate: Float, decay: Float, momentum: Float, kept: Float
+    let first: Bool, nesterov: Bool
+
+    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
+        let value = V(loadingFrom: p + i)
+        var d = V(loadingFrom: g + i)
+        if decay != 0 { d = d + decay * value }
+        if let buffer {
+            let b = first ? d : V(loadingFrom: buffer + i) * momentum + kept * d
+            b.store(to: buffer + i)
+            d = nesterov ? d + momentum * b : b
+        }
+        (value + negativeRate * d).store(to: p + i)
+    }
 }
