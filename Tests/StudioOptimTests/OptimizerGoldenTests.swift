@@ -104,4 +104,23 @@ final class OptimizerGoldenTests: XCTestCase {
         optimizer.zeroGradients()
         XCTAssertNil(model.inner.weight.grad)
     }
+
+    func testEightLaneAndScalarPathsGiveTheSameBits() throws {
+        let fixture = try OptimizerFixture.load()
+        var generator = RandomGenerator(seed: 3)
+        let start = Tensor.randomNormal([16], using: &generator)
+        let gradients = (0..<3).map { _ in Tensor.randomNormal([16], using: &generator) }
+        for testCase in fixture.optimizers {
+            let whole = [(name: "w", parameter: Parameter(start))]
+            let single = (0..<16).map { (name: "w\($0)", parameter: Parameter(Tensor([start.scalars[$0]]))) }
+            let lanes = testCase.makeOptimizer(whole), scalars = testCase.makeOptimizer(single)
+            for g in gradients {
+                whole[0].parameter.grad = g
+                for (i, entry) in single.enumerated() { entry.parameter.grad = Tensor([g.scalars[i]]) }
+                lanes.step()
+                scalars.step()
+            }
+            XCTAssertEqual(whole[0].parameter.value.scalars, single.map { $0.parameter.value.item }, testCase.name)
+        }
+    }
 }
