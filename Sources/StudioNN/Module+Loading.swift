@@ -8,6 +8,13 @@ public struct StateLoadingError: Error, Equatable, CustomStringConvertible {
         public var key: String
         public var expected: Shape
         public var found: Shape
+
+        /// A mismatch for `key`: the module's shape `expected`, the given tensor's `found`.
+        public init(key: String, expected: Shape, found: Shape) {
+            self.key = key
+            self.expected = expected
+            self.found = found
+        }
     }
 
     /// Keys the module has but the tensors lack, in module order.
