@@ -2,6 +2,7 @@ import StudioCore
 
 /// max(x, 0), elementwise: `[...] -> [...]`.
 public struct ReLU: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.relu() }
@@ -19,6 +20,7 @@ public struct LeakyReLU: Layer {
 
 /// Hyperbolic tangent, elementwise: `[...] -> [...]`.
 public struct Tanh: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.tanh() }
@@ -26,6 +28,7 @@ public struct Tanh: Layer {
 
 /// 1 / (1 + e^-x), elementwise: `[...] -> [...]`.
 public struct Sigmoid: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.sigmoid() }
@@ -33,6 +36,7 @@ public struct Sigmoid: Layer {
 
 /// x · sigmoid(x), elementwise: `[...] -> [...]`.
 public struct SiLU: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.silu() }
@@ -40,6 +44,7 @@ public struct SiLU: Layer {
 
 /// The exact (erf) GELU, elementwise: `[...] -> [...]`.
 public struct GELU: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.gelu() }
@@ -47,6 +52,7 @@ public struct GELU: Layer {
 
 /// log(1 + e^x), elementwise: `[...] -> [...]`.
 public struct Softplus: Layer {
+    /// The parameterless layer.
     public init() {}
     /// Same shape.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor { input.softplus() }

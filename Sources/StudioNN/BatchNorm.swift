@@ -88,6 +88,7 @@ public struct BatchNorm1d: Layer {
     /// `[]` the number of training batches seen.
     public var batchesTracked: Buffer { core.batchesTracked }
 
+    /// `weight`, `bias`, then the buffers `running_mean`, `running_var`, `num_batches_tracked`.
     public var children: [(name: String, child: ModuleChild)] { core.children }
 
     /// `[N, C] -> [N, C]` or `[N, C, L] -> [N, C, L]`.
@@ -117,6 +118,7 @@ public struct BatchNorm2d: Layer {
     /// `[]` the number of training batches seen.
     public var batchesTracked: Buffer { core.batchesTracked }
 
+    /// `weight`, `bias`, then the buffers `running_mean`, `running_var`, `num_batches_tracked`.
     public var children: [(name: String, child: ModuleChild)] { core.children }
 
     /// `[N, C, H, W] -> [N, C, H, W]`.

@@ -22,6 +22,7 @@ public struct Embedding: Module {
     /// The length of each vector.
     public var dimension: Int { weight.shape[1] }
 
+    /// `weight`, as PyTorch names it.
     public var children: [(name: String, child: ModuleChild)] { [("weight", .parameter(weight))] }
 
     /// The rows at `indices`: `[B] -> [B, dimension]`; each index must lie in `0..<count`.

@@ -1,7 +1,7 @@
 import StudioCore
 
-/// A fully connected layer `x Wᵀ + b`: `[N, in] -> [N, out]` (any number of leading axes works
-/// through rank-3 matmul: `[B, T, in] -> [B, T, out]`). Weight `[out, in]`, bias `[out]`, as PyTorch.
+/// A fully connected layer `x Wᵀ + b`: `[N, in] -> [N, out]`, or with any leading axes
+/// `[.., in] -> [.., out]`. Weight `[out, in]`, bias `[out]`, as PyTorch.
 public struct Linear: WeightedLayer {
     /// `[outputSize, inputSize]`.
     public let weight: Parameter
@@ -30,11 +30,12 @@ public struct Linear: WeightedLayer {
     /// The number of output features.
     public var outputSize: Int { weight.shape[0] }
 
+    /// `weight`, then `bias` when present, as PyTorch names them.
     public var children: [(name: String, child: ModuleChild)] {
         [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
     }
 
-    /// `[.., in] -> [.., out]` for rank 2 or 3 inputs.
+    /// `[N, in] -> [N, out]`; other leading axes are flattened into one batch and restored.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
         precondition(input.rank >= 1 && input.shape.last == inputSize,
                      "Linear: input \(input.shape) does not end in \(inputSize) features (weight \(weight.shape))")

@@ -5,8 +5,11 @@ import StudioCore
 public struct StateLoadingError: Error, Equatable, CustomStringConvertible {
     /// A key whose tensor has the wrong shape.
     public struct ShapeMismatch: Equatable, Sendable {
+        /// The dotted state name.
         public var key: String
+        /// The module's shape.
         public var expected: Shape
+        /// The given tensor's shape.
         public var found: Shape
 
         /// A mismatch for `key`: the module's shape `expected`, the given tensor's `found`.
@@ -24,6 +27,7 @@ public struct StateLoadingError: Error, Equatable, CustomStringConvertible {
     /// Keys present on both sides with different shapes, in module order.
     public var shapeMismatches: [ShapeMismatch]
 
+    /// Every difference, one per line.
     public var description: String {
         var lines = ["loadState: the tensors do not match the module:"]
         if !missingKeys.isEmpty { lines.append("  missing keys: " + missingKeys.joined(separator: ", ")) }

@@ -22,6 +22,7 @@ public struct GroupNorm: Layer {
         bias = Parameter(Tensor(zeros: [channelCount]))
     }
 
+    /// `weight`, then `bias` when present, as PyTorch names them.
     public var children: [(name: String, child: ModuleChild)] {
         [("weight", .parameter(weight)), ("bias", .parameter(bias))]
     }
@@ -61,6 +62,7 @@ public struct LayerNorm: Layer {
         bias = elementwiseAffine ? Parameter(Tensor(zeros: shape)) : nil
     }
 
+    /// `weight`, then `bias` when present, as PyTorch names them.
     public var children: [(name: String, child: ModuleChild)] {
         guard let weight, let bias else { return [] }
         return [("weight", .parameter(weight)), ("bias", .parameter(bias))]

@@ -12,6 +12,7 @@ public struct Sequential: Layer {
     /// A chain written as a block of layers, one per line.
     public init(@SequentialBuilder _ build: () -> [any Layer]) { self.init(build()) }
 
+    /// The layers under "0", "1", ..., as `nn.Sequential` registers them.
     public var children: [(name: String, child: ModuleChild)] {
         layers.enumerated().map { (String($0.offset), .module($0.element)) }
     }
@@ -25,11 +26,18 @@ public struct Sequential: Layer {
 /// Collects the lines of a `Sequential { ... }` block, including `if` and `for` blocks.
 @resultBuilder
 public enum SequentialBuilder {
+    /// One layer line.
     public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    /// A line holding an array of layers, spliced in place.
     public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    /// The lines of a block, in order.
     public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    /// An `if` without `else`: its layers, or none.
     public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    /// The `if` branch of an `if`/`else`.
     public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+    /// The `else` branch of an `if`/`else`.
     public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
+    /// A `for` loop: every iteration's layers, in order.
     public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }
