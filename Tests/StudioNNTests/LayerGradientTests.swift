@@ -96,4 +96,24 @@ final class LayerGradientTests: XCTestCase {
         }
         assertLayerGradients("sequential", model, input: random([3, 4]), training: true)
     }
+
+    /// The gradient of a gradient norm through layers, as WGAN-GP takes it.
+    func testSecondOrderThroughLayers() {
+        var g = RandomGenerator(seed: 4)
+        let critic = Sequential {
+            Linear(inputSize: 3, outputSize: 4, using: &g)
+            randomized(LayerNorm(shape: [4]))
+            SiLU()
+            Unflatten(axis: 1, shape: [2, 2])
+            randomized(GroupNorm(groupCount: 1, channelCount: 2))
+            Flatten()
+            Linear(inputSize: 4, outputSize: 1, using: &g)
+        }
+        let report = layerGradientError(parameters: critic.parameters, input: random([2, 3])) { x in
+            let score = critic(x!).sum()
+            let grad = gradients(of: score, withRespectTo: [x!], createGraph: true)[0]!
+            return (grad.squared().sum(alongAxis: 1) + 1e-6).sqrt()
+        }
+        XCTAssertLessThan(report.maxError, 1e-2, "gradient penalty: \(report)")
+    }
 }

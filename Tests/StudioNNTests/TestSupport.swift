@@ -41,6 +41,7 @@ func assertClose(_ actual: Tensor?, _ expected: FixtureTensor?, _ what: String, 
 
 /// Central differences in Double of `sum(f(x) · w)` against autograd, over the input and every
 /// parameter of a layer (perturbed in place through `assign`); the same measure as `checkGradients`.
+/// The input reaches `f` as a fresh leaf in both passes, so that `f` may take gradients itself.
 func layerGradientError(parameters: [Parameter], input: Tensor?, epsilon: Float = 1e-2,
                         _ f: (Tensor?) -> Tensor) -> LayerGradientReport {
     let leaf = input?.requiringGradient()
@@ -52,7 +53,7 @@ func layerGradientError(parameters: [Parameter], input: Tensor?, epsilon: Float 
 
     var probe = input
     func projected() -> Double {
-        let out = f(probe)
+        let out = f(probe?.requiringGradient())
         return zip(out.scalars, weights.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
     }
     var report = LayerGradientReport(maxError: 0, worst: "nothing")
