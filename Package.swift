@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "StudioTraining", dependencies: [
             "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels",
             .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "genstudio", dependencies: [
             "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioTraining",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "StudioCoreTests", dependencies: ["StudioCore"]),
         .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioIOTests", dependencies: ["StudioCore", "StudioIO"]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),
     ],

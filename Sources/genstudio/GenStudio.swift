@@ -6,5 +6,5 @@ struct GenStudio: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genstudio",
         abstract: "Train and sample GANs, VAEs and diffusion models on the CPU.",
-        subcommands: [Bench.self])
+        subcommands: [DataCommand.self, Bench.self])
 }

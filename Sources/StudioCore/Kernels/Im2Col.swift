@@ -1,0 +1,140 @@
+/// The sizes of one 2-D convolution `[N, C, H, W] ⋆ [O, C, kh, kw] -> [N, O, H', W']`, shared by its
+/// forward pass, its input gradient (the transposed convolution) and its weight gradient.
+struct ConvGeometry: Equatable {
+    var batch: Int
+    var inputChannels: Int
+    var height: Int
+    var width: Int
+    var outputChannels: Int
+    var kernelHeight: Int
+    var kernelWidth: Int
+    var strideY: Int
+    var strideX: Int
+    var padY: Int
+    var padX: Int
+    /// Given rather than derived, because a transposed convolution's output padding makes `height` ambiguous.
+    var outputHeight: Int
+    var outputWidth: Int
+
+    /// `C·kh·kw`: the rows of the im2col matrix.
+    var columnRows: Int { inputChannels * kernelHeight * kernelWidth }
+    /// `N·H'·W'`: the columns of the im2col matrix, one per output position of the whole batch.
+    var columnCount: Int { batch * outputHeight * outputWidth }
+    var outputPlane: Int { outputHeight * outputWidth }
+    var inputPlane: Int { height * width }
+
+    var inputShape: Shape { [batch, inputChannels, height, width] }
+    var outputShape: Shape { [batch, outputChannels, outputHeight, outputWidth] }
+    var weightShape: Shape { [outputChannels, inputChannels, kernelHeight, kernelWidth] }
+
+    /// The output positions `o` along one axis whose tap `t` reads inside the input:
+    /// `0 <= o·stride + t - pad < size`.
+    @inline(__always)
+    static func validOutputs(tap: Int, size: Int, stride: Int, pad: Int, outputs: Int) -> Range<Int> {
+        let low = pad - tap > 0 ? (pad - tap + stride - 1) / stride : 0
+        let end = size + pad - tap
+        let high = end > 0 ? Swift.min(outputs, (end + stride - 1) / stride) : 0
+        return low..<Swift.max(low, high)
+    }
+}
+
+/// im2col and col2im over a whole minibatch: the column matrix is `[C·kh·kw, N·H'·W']`, so that one
+/// GEMM covers every image.
+enum Im2Col {
+    /// Enough scalars per parallel chunk that thread hand-off costs little against the copying.
+    private static let chunkScalars = 16_384
+
+    /// Fills `columns` (`[C·kh·kw, N·H'·W']`) from the images `input` (`[N, C, H, W]`), zeros where a tap falls in the padding.
+    static func im2col(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into columns: UnsafeMutablePointer<Float>) {
+        let taps = g.kernelHeight * g.kernelWidth
+        let perRow = g.columnCount
+        let outW = g.outputWidth, sx = g.strideX
+        parallelChunks(g.columnRows, grain: Swift.max(1, chunkScalars / Swift.max(perRow, 1))) { rows in
+            for r in rows {
+                let c = r / taps, i = (r % taps) / g.kernelWidth, j = r % g.kernelWidth
+                let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
+                                                       outputs: g.outputHeight)
+                let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX, outputs: outW)
+                let low = validX.lowerBound, high = validX.upperBound
+                var dst = columns + r * perRow
+                for n in 0..<g.batch {
+                    let plane = input + (n * g.inputChannels + c) * g.inputPlane
+                    for oy in 0..<g.outputHeight {
+                        if validY.contains(oy) {
+                            let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
+                            if low > 0 { dst.update(repeating: 0, count: low) }
+                            if sx == 1 {
+                                (dst + low).update(from: plane + (base + low), count: high - low)
+                            } else {
+                                for ox in low..<high { dst[ox] = plane[base + ox * sx] }
+                            }
+                            if high < outW { (dst + high).update(repeating: 0, count: outW - high) }
+                        } else {
+                            dst.update(repeating: 0, count: outW)
+                        }
+                        dst += outW
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sums the columns (`[C·kh·kw, N·H'·W']`) back onto the images `output` (`[N, C, H, W]`), which it
+    /// overwrites, starting each channel at `bias[c]` (or zero). Channels are independent, so they run in parallel.
+    static func col2im(_ columns: UnsafePointer<Float>, _ g: ConvGeometry, into output: UnsafeMutablePointer<Float>,
+                       bias: UnsafePointer<Float>?) {
+        let perRow = g.columnCount
+        let sx = g.strideX
+        let channelWork = g.columnRows / Swift.max(g.inputChannels, 1) * perRow
+        parallelChunks(g.inputChannels, grain: Swift.max(1, chunkScalars / Swift.max(channelWork, 1))) { channels in
+            for c in channels {
+                let start = bias?[c] ?? 0
+                for n in 0..<g.batch {
+                    (output + (n * g.inputChannels + c) * g.inputPlane).update(repeating: start, count: g.inputPlane)
+                }
+                for i in 0..<g.kernelHeight {
+                    let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
+                                                           outputs: g.outputHeight)
+                    for j in 0..<g.kernelWidth {
+                        let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX,
+                                                               outputs: g.outputWidth)
+                        let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * perRow
+                        for n in 0..<g.batch {
+                            let plane = output + (n * g.inputChannels + c) * g.inputPlane
+                            let source = row + n * g.outputPlane
+                            for oy in validY {
+                                let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
+                                let line = source + oy * g.outputWidth
+                                if sx == 1 {
+                                    for ox in validX { plane[base + ox] += line[ox] }
+                                } else {
+                                    for ox in validX { plane[base + ox * sx] += line[ox] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies `source` viewed as `[A, B, inner]` to `destination` as `[B, A, inner]`, adding `bias[a]`
+    /// when given: the step between NCHW images and the channel-major layout GEMM works in.
+    static func swapLeadingAxes(_ source: UnsafePointer<Float>, _ a: Int, _ b: Int, inner: Int,
+                                into destination: UnsafeMutablePointer<Float>, adding bias: UnsafePointer<Float>? = nil) {
+        parallelChunks(b, grain: Swift.max(1, chunkScalars / Swift.max(a * inner, 1))) { range in
+            for bi in range {
+                for ai in 0..<a {
+                    let src = source + (ai * b + bi) * inner
+                    let dst = destination + (bi * a + ai) * inner
+                    if let bias {
+                        let shift = bias[ai]
+                        for p in 0..<inner { dst[p] = src[p] + shift }
+                    } else {
+                        dst.update(from: src, count: inner)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Any model the studio builds, tagged by `family`; stored as JSON in a checkpoint's metadata so
+/// that `model.safetensors` alone is enough to sample.
+public enum ModelConfig: Codable, Equatable, Sendable {
+    case gan(GANConfig)
+
+    /// The family names a recipe's `model.family` may take.
+    public static let families = ["gan"]
+
+    /// The recipe's name for the family.
+    public var family: String {
+        switch self {
+        case .gan: "gan"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        let family = try c.decode(String.self, forKey: AnyCodingKey("family"))
+        switch family {
+        case "gan":
+            self = .gan(try GANConfig(from: decoder))
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey("family")],
+                debugDescription: "unknown model family '\(family)'; expected one of: \(ModelConfig.families.joined(separator: ", "))"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        try c.encode(family, forKey: AnyCodingKey("family"))
+        switch self {
+        case .gan(let config): try config.encode(to: encoder)
+        }
+    }
+
+    /// The config as compact JSON with sorted keys, for checkpoint metadata.
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The config stored by `jsonString()`.
+    public static func fromJSON(_ json: String) throws -> ModelConfig {
+        try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,130 @@
+import StudioModels
+
+/// A training job as a TOML recipe writes it: the model, the data, and how to train, sample and
+/// checkpoint. Every key has a default except the model's architecture.
+public struct Recipe: Codable, Equatable, Sendable {
+    public var model: ModelConfig
+    public var data: DataSettings
+    public var train: TrainSettings
+    public var sample: SampleSettings
+    public var checkpoint: CheckpointSettings
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(ModelConfig.self, forKey: .model)
+        data = try c.decodeIfPresent(DataSettings.self, forKey: .data) ?? DataSettings()
+        train = try c.decodeIfPresent(TrainSettings.self, forKey: .train) ?? TrainSettings()
+        sample = try c.decodeIfPresent(SampleSettings.self, forKey: .sample) ?? SampleSettings()
+        checkpoint = try c.decodeIfPresent(CheckpointSettings.self, forKey: .checkpoint) ?? CheckpointSettings()
+    }
+}
+
+/// `[data]`: where the training images are.
+public struct DataSettings: Codable, Equatable, Sendable {
+    /// A directory of MNIST-format IDX files (raw or .gz).
+    public var path = "data/mnist"
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+    }
+}
+
+/// `[train]`: optimisation settings shared by every family.
+public struct TrainSettings: Codable, Equatable, Sendable {
+    /// Images per step.
+    public var batch = 64
+    /// Adam's learning rate for every network.
+    public var lr = 2e-4
+    /// Adam's first-moment decay.
+    public var beta1 = 0.5
+    /// Adam's second-moment decay.
+    public var beta2 = 0.999
+    /// The run seed every random stream derives from.
+    public var seed: UInt64 = 0
+    /// Steps to train for (one D and one G update each for GANs).
+    public var steps = 10_000
+    /// Compute threads (0: one per core).
+    public var threads = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case batch, lr, beta1, beta2, seed, steps, threads }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
+        lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? lr
+        beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? beta1
+        beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? steps
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+    }
+}
+
+/// `[sample]`: the fixed-latent grid written during training.
+public struct SampleSettings: Codable, Equatable, Sendable {
+    /// Steps between sample grids.
+    public var interval = 500
+    /// Images in each grid.
+    public var count = 64
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case interval, count }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        interval = try c.decodeIfPresent(Int.self, forKey: .interval) ?? interval
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? count
+    }
+}
+
+/// `[checkpoint]`: how often the run is saved.
+public struct CheckpointSettings: Codable, Equatable, Sendable {
+    /// Steps between checkpoints (one is also written at the end and on SIGINT/SIGTERM).
+    public var interval = 1000
+    /// How many recent checkpoints to keep (0: all).
+    public var keep = 3
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case interval, keep }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        interval = try c.decodeIfPresent(Int.self, forKey: .interval) ?? interval
+        keep = try c.decodeIfPresent(Int.self, forKey: .keep) ?? keep
+    }
+}
+
+extension Recipe {
+    /// Checks values that decode but make no sense; `describe` names the file in messages.
+    func validate() throws -> [String] {
+        var problems: [String] = []
+        func require(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
+        require(train.batch > 0, "train.batch must be positive, got \(train.batch)")
+        require(train.lr > 0, "train.lr must be positive, got \(train.lr)")
+        require(train.beta1 >= 0 && train.beta1 < 1, "train.beta1 must lie in [0, 1), got \(train.beta1)")
+        require(train.beta2 >= 0 && train.beta2 < 1, "train.beta2 must lie in [0, 1), got \(train.beta2)")
+        require(train.steps > 0, "train.steps must be positive, got \(train.steps)")
+        require(train.threads >= 0, "train.threads must be 0 (one per core) or positive, got \(train.threads)")
+        require(sample.interval > 0, "sample.interval must be positive, got \(sample.interval)")
+        require(sample.count > 0, "sample.count must be positive, got \(sample.count)")
+        require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
+        require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
+        return problems
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import StudioCore
+import StudioIO
+
+/// Where a run stands, saved beside the weights so that a resumed run continues exactly as an
+/// uninterrupted one: every random stream is derived from (seed, stream, step), so the step and the
+/// data cursor are all the randomness state there is.
+public struct TrainingState: Codable, Equatable, Sendable {
+    /// Steps completed.
+    public var step: Int
+    /// The epoch the data cursor is in.
+    public var epoch: Int
+    /// Position inside the epoch's shuffled order.
+    public var cursor: Int
+    /// The run seed.
+    public var seed: UInt64
+    /// Compute threads the run used (bytes are identical only for the same count).
+    public var threads: Int
+    /// Seconds spent training so far, over all sessions.
+    public var elapsedSeconds: Double
+
+    public init(step: Int, epoch: Int, cursor: Int, seed: UInt64, threads: Int, elapsedSeconds: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.cursor = cursor
+        self.seed = seed
+        self.threads = threads
+        self.elapsedSeconds = elapsedSeconds
+    }
+}
+
+/// The files of one checkpoint directory: `model.safetensors`, `optimizer.safetensors`, `state.json`.
+public enum Checkpoint {
+    public static let modelFile = "model.safetensors"
+    public static let optimizerFile = "optimizer.safetensors"
+    public static let stateFile = "state.json"
+
+    /// The directory name for `step`, zero-padded so that names sort by step.
+    public static func name(step: Int) -> String { String(format: "step-%06d", step) }
+
+    /// Writes a checkpoint for `state.step` under `checkpoints/` atomically: the files go to a
+    /// temporary directory, are flushed, the directory is renamed into place, then `latest` is
+    /// pointed at it. Older checkpoints beyond `keep` (0: keep all) are removed afterwards.
+    @discardableResult
+    public static func write(into checkpoints: URL, model: SafeTensors, optimizer: SafeTensors,
+                             state: TrainingState, keep: Int) throws -> URL {
+        let fm = FileManager.default
+        try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        let final = checkpoints.appendingPathComponent(name(step: state.step))
+        let staging = checkpoints.appendingPathComponent(".\(final.lastPathComponent).tmp")
+        try? fm.removeItem(at: staging)
+        try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+        do {
+            try model.write(to: staging.appendingPathComponent(modelFile))
+            try optimizer.write(to: staging.appendingPathComponent(optimizerFile))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(state), to: staging.appendingPathComponent(stateFile))
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+        if fm.fileExists(atPath: final.path) {
+            let old = checkpoints.appendingPathComponent(".\(final.lastPathComponent).old")
+            try? fm.removeItem(at: old)
+            try fm.moveItem(at: final, to: old)
+            try fm.moveItem(at: staging, to: final)
+            try? fm.removeItem(at: old)
+        } else {
+            try fm.moveItem(at: staging, to: final)
+        }
+        try pointLatest(in: checkpoints, to: final.lastPathComponent)
+        AtomicFile.syncDirectory(checkpoints)
+        if keep > 0 { prune(checkpoints, keep: keep, protecting: final.lastPathComponent) }
+        return final
+    }
+
+    /// Replaces the `latest` link in one rename, so it always names a complete checkpoint.
+    static func pointLatest(in checkpoints: URL, to name: String) throws {
+        let fm = FileManager.default
+        let link = checkpoints.appendingPathComponent("latest")
+        let temporary = checkpoints.appendingPathComponent(".latest.tmp")
+        try? fm.removeItem(at: temporary)
+        try fm.createSymbolicLink(atPath: temporary.path, withDestinationPath: name)
+        guard rename(temporary.path, link.path) == 0 else {
+            throw FileFormatError(path: link.path, "cannot update the latest-checkpoint link: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func prune(_ checkpoints: URL, keep: Int, protecting: String) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+            .filter { $0.hasPrefix("step-") }.sorted()
+        for name in names.dropLast(keep) where name != protecting {
+            try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent(name))
+        }
+    }
+
+    /// The checkpoint directory a user's path names: a run directory (its latest checkpoint),
+    /// a checkpoint directory, or a `model.safetensors` file (its directory).
+    public static func resolve(_ path: URL) throws -> URL {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw FileFormatError(path: path.path, "no such checkpoint, checkpoint directory or run directory")
+        }
+        if !isDirectory.boolValue { return path.deletingLastPathComponent() }
+        if fm.fileExists(atPath: path.appendingPathComponent(modelFile).path) { return path }
+        let latest = path.appendingPathComponent("checkpoints/latest")
+        if fm.fileExists(atPath: latest.appendingPathComponent(modelFile).path) {
+            return latest.resolvingSymlinksInPath()
+        }
+        throw FileFormatError(path: path.path, "is neither a checkpoint (no \(modelFile)) nor a run directory with checkpoints/latest")
+    }
+
+    /// Reads `state.json` of a checkpoint directory.
+    public static func readState(_ directory: URL) throws -> TrainingState {
+        let url = directory.appendingPathComponent(stateFile)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw FileFormatError(path: url.path, "missing: this checkpoint cannot be resumed (it holds weights only)")
+        }
+        do {
+            return try JSONDecoder().decode(TrainingState.self, from: data)
+        } catch {
+            throw FileFormatError(path: url.path, "not a valid training state: \(error)")
+        }
+    }
+}
