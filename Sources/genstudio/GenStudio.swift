@@ -6,5 +6,5 @@ struct GenStudio: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genstudio",
         abstract: "Train and sample GANs, VAEs and diffusion models on the CPU.",
-        subcommands: [DataCommand.self, Bench.self])
+        subcommands: [DataCommand.self, TrainCommand.self, SampleCommand.self, InspectCommand.self, Bench.self])
 }

@@ -1,0 +1,72 @@
+import Foundation
+import StudioCore
+import StudioIO
+import StudioModels
+
+/// Assembles a training session from a recipe, or from a run directory to resume: the checks a
+/// user's input needs happen here, before any tensor is made.
+public enum TrainingJob {
+    /// A new run of the recipe at `recipeURL` with `overrides` (`train.lr=1e-4`) applied.
+    public static func start(recipe recipeURL: URL, overrides: [String], outputs: URL, runDirectory: URL?) throws -> TrainingSession {
+        let (recipe, resolved) = try RecipeLoader.load(recipeURL, overrides: overrides)
+        let data = try loadData(recipe, recipePath: recipeURL.path)
+        let task = try makeTask(recipe, data: data, recipePath: recipeURL.path)
+        let name = recipeURL.deletingPathExtension().lastPathComponent
+        let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
+        return try TrainingSession(run: run, recipe: recipe, task: task, data: data, resume: nil)
+    }
+
+    /// The run in `directory`, continued from its latest checkpoint exactly where it stopped.
+    public static func resume(_ directory: URL) throws -> TrainingSession {
+        let run = RunDirectory(url: directory)
+        guard FileManager.default.fileExists(atPath: run.recipe.path) else {
+            throw FileFormatError(path: directory.path, "is not a run directory (no recipe.toml)")
+        }
+        let (recipe, _) = try RecipeLoader.load(run.recipe)
+        let checkpoint = try Checkpoint.resolve(directory)
+        let state = try Checkpoint.readState(checkpoint)
+        let data = try loadData(recipe, recipePath: run.recipe.path)
+        let task = try makeTask(recipe, data: data, recipePath: run.recipe.path)
+        let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
+        let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
+        do {
+            try task.restore(model: model, optimizer: optimizer)
+        } catch {
+            throw FileFormatError(path: checkpoint.path, "does not fit the run's recipe: \(error)")
+        }
+        return try TrainingSession(run: run, recipe: recipe, task: task, data: data, resume: state)
+    }
+
+    static func applyThreads(_ recipe: Recipe) throws {
+        ComputeThreads.count = recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    static func loadData(_ recipe: Recipe, recipePath: String) throws -> ImageDataset {
+        let directory = URL(fileURLWithPath: recipe.data.path)
+        let data: ImageDataset
+        do {
+            data = try ImageDataset.mnistFormat(directory: directory, split: .train)
+        } catch let error as FileFormatError where error.path == directory.path {
+            throw DatasetError("""
+                \(error) (data.path in \(recipePath)).
+                Fetch MNIST with: genstudio data mnist --out \(recipe.data.path)
+                or point data.path at a directory of MNIST-format IDX files (--set data.path=DIR).
+                """)
+        }
+        guard data.count >= recipe.train.batch else {
+            throw DatasetError("\(directory.path): \(data.count) images, fewer than one batch of train.batch = \(recipe.train.batch)")
+        }
+        return data
+    }
+
+    static func makeTask(_ recipe: Recipe, data: ImageDataset, recipePath: String) throws -> TrainingTask {
+        try applyThreads(recipe)
+        switch recipe.model {
+        case .gan(let config):
+            guard data.imageShape == Shape(config.imageShape) else {
+                throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
+            }
+            return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import StudioCore
+import StudioIO
+
+/// What the training loop tells its observer (the CLI's progress display).
+public enum TrainingEvent {
+    /// A step finished: its number, epoch, metrics (named as the task names them), images per second
+    /// over recent steps, and the estimated seconds left.
+    case step(number: Int, target: Int, epoch: Int, metrics: [(String, Double)], imagesPerSecond: Double, secondsLeft: Double)
+    case samples(URL, step: Int)
+    case checkpoint(URL, step: Int)
+}
+
+/// Why the loop stopped.
+public enum TrainingStop: Equatable {
+    case finished, stepLimit, timeLimit, interrupted
+}
+
+/// The loop every family shares: batches in a seeded order, one task step each, metrics, sample
+/// grids and checkpoints at their intervals and at the end, resumable from any checkpoint.
+public final class TrainingSession {
+    public let run: RunDirectory
+    public let recipe: Recipe
+    let task: TrainingTask
+    let data: ImageDataset
+    let sampler: EpochSampler
+    private(set) var state: TrainingState
+    private var order: (epoch: Int, order: [Int])?
+    private let metrics: MetricsLog
+    private let events: TensorBoardWriter
+
+    /// A session for `task` on `data`; `resume` is the state of the checkpoint the task was restored from.
+    public init(run: RunDirectory, recipe: Recipe, task: TrainingTask, data: ImageDataset, resume: TrainingState?) throws {
+        self.run = run
+        self.recipe = recipe
+        self.task = task
+        self.data = data
+        sampler = EpochSampler(count: data.count, batch: recipe.train.batch, seed: recipe.train.seed)
+        state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
+                                        threads: ComputeThreads.count, elapsedSeconds: 0)
+        metrics = try MetricsLog(run: run, columns: task.metricNames, resumingAt: resume?.step)
+        events = try TensorBoardWriter(directory: run.url)
+    }
+
+    /// The steps completed so far.
+    public var step: Int { state.step }
+
+    /// Trains until the recipe's step count, `maxSteps` (absolute), `maxMinutes` of this session, or
+    /// `shouldStop()` turning true (checked between steps); always ends with a checkpoint.
+    public func run(maxSteps: Int? = nil, maxMinutes: Double? = nil, shouldStop: () -> Bool = { false },
+                    observe: (TrainingEvent) -> Void = { _ in }) throws -> TrainingStop {
+        let target = min(recipe.train.steps, maxSteps ?? .max)
+        let start = Date()
+        let priorElapsed = state.elapsedSeconds
+        var recent: [(Date, Int)] = [(start, state.step)]
+        var stop = TrainingStop.finished
+        var lastCheckpoint = -1
+        while state.step < target {
+            if shouldStop() { stop = .interrupted; break }
+            if let maxMinutes, Date().timeIntervalSince(start) >= maxMinutes * 60 { stop = .timeLimit; break }
+            let next = sampler.nextBatch(epoch: state.epoch, cursor: state.cursor, cachedOrder: &order)
+            let batch = data.batch(next.indices)
+            let labels = data.labels.isEmpty ? [] : next.indices.map { data.labels[$0] }
+            let values = task.step(batch: batch, labels: labels, step: state.step)
+            state.step += 1
+            state.epoch = next.epoch
+            state.cursor = next.cursor
+
+            let now = Date()
+            recent.append((now, state.step))
+            if recent.count > 50 { recent.removeFirst(recent.count - 50) }
+            let span = now.timeIntervalSince(recent[0].0)
+            let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
+            try metrics.append(step: state.step, values)
+            for (name, value) in zip(task.metricNames, values) {
+                try events.addScalar(name, Float(value), step: state.step)
+            }
+            observe(.step(number: state.step, target: target, epoch: state.epoch,
+                          metrics: Array(zip(task.metricNames, values)),
+                          imagesPerSecond: stepsPerSecond * Double(recipe.train.batch),
+                          secondsLeft: stepsPerSecond > 0 ? Double(target - state.step) / stepsPerSecond : .infinity))
+            if state.step % recipe.sample.interval == 0 || state.step == target {
+                observe(.samples(try writeSamples(), step: state.step))
+            }
+            if state.step % recipe.checkpoint.interval == 0 || state.step == target {
+                state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
+                observe(.checkpoint(try writeCheckpoint(), step: state.step))
+                lastCheckpoint = state.step
+            }
+        }
+        if state.step >= recipe.train.steps { stop = .finished } else if stop == .finished { stop = .stepLimit }
+        if lastCheckpoint != state.step {
+            state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
+            observe(.checkpoint(try writeCheckpoint(), step: state.step))
+        }
+        try events.flush()
+        return stop
+    }
+
+    /// Writes `samples/step-NNNNNN.png` from the task's fixed latents, and the grid to TensorBoard.
+    func writeSamples() throws -> URL {
+        let grid = ImageGrid.make(task.sampleImages())
+        let url = run.samples.appendingPathComponent(Checkpoint.name(step: state.step) + ".png")
+        let png = try grid.encoded()
+        try AtomicFile.write(png, to: url)
+        try events.addImage("samples", png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
+        return url
+    }
+
+    func writeCheckpoint() throws -> URL {
+        try Checkpoint.write(into: run.checkpoints, model: try task.modelState(step: state.step),
+                             optimizer: task.optimizerState(), state: state, keep: recipe.checkpoint.keep)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import StudioCore
+import StudioIO
+import StudioModels
+
+/// A model rebuilt from a checkpoint (or a recipe plus foreign weights), ready to sample.
+public struct LoadedModel {
+    public let config: ModelConfig
+    public let gan: GAN
+    /// The training step the weights come from, when the file says.
+    public let step: Int?
+    /// The file the weights came from.
+    public let source: URL
+
+    /// Loads CHECKPOINT: a run directory (its latest checkpoint), a checkpoint directory or a `model.safetensors`.
+    public static func load(checkpoint path: URL) throws -> LoadedModel {
+        let directory = try Checkpoint.resolve(path)
+        let file = path.pathExtension == "safetensors" ? path : directory.appendingPathComponent(Checkpoint.modelFile)
+        let tensors = try SafeTensors.read(from: file)
+        let config = try ModelCheckpoint.config(of: tensors, path: file.path)
+        return try build(config, weights: tensors, source: file, step: tensors.metadata["step"].flatMap(Int.init))
+    }
+
+    /// Loads weights written by another tool (a PyTorch state dict saved with safetensors) into the
+    /// model a recipe describes.
+    public static func load(recipe: URL, weights: URL) throws -> LoadedModel {
+        let (parsed, _) = try RecipeLoader.load(recipe)
+        let tensors = try SafeTensors.read(from: weights)
+        return try build(parsed.model, weights: tensors, source: weights, step: nil)
+    }
+
+    static func build(_ config: ModelConfig, weights: SafeTensors, source: URL, step: Int?) throws -> LoadedModel {
+        switch config {
+        case .gan(let ganConfig):
+            var generator = RandomStream.initialization.generator(seed: 0)
+            let gan = try GAN(config: ganConfig, using: &generator)
+            do {
+                try ModelCheckpoint.load(weights, into: gan)
+            } catch {
+                throw FileFormatError(path: source.path, "weights do not match the model:\n\(error)")
+            }
+            return LoadedModel(config: config, gan: gan, step: step, source: source)
+        }
+    }
+}

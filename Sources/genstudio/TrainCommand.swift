@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import StudioTraining
+
+/// `genstudio train RECIPE` or `genstudio train --resume RUN_DIR`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a TOML recipe, or resume a run.",
+        discussion: "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the resume command.")
+
+    @Argument(help: "The recipe, e.g. recipes/dcgan-mnist.toml.")
+    var recipe: String?
+
+    @Option(name: .customLong("set"), help: "Override a recipe key, e.g. --set train.lr=1e-4 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "The run directory (default: outputs/<recipe>/<time>).")
+    var out: String?
+
+    @Option(help: "Resume the run in this directory from its latest checkpoint.")
+    var resume: String?
+
+    @Option(help: "Stop after this many steps in total (the run can be resumed).")
+    var maxSteps: Int?
+
+    @Option(help: "Stop after this many minutes of this session (the run can be resumed).")
+    var maxMinutes: Double?
+
+    @Option(help: "The run seed (same as --set train.seed=S).")
+    var seed: UInt64?
+
+    func validate() throws {
+        if resume == nil && recipe == nil { throw ValidationError("give a RECIPE, or --resume RUN_DIR") }
+        if resume != nil && (recipe != nil || !overrides.isEmpty || out != nil || seed != nil) {
+            throw ValidationError("--resume continues a run with its own recipe; it takes only --max-steps and --max-minutes")
+        }
+        if let maxSteps, maxSteps <= 0 { throw ValidationError("--max-steps must be positive, got \(maxSteps)") }
+        if let maxMinutes, maxMinutes <= 0 { throw ValidationError("--max-minutes must be positive, got \(maxMinutes)") }
+    }
+
+    func run() throws {
+        let session: TrainingSession
+        if let resume {
+            session = try TrainingJob.resume(URL(fileURLWithPath: resume))
+            print("resuming \(resume) at step \(session.step)")
+        } else {
+            let all = overrides + (seed.map { ["train.seed=\($0)"] } ?? [])
+            session = try TrainingJob.start(recipe: URL(fileURLWithPath: recipe!), overrides: all,
+                                            outputs: URL(fileURLWithPath: "outputs"),
+                                            runDirectory: out.map { URL(fileURLWithPath: $0) })
+            print("run directory: \(session.run.url.path)")
+        }
+        StopSignal.install()
+        let printer = ProgressPrinter()
+        let stop = try session.run(maxSteps: maxSteps, maxMinutes: maxMinutes, shouldStop: { StopSignal.isRaised },
+                                   observe: printer.handle)
+        switch stop {
+        case .finished:
+            printer.message("finished at step \(session.step); samples in \(session.run.samples.path)")
+        case .stepLimit, .timeLimit, .interrupted:
+            printer.message("stopped at step \(session.step); continue with: genstudio train --resume \(session.run.url.path)")
+        }
+    }
+}
