@@ -41,7 +41,7 @@ public enum AtomicFile {
     }
 
     /// Makes a completed rename durable; failure here loses nothing already written, so it is ignored.
-    static func syncDirectory(_ directory: URL) {
+    public static func syncDirectory(_ directory: URL) {
         let dfd = open(directory.path, O_RDONLY)
         if dfd >= 0 {
             fsync(dfd)

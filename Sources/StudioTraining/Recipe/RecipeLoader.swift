@@ -26,7 +26,7 @@ public enum RecipeLoader {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw RecipeError("\(path): not valid TOML at line \(error.line), column \(error.column)")
+            throw RecipeError("\(path): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
         for override in overrides { try apply(override, to: table, path: path) }
         let json = table.convert(to: .json)
