@@ -47,6 +47,9 @@ let package = Package(
         .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioIOTests", dependencies: ["StudioCore", "StudioIO"]),
+        .testTarget(name: "StudioTrainingTests", dependencies: [
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioTraining",
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),
     ],
