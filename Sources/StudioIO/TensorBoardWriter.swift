@@ -79,6 +79,19 @@ public final class TensorBoardWriter {
         try addSummary(summaryValue, step: step, wallTime: wallTime)
     }
 
+    /// Marks a restart whose first new event is at `step`: TensorBoard then drops the events at
+    /// `step` and later from earlier files, which a killed session may have logged past its last
+    /// checkpoint, instead of showing those steps twice.
+    public func addSessionStart(step: Int, wallTime: Double = Date().timeIntervalSince1970) throws {
+        var sessionLog = ProtobufWriter()
+        sessionLog.int64(1, 1)  // SessionLog.START
+        var event = ProtobufWriter()
+        event.double(1, wallTime)
+        event.int64(2, Int64(step))
+        event.message(7, sessionLog)
+        try append(record: event.bytes)
+    }
+
     /// Forces written events to disk.
     public func flush() throws { try handle.synchronize() }
 

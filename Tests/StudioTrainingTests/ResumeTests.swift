@@ -85,7 +85,13 @@ final class ResumeTests: XCTestCase {
             .map { Int($0.dropFirst(8).prefix { $0.isNumber })! }
         XCTAssertEqual(steps, Array(1...44), "each step logged once, in order")
         // Both sessions keep their TensorBoard events, even when started within the same second.
-        XCTAssertEqual(listing(splitURL).filter { $0.hasPrefix("events.out.tfevents.") }.count, 2)
+        let eventFiles = listing(splitURL).filter { $0.hasPrefix("events.out.tfevents.") }
+        XCTAssertEqual(eventFiles.count, 2)
+        // The second starts with SessionLog START at step 23, so TensorBoard drops the stale steps.
+        let start = Data([0x10, 23, 0x3A, 0x02, 0x08, 0x01])
+        let second = try XCTUnwrap(eventFiles.map { try contents(of: splitURL.appendingPathComponent($0)) }
+            .first { $0.range(of: start) != nil }, "no session-start event at step 23")
+        XCTAssertNotNil(second.range(of: Data("loss_d".utf8)))
         XCTAssertEqual(listing(run.checkpoints), ["latest", "step-000040", "step-000044"],
                        "checkpoint.keep = 2 prunes older checkpoints; no staging directory is left")
 

@@ -44,6 +44,7 @@ public final class TrainingSession {
         checkpointedStep = resume?.step
         metrics = try MetricsLog(run: run, columns: task.metricNames, resumingAt: resume?.step)
         events = try TensorBoardWriter(directory: run.url)
+        if let resume { try events.addSessionStart(step: resume.step + 1) }
     }
 
     /// The steps completed so far.
