@@ -164,11 +164,16 @@ final class ResumeTests: XCTestCase {
         try assertSameEnd(straightURL, killedURL, step: target)
     }
 
-    func testSIGINTWritesACheckpointAndPrintsTheResumeCommand() throws {
-        let runURL = scratch.appendingPathComponent("run")
+    func testSIGINTAndSIGTERMWriteACheckpointAndPrintTheResumeCommand() throws {
+        try stop(with: SIGINT)
+        try stop(with: SIGTERM)
+    }
+
+    private func stop(with signalNumber: Int32) throws {
+        let runURL = scratch.appendingPathComponent("run-\(signalNumber)")
         let (process, out, err) = try GenStudioExecutable.launch(try trainArguments(out: runURL), logs: scratch)
         XCTAssertTrue(waitForFirstCheckpoint(runURL, process: process), "no checkpoint appeared")
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signalNumber)
         let result = GenStudioExecutable.wait(process, stdout: out, stderr: err, timeout: 30)
         assertSuccess(result)
         let state = try Checkpoint.readState(try latestCheckpoint(runURL))
