@@ -84,16 +84,16 @@ extension Tensor {
 /// a transposed convolution need the same matrix, and building it twice would cost a tenth of the step.
 private final class SharedColumns {
     private var source: [Float] = []
-    private var columns: ScratchBuffer?
+    private var columns: ConvolutionKernels.Columns?
 
-    func keep(_ columns: ScratchBuffer, of tensor: Tensor) {
+    func keep(_ columns: ConvolutionKernels.Columns, of tensor: Tensor) {
         source = tensor.scalars
         self.columns = columns
     }
 
     /// The kept matrix if it was built from this very storage (which `source` keeps alive, so an equal
     /// address means the same, unmodified scalars); it is handed out once.
-    func take(for tensor: Tensor) -> ScratchBuffer? {
+    func take(for tensor: Tensor) -> ConvolutionKernels.Columns? {
         defer { source = []; columns = nil }
         guard let columns, !source.isEmpty, source.count == tensor.elementCount else { return nil }
         let same = source.withUnsafeBufferPointer { a in tensor.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
@@ -105,10 +105,11 @@ extension Tensor {
     /// The convolution itself: `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`.
     fileprivate static func convolution(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
                                         sharing shared: SharedColumns? = nil) -> Tensor {
-        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g)
-        shared?.keep(columns, of: input)
-        // The weight gradient reuses this im2col matrix; it lives as long as the graph keeps the pullback.
-        let kept = GradientMode.isEnabled && weight.requiresGradient ? columns : nil
+        // The weight gradient reuses the im2col matrices; they live as long as the graph keeps the pullback.
+        let keep = GradientMode.isEnabled && weight.requiresGradient
+        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g, keepColumns: keep || shared != nil)
+        if let shared, let columns { shared.keep(columns, of: input) }
+        let kept = keep ? columns : nil
         var inputs: [(Tensor, (Tensor) -> Tensor)] = [
             (input, { convolutionInputGradient($0, weight, bias: nil, g) }),
             (weight, { convolutionWeightGradient(input, $0, g, columns: kept) }),
@@ -134,7 +135,7 @@ extension Tensor {
     /// The weight gradient of a convolution: images `[N, C, H, W]` and output gradient
     /// `[N, O, H', W']` `-> [O, C, kh, kw]`; `columns` is the images' im2col matrix when known.
     fileprivate static func convolutionWeightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry,
-                                                      columns: ScratchBuffer?) -> Tensor {
+                                                      columns: ConvolutionKernels.Columns?) -> Tensor {
         let value = ConvolutionKernels.weightGradient(input, upstream, g, columns: columns)
         return record("conv2dWeightGradient", value,
                       (input, { convolutionInputGradient(upstream, $0, bias: nil, g) }),

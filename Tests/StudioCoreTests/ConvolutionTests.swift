@@ -195,4 +195,31 @@ final class ConvolutionTests: XCTestCase {
         assertClose(both[0]!, grads(true, false)[0]!, "input gradient")
         assertClose(both[1]!, grads(false, true)[1]!, "weight gradient")
     }
+
+    /// Outputs of 100 positions put two images in a GEMM block, so a batch of 5 spans three blocks in two lanes.
+    func testMultiBlockMinibatchesMatchDirectLoopsOnAnyThreadCount() {
+        let x = random([5, 2, 10, 10]), w = random([3, 2, 3, 3]), b = random([3])
+        assertClose(x.conv2d(weight: w, bias: b, padding: (1, 1)), directConv2d(x, w, b, stride: (1, 1), padding: (1, 1)),
+                    "blocked conv2d")
+        let wt = random([2, 3, 3, 3])
+        assertClose(x.convTranspose2d(weight: wt, padding: (1, 1)),
+                    directConvTranspose2d(x, wt, nil, stride: (1, 1), padding: (1, 1), outputPadding: (0, 0)),
+                    "blocked convTranspose2d")
+        assertGradients("blocked conv2d", [random([3, 1, 10, 10]), random([2, 1, 3, 3])]) {
+            $0[0].conv2d(weight: $0[1], padding: (1, 1))
+        }
+        assertGradients("blocked convTranspose2d", [random([3, 2, 10, 10]), random([2, 1, 3, 3])]) {
+            $0[0].convTranspose2d(weight: $0[1], padding: (1, 1))
+        }
+
+        func gradientBits(threads: Int) -> [[Float]] {
+            let saved = ComputeThreads.count
+            ComputeThreads.count = threads
+            defer { ComputeThreads.count = saved }
+            let input = x.requiringGradient(), weight = w.requiringGradient()
+            let y = input.conv2d(weight: weight, bias: b, padding: (1, 1))
+            return gradients(of: (y * y).sum(), withRespectTo: [input, weight]).map { $0!.scalars }
+        }
+        XCTAssertEqual(gradientBits(threads: 1), gradientBits(threads: 2), "gradients differ between thread counts")
+    }
 }
