@@ -3,7 +3,7 @@
 /// The minibatch is cut into blocks of a few images, each handled start to end by one core with
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
 /// of memory, and OpenBLAS's own worker threads do not spin against ours between phases. A block
-/// holds enough images for about 192 GEMM columns, where OpenBLAS runs near its peak; blocks depend
+/// holds enough images for about 256 GEMM columns, where OpenBLAS runs near its peak; blocks depend
 /// only on the shapes, never on the thread count, so results are the same bits on any machine.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
@@ -15,18 +15,22 @@ enum ConvolutionKernels {
 
     private static let targetColumns = 256
 
-    private static func imagesPerBlock(_ g: ConvGeometry) -> Int {
-        Swift.min(g.batch, Swift.max(1, (targetColumns + g.outputPlane - 1) / Swift.max(g.outputPlane, 1)))
-    }
-
-    /// The images `start..<start+count` of each block, with the geometry of that block alone.
+    /// The images `start..<start+count` of each block, with the geometry of that block alone. Block
+    /// sizes differ by at most one image and their number is a multiple of four (when there are that
+    /// many images), so that two or four cores get equal shares.
     private static func blocks(_ g: ConvGeometry) -> [(start: Int, geometry: ConvGeometry)] {
-        let size = imagesPerBlock(g)
-        return stride(from: 0, to: g.batch, by: size).map { start in
+        let perBlock = Swift.max(1, (targetColumns + g.outputPlane - 1) / Swift.max(g.outputPlane, 1))
+        var count = (g.batch + perBlock - 1) / perBlock
+        if count > 1 { count = Swift.min(g.batch, (count + 3) / 4 * 4) }
+        var result: [(start: Int, geometry: ConvGeometry)] = []
+        var start = 0
+        for index in 0..<count {
             var block = g
-            block.batch = Swift.min(size, g.batch - start)
-            return (start, block)
+            block.batch = g.batch / count + (index < g.batch % count ? 1 : 0)
+            result.append((start, block))
+            start += block.batch
         }
+        return result
     }
 
     /// `[N, C, H, W] ⋆ [O, C, kh, kw] (+ bias [O]) -> [N, O, H', W']`; with `keepColumns`, also the
