@@ -85,6 +85,12 @@ final class ConvolutionTests: XCTestCase {
             assertClose(x.conv2d(weight: w, bias: b, stride: stride, padding: padding),
                         directConv2d(x, w, b, stride: stride, padding: padding), "conv2d s\(stride) p\(padding)")
         }
+        // "Same" stride-1 convolutions copy whole runs of a plane; some taps here see no valid row at all.
+        for size in [2, 3, 7] {
+            let image = random([2, 3, size, size]), kernel = random([2, 3, 5, 5])
+            assertClose(image.conv2d(weight: kernel, padding: (2, 2)),
+                        directConv2d(image, kernel, nil, stride: (1, 1), padding: (2, 2)), "same conv2d \(size)x\(size)")
+        }
         let square = random([2, 5, 4, 4])
         assertClose(x.conv2d(weight: square, stride: (2, 2), padding: (2, 2)),
                     directConv2d(x, square, nil, stride: (2, 2), padding: (2, 2)), "conv2d without bias")

@@ -53,6 +53,31 @@ enum Im2Col {
             let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX, outputs: outW)
             let low = validX.lowerBound, high = validX.upperBound
             var dst = columns + r * perRow
+            if sx == 1 && g.strideY == 1 && outW == g.width {
+                // Rows of input and output are equally long, so every valid row of a tap is one run
+                // of the plane: copy the runs of all valid rows at once, then zero the border columns.
+                let shift = (i - g.padY) * g.width + j - g.padX
+                let first = validY.lowerBound * outW + low, end = (validY.upperBound - 1) * outW + high
+                for n in 0..<g.batch {
+                    let plane = input + (n * g.inputChannels + c) * g.inputPlane
+                    if validY.isEmpty || low >= high {
+                        dst.update(repeating: 0, count: g.outputPlane)
+                    } else {
+                        if first > 0 { dst.update(repeating: 0, count: first) }
+                        (dst + first).update(from: plane + (first + shift), count: end - first)
+                        if end < g.outputPlane { (dst + end).update(repeating: 0, count: g.outputPlane - end) }
+                        if low > 0 || high < outW {
+                            for oy in validY {
+                                let line = dst + oy * outW
+                                for ox in 0..<low { line[ox] = 0 }
+                                for ox in high..<outW { line[ox] = 0 }
+                            }
+                        }
+                    }
+                    dst += g.outputPlane
+                }
+                continue
+            }
             for n in 0..<g.batch {
                 let plane = input + (n * g.inputChannels + c) * g.inputPlane
                 for oy in 0..<g.outputHeight {
