@@ -80,8 +80,8 @@ extension Tensor {
 
 // MARK: - The recorded primitives, each beside its pullbacks
 
-/// Hands the im2col matrix of an output gradient from one pullback to its sibling: both pullbacks of
-/// a transposed convolution need the same matrix, and building it twice would cost a tenth of the step.
+/// Hands the im2col matrices of an output gradient from one pullback to its sibling: both pullbacks of
+/// a transposed convolution need the same matrices, so they are built once.
 private final class SharedColumns {
     private var source: [Float] = []
     private var columns: ConvolutionKernels.Columns?
