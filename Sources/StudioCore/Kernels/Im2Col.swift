@@ -85,14 +85,16 @@ enum Im2Col {
                     if validY.contains(oy) {
                         let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
                         var ox = 0
-                        while ox < low { dst[ox] = 0; ox += 1 }
+                        while ox < low { dst[ox] = 0; ox &+= 1 }
+                        // Wrapping arithmetic: overflow checks would keep these short loops from being unrolled.
+                        let source = plane + base
                         if sx == 1 {
-                            let source = plane + base
-                            while ox < high { dst[ox] = source[ox]; ox += 1 }
+                            while ox < high { dst[ox] = source[ox]; ox &+= 1 }
                         } else {
-                            while ox < high { dst[ox] = plane[base + ox * sx]; ox += 1 }
+                            var k = ox &* sx
+                            while ox < high { dst[ox] = source[k]; ox &+= 1; k &+= sx }
                         }
-                        while ox < outW { dst[ox] = 0; ox += 1 }
+                        while ox < outW { dst[ox] = 0; ox &+= 1 }
                     } else {
                         for ox in 0..<outW { dst[ox] = 0 }
                     }
@@ -124,12 +126,13 @@ enum Im2Col {
                         let plane = output + (n * g.inputChannels + c) * g.inputPlane
                         let source = row + n * g.outputPlane
                         for oy in validY {
-                            let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
+                            let target = plane + ((oy * g.strideY + i - g.padY) * g.width + j - g.padX)
                             let line = source + oy * g.outputWidth
                             if sx == 1 {
-                                for ox in validX { plane[base + ox] += line[ox] }
+                                for ox in validX { target[ox] += line[ox] }
                             } else {
-                                for ox in validX { plane[base + ox * sx] += line[ox] }
+                                var k = validX.lowerBound &* sx
+                                for ox in validX { target[k] += line[ox]; k &+= sx }
                             }
                         }
                     }
