@@ -103,7 +103,7 @@ enum ConvolutionKernels {
             let out = out.baseAddress!
             input.withUnsafeBufferPointer { x in
                 upstream.withUnsafeBufferPointer { u in
-                    withSingleThreadedBLAS {
+                    withSingleThreadedBLAS(when: lanes > 1) {
                         parallelFor(lanes, work: Int.max) { lane in
                             let accumulator = lane == 0 ? out : second!.pointer
                             let share = (blocks.count + lanes - 1) / lanes
@@ -142,17 +142,20 @@ enum ConvolutionKernels {
     /// Runs `body` for every block, spread over the compute threads, with OpenBLAS on one thread.
     private static func parallelBlocks(_ blocks: [(start: Int, geometry: ConvGeometry)], _ g: ConvGeometry,
                                        _ body: (Int, ConvGeometry) -> Void) {
-        withSingleThreadedBLAS {
+        withSingleThreadedBLAS(when: blocks.count > 1) {
             parallelFor(blocks.count, work: Int.max) { index in body(blocks[index].start, blocks[index].geometry) }
         }
     }
 
-    /// OpenBLAS's threads would compete with ours, which already keep every core busy.
-    private static func withSingleThreadedBLAS(_ body: () -> Void) {
+    /// OpenBLAS's threads would compete with ours when the blocks already keep every core busy; a
+    /// single block (one image, say) leaves the parallelism to OpenBLAS instead. OpenBLAS splits a
+    /// GEMM by rows and columns only, never along the summed axis, so the bits are the same either way.
+    private static func withSingleThreadedBLAS(when condition: Bool, _ body: () -> Void) {
         let threads = ComputeThreads.count
-        if threads > 1 { BLAS.setThreadCount(1) }
+        let switching = condition && threads > 1
+        if switching { BLAS.setThreadCount(1) }
         body()
-        if threads > 1 { BLAS.setThreadCount(threads) }
+        if switching { BLAS.setThreadCount(threads) }
     }
 
     private static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
