@@ -139,6 +139,65 @@ enum ConvolutionKernels {
         })
     }
 
+    /// `forward(input, weight)` and `weightGradient(input, upstream)` at once, with the same bits, each
+    /// im2col block feeding both GEMMs while it is in cache: the two pullbacks of a transposed
+    /// convolution need exactly this pair.
+    static func forwardAndWeightGradient(_ input: Tensor, _ weight: Tensor, _ upstream: Tensor,
+                                         _ g: ConvGeometry) -> (value: Tensor, weightGradient: Tensor) {
+        let blocks = blocks(g)
+        let lanes = Swift.min(2, blocks.count)
+        let share = (blocks.count + lanes - 1) / lanes
+        let weightCount = g.outputChannels * g.columnRows
+        let second = lanes > 1 ? ScratchPool.take(weightCount) : nil
+        var gradient = Tensor(zeros: [])
+        let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
+            let out = out.baseAddress!
+            gradient = Tensor(shape: g.weightShape, unsafeUninitialized: { dw in
+                let dw = dw.baseAddress!
+                input.withUnsafeBufferPointer { x in
+                    weight.withUnsafeBufferPointer { w in
+                        upstream.withUnsafeBufferPointer { u in
+                            withSingleThreadedBLAS(when: lanes > 1) {
+                                parallelFor(lanes, work: Int.max) { lane in
+                                    let accumulator = lane == 0 ? dw : second!.pointer
+                                    for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
+                                        let (start, block) = blocks[index]
+                                        let columns = ScratchPool.take(block.columnRows * block.columnCount)
+                                        Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
+                                                      into: columns.pointer)
+                                        let product = ScratchPool.take(g.outputChannels * block.columnCount)
+                                        BLAS.gemm(transposeA: false, transposeB: false,
+                                                  m: g.outputChannels, n: block.columnCount, k: g.columnRows,
+                                                  a: w.baseAddress!, b: columns.pointer, c: product.pointer)
+                                        Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
+                                                               inner: g.outputPlane,
+                                                               into: out + start * g.outputChannels * g.outputPlane)
+                                        Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                               block.batch, g.outputChannels, inner: g.outputPlane,
+                                                               into: product.pointer)
+                                        BLAS.gemm(transposeA: false, transposeB: true,
+                                                  m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                                  a: product.pointer, b: columns.pointer,
+                                                  beta: index == lane * share ? 0 : 1, c: accumulator)
+                                        withExtendedLifetime((columns, product)) {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if let second {
+                    let addend = second.pointer
+                    parallelChunks(weightCount) { range in
+                        for i in range { dw[i] += addend[i] }
+                    }
+                }
+            })
+        })
+        withExtendedLifetime(second) {}
+        return (value, gradient)
+    }
+
     /// Runs `body` for every block, spread over the compute threads, with OpenBLAS on one thread.
     private static func parallelBlocks(_ blocks: [(start: Int, geometry: ConvGeometry)], _ g: ConvGeometry,
                                        _ body: (Int, ConvGeometry) -> Void) {
