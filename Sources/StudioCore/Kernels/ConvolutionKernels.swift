@@ -1,10 +1,11 @@
-/// The three GEMM-based kernels of a 2-D convolution, on raw buffers and unrecorded.
+/// The GEMM-based kernels of a 2-D convolution (forward, input gradient, weight gradient, and the
+/// last two of a transposed convolution's backward pass fused), on raw buffers and unrecorded.
 ///
 /// The minibatch is cut into blocks of a few images, each handled start to end by one core with
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
 /// of memory, and OpenBLAS's own worker threads do not spin against ours between phases. A block
 /// holds enough images for about 256 GEMM columns, where OpenBLAS runs near its peak; blocks depend
-/// only on the shapes, never on the thread count, so results are the same bits on any machine.
+/// only on the shapes, never on the thread count, so results do not depend on how many threads run.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
@@ -95,6 +96,7 @@ enum ConvolutionKernels {
     ///
     /// Two lanes, each summing its half of the blocks into its own accumulator, then added in a fixed order.
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry, columns kept: Columns?) -> Tensor {
+        precondition(kept == nil || kept!.geometry == g, "conv2d weight gradient: kept im2col matrices are for another shape")
         let blocks = blocks(g)
         let lanes = Swift.min(2, blocks.count)
         let weightCount = g.outputChannels * g.columnRows
