@@ -7,6 +7,11 @@ final class ProgressPrinter {
     private var lastPlainLine = Date.distantPast
     private var lineOpen = false
 
+    init() {
+        // A pipe or file would otherwise hold plain progress lines back until the buffer fills.
+        setvbuf(stdout, nil, _IOLBF, 0)
+    }
+
     func handle(_ event: TrainingEvent) {
         switch event {
         case let .step(number, target, epoch, metrics, imagesPerSecond, secondsLeft):

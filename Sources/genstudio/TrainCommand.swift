@@ -40,19 +40,19 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let printer = ProgressPrinter()
         let session: TrainingSession
         if let resume {
             session = try TrainingJob.resume(URL(fileURLWithPath: resume))
-            print("resuming \(resume) at step \(session.step)")
+            printer.message("resuming \(resume) at step \(session.step)")
         } else {
             let all = overrides + (seed.map { ["train.seed=\($0)"] } ?? [])
             session = try TrainingJob.start(recipe: URL(fileURLWithPath: recipe!), overrides: all,
                                             outputs: URL(fileURLWithPath: "outputs"),
                                             runDirectory: out.map { URL(fileURLWithPath: $0) })
-            print("run directory: \(session.run.url.path)")
+            printer.message("run directory: \(session.run.url.path)")
         }
         StopSignal.install()
-        let printer = ProgressPrinter()
         let stop = try session.run(maxSteps: maxSteps, maxMinutes: maxMinutes, shouldStop: { StopSignal.isRaised },
                                    observe: printer.handle)
         switch stop {
