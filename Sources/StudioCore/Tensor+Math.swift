@@ -79,14 +79,23 @@ extension Tensor {
 extension Tensor {
     /// max(x, 0), same shape.
     public func relu() -> Tensor {
-        let mask = mapScalars { $0 > 0 ? 1 : 0 }
-        return Tensor.record("relu", mapScalars { $0 > 0 ? $0 : 0 }, (self, { $0 * mask }))
+        let input = detached()
+        return Tensor.record("relu", mapScalars { $0 > 0 ? $0 : 0 }, (self, { $0.rectifierGradient(at: input, slope: 0) }))
     }
 
     /// x for x > 0, else `slope * x`; same shape.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
-        let factor = mapScalars { $0 > 0 ? 1 : slope }
-        return Tensor.record("leakyRelu", mapScalars { $0 > 0 ? $0 : $0 * slope }, (self, { $0 * factor }))
+        let input = detached()
+        return Tensor.record("leakyRelu", mapScalars { $0 > 0 ? $0 : $0 * slope },
+                             (self, { $0.rectifierGradient(at: input, slope: slope) }))
+    }
+
+    /// The pullback of a (leaky) rectifier at `input`: g where x > 0, else `slope · g`, read straight
+    /// from the input so no mask tensor is made. It is linear in g, its own pullback; x only picks
+    /// the branch, so no gradient flows to it (zero almost everywhere).
+    private func rectifierGradient(at input: Tensor, slope: Float) -> Tensor {
+        let value = zipScalars(input) { g, x in x > 0 ? g : g * slope }
+        return Tensor.record("rectifierGradient", value, (self, { $0.rectifierGradient(at: input, slope: slope) }))
     }
 
     /// Hyperbolic tangent, same shape.
