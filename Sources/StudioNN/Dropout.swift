@@ -20,8 +20,10 @@ public struct Dropout: Layer {
         // The mask holds 0 or 1/keep directly, saving a pass over the activations; it draws one
         // uniform per scalar exactly as `Tensor.bernoulli` does.
         var generator = context.generator
-        var mask = [Float](repeating: 0, count: input.elementCount)
-        for i in mask.indices where generator.nextUniform() < keep { mask[i] = scale }
+        let mask = [Float](unsafeUninitializedCapacity: input.elementCount) { buffer, initialized in
+            for i in buffer.indices { buffer[i] = generator.nextUniform() < keep ? scale : 0 }
+            initialized = buffer.count
+        }
         context.generator = generator
         return input * Tensor(shape: input.shape, scalars: mask)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import StudioCore
 
@@ -63,5 +64,20 @@ final class TensorTests: XCTestCase {
         let restored = RandomGenerator(state: g1.state)
         var copy = restored
         XCTAssertEqual(copy.next(), g1.next())
+    }
+
+    /// The reference xoshiro256** sequence from state (1, 2, 3, 4), and the checkpoint encoding of the state.
+    func testRandomGeneratorMatchesReferenceAndEncodesItsState() throws {
+        var g = RandomGenerator(state: [1, 2, 3, 4])
+        XCTAssertEqual((0..<6).map { _ in g.next() },
+                       [11520, 0, 1509978240, 1215971899390074240, 1216172134540287360, 607988272756665600])
+        XCTAssertEqual(g.state, [13862097262714618497, 31630836743406341, 13866636029399924743, 6931154176001016769])
+        let json = try JSONEncoder().encode(g)
+        XCTAssertEqual(String(decoding: json, as: UTF8.self),
+                       #"{"state":[13862097262714618497,31630836743406341,13866636029399924743,6931154176001016769]}"#)
+        var decoded = try JSONDecoder().decode(RandomGenerator.self, from: json)
+        XCTAssertEqual(decoded, g)
+        XCTAssertEqual(decoded.next(), g.next())
+        XCTAssertThrowsError(try JSONDecoder().decode(RandomGenerator.self, from: Data(#"{"state":[0,0,0,0]}"#.utf8)))
     }
 }
