@@ -53,7 +53,7 @@ extension Tensor {
         }
         let value = scale.withUnsafeBufferPointer { a in
             shift.withUnsafeBufferPointer { b in
-                Tensor.mapChannels(layout, self, self) { x, _, c in x * a[c] + b[c] }
+                Tensor.mapChannels(layout, self, self, ChannelAffine(scale: a, shift: b))
             }
         }
         let unbiasedFactor = Double(layout.count) / Double(layout.count - 1)
@@ -76,10 +76,7 @@ extension Tensor {
     private func channelMoments(_ layout: ChannelLayout) -> (mean: [Float], variance: [Float]) {
         let channels = layout.channels
         let shift = withUnsafeBufferPointer { x in (0..<channels).map { Double(x[$0 * layout.positions]) } }
-        let (s1, s2) = Tensor.channelSums(layout, self, self, centers: shift) { x, _, center in
-            let d = Double(x) - center
-            return (d, d * d)
-        }
+        let (s1, s2) = Tensor.channelSums(layout, self, self, centers: shift, ShiftedMoments())
         var mean = [Float](repeating: 0, count: channels)
         var variance = [Float](repeating: 0, count: channels)
         let n = Double(layout.count)
@@ -92,9 +89,8 @@ extension Tensor {
 
     /// Two per-channel sums of `term(a, b, center[c])` over the scalars of two `[N, C, ...]` tensors
     /// of one shape, in Double; chunked by channels only, so the bits never depend on the thread count.
-    @inline(__always)
-    static func channelSums(_ layout: ChannelLayout, _ a: Tensor, _ b: Tensor, centers: [Double],
-                            _ term: (Float, Float, Double) -> (Double, Double)) -> ([Double], [Double]) {
+    static func channelSums<Term: ChannelTerm>(_ layout: ChannelLayout, _ a: Tensor, _ b: Tensor, centers: [Double],
+                                               _ term: Term) -> ([Double], [Double]) {
         let (batch, channels, positions) = (layout.batch, layout.channels, layout.positions)
         var first = [Double](repeating: 0, count: channels)
         var second = [Double](repeating: 0, count: channels)
@@ -150,9 +146,8 @@ extension Tensor {
 
     /// `f(a, b, c)` for every pair of scalars of two `[N, C, ...]` tensors of one shape, `c` the
     /// channel; a constant.
-    @inline(__always)
-    static func mapChannels(_ layout: ChannelLayout, _ a: Tensor, _ b: Tensor,
-                            _ f: (Float, Float, Int) -> Float) -> Tensor {
+    static func mapChannels<Map: ChannelMap>(_ layout: ChannelLayout, _ a: Tensor, _ b: Tensor,
+                                             _ f: Map) -> Tensor {
         let (channels, positions) = (layout.channels, layout.positions)
         return a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
@@ -176,6 +171,47 @@ extension Tensor {
             }
         }
     }
+}
+
+/// Two Double terms per pair of scalars `(a, b)` of one channel, given the channel's center.
+protocol ChannelTerm {
+    func callAsFunction(_ a: Float, _ b: Float, _ center: Double) -> (Double, Double)
+}
+
+/// One output scalar from a pair of input scalars `(a, b)` of channel `c`.
+protocol ChannelMap {
+    func callAsFunction(_ a: Float, _ b: Float, _ c: Int) -> Float
+}
+
+/// (x - shift, (x - shift)²): the shifted first and second moments.
+private struct ShiftedMoments: ChannelTerm {
+    @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ center: Double) -> (Double, Double) {
+        let d = Double(x) - center
+        return (d, d * d)
+    }
+}
+
+/// (g, g·(x - mean)): the sums the batch-norm pullback needs.
+private struct GradientMoments: ChannelTerm {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ mean: Double) -> (Double, Double) {
+        let gd = Double(g)
+        return (gd, gd * (Double(x) - mean))
+    }
+}
+
+/// x·scale[c] + shift[c].
+private struct ChannelAffine: ChannelMap {
+    let scale: UnsafeBufferPointer<Float>
+    let shift: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ c: Int) -> Float { x * scale[c] + shift[c] }
+}
+
+/// a[c]·g + k1[c]·x + k0[c].
+private struct ChannelInputGradient: ChannelMap {
+    let a: UnsafeBufferPointer<Float>
+    let k1: UnsafeBufferPointer<Float>
+    let k0: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ c: Int) -> Float { a[c] * g + k1[c] * x + k0[c] }
 }
 
 /// The pullbacks of one `batchNormalized` call. In first-order mode the three gradients come from
@@ -209,10 +245,7 @@ private final class BatchNormBackward {
             return sums
         }
         let centers = mean.map(Double.init)
-        let (sg, sgx) = Tensor.channelSums(layout, g, input, centers: centers) { gi, x, m in
-            let gd = Double(gi)
-            return (gd, gd * (Double(x) - m))
-        }
+        let (sg, sgx) = Tensor.channelSums(layout, g, input, centers: centers, GradientMoments())
         cachedFor = g
         sums = (sg, sgx)
         return sums
@@ -262,7 +295,7 @@ private final class BatchNormBackward {
         return a.withUnsafeBufferPointer { pa in
             k1.withUnsafeBufferPointer { p1 in
                 k0.withUnsafeBufferPointer { p0 in
-                    Tensor.mapChannels(layout, g, input) { gi, x, c in pa[c] * gi + p1[c] * x + p0[c] }
+                    Tensor.mapChannels(layout, g, input, ChannelInputGradient(a: pa, k1: p1, k0: p0))
                 }
             }
         }
