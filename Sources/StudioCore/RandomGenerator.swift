@@ -107,15 +107,23 @@ extension Tensor {
     /// Samples of U[lower, upper) of `shape`.
     public static func randomUniform(_ shape: Shape, lower: Float = 0, upper: Float = 1,
                                      using generator: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { buffer in
-            for i in buffer.indices { buffer[i] = lower + (upper - lower) * generator.nextUniform() }
+        var local = generator
+        defer { generator = local }
+        return Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = lower + (upper - lower) * local.nextUniform() }
         })
     }
 
-    /// A 0/1 mask of `shape` with each entry 1 with probability `probability`.
-    public static func bernoulli(_ shape: Shape, probability: Float, using generator: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { buffer in
-            for i in buffer.indices { buffer[i] = generator.nextUniform() < probability ? 1 : 0 }
+    /// A mask of `shape` with each entry `value` (1 unless given) with probability `probability`, else 0;
+    /// dropout passes its rescaling as `value`.
+    public static func bernoulli(_ shape: Shape, probability: Float, value: Float = 1,
+                                 using generator: inout RandomGenerator) -> Tensor {
+        // A local copy of the generator: the captured inout one is checked for exclusive access on
+        // every draw, which made this loop several times slower.
+        var local = generator
+        defer { generator = local }
+        return Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = local.nextUniform() < probability ? value : 0 }
         })
     }
 }
