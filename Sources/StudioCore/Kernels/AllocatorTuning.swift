@@ -4,13 +4,18 @@ public enum TensorMemory {
     /// to the kernel. A training step allocates and frees megabyte-sized tensors by the hundred; with
     /// glibc's defaults each is unmapped or trimmed away on free, so every later tensor of that size
     /// page-faults its pages in again, which costs more than the elementwise ops themselves. The
-    /// price is that the process keeps its peak footprint. Call once, before training.
-    public static func keepFreedStorage() {
+    /// price is that the process keeps its peak footprint. Call once, before training; returns
+    /// whether the allocator took every setting (false off glibc).
+    @discardableResult
+    public static func keepFreedStorage() -> Bool {
         #if os(Linux)
         // 32 MiB is glibc's largest mmap threshold: smaller blocks come from the reusable heap.
-        _ = mallopt(mmapThreshold, 32 << 20)
-        _ = mallopt(trimThreshold, Int32.max)
-        _ = mallopt(topPad, 64 << 20)
+        // mallopt answers 1 on success.
+        return mallopt(mmapThreshold, 32 << 20) == 1
+            && mallopt(trimThreshold, Int32.max) == 1
+            && mallopt(topPad, 64 << 20) == 1
+        #else
+        return false
         #endif
     }
 
