@@ -6,7 +6,7 @@ public struct BatchNormStatistics {
     public let mean: Tensor
     /// The biased batch variance (divided by the count), the one used to normalise.
     public let variance: Tensor
-    /// The unbiased batch variance (divided by count - 1), the one running statistics track.
+    /// The unbiased batch variance (divided by count - 1, NaN for one value), the one running statistics track.
     public let unbiasedVariance: Tensor
 }
 
@@ -36,7 +36,7 @@ extension Tensor {
         let layout = ChannelLayout(shape, op: "batchNormalized")
         precondition(weight.shape == [layout.channels] && bias.shape == [layout.channels],
                      "batchNormalized: weight \(weight.shape) and bias \(bias.shape) must be [\(layout.channels)] for input \(shape)")
-        precondition(layout.count > 1, "batchNormalized: needs more than one value per channel, got input \(shape)")
+        precondition(layout.count > 0, "batchNormalized: input \(shape) has no values per channel")
         let (mean, variance) = channelMoments(layout)
         let inverseDeviation = variance.map { 1 / (Double($0) + Double(epsilon)).squareRoot() }
         // y = x·a + b per channel: a = w/σ, b = bias - mean·a; one pass over the input.
@@ -56,7 +56,8 @@ extension Tensor {
                 Tensor.mapChannels(layout, self, self, ChannelAffine(scale: a, shift: b))
             }
         }
-        let unbiasedFactor = Double(layout.count) / Double(layout.count - 1)
+        // One value per channel has no unbiased variance: NaN, as torch.var gives.
+        let unbiasedFactor = layout.count > 1 ? Double(layout.count) / Double(layout.count - 1) : .nan
         let statistics = BatchNormStatistics(
             mean: Tensor([Float](mean)),
             variance: Tensor([Float](variance)),
@@ -69,6 +70,17 @@ extension Tensor {
                               (weight, { backward.weightGradient($0) }),
                               (bias, { backward.biasGradient($0) })),
                 statistics)
+    }
+
+    /// Each row of `[R, M]` (the tensor viewed so, `rows` · M = elementCount) minus its mean, over its
+    /// biased standard deviation: the normalisation of group and layer norm, through the fused op.
+    /// Same shape as `self`.
+    public func normalized(rowCount rows: Int, epsilon: Float) -> Tensor {
+        guard elementCount > 0 else { return self }
+        precondition(rows > 0 && elementCount % rows == 0, "normalized(rowCount:): \(rows) rows do not divide shape \(shape)")
+        let grouped = reshaped(to: [1, rows, elementCount / rows])
+        return grouped.batchNormalized(weight: Tensor(ones: [rows]), bias: Tensor(zeros: [rows]), epsilon: epsilon)
+            .output.reshaped(to: shape)
     }
 
     /// Mean and biased variance of every channel, accumulated in Double around the channel's first

@@ -120,6 +120,7 @@ final class GradientCheckTests: XCTestCase {
         assertGradients("batchNormalized NC", [features, random([3], lower: 0.5, upper: 1.5), random([3])]) {
             $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5).output
         }
+        assertGradients("normalized rows", [image]) { $0[0].normalized(rowCount: 6, epsilon: 1e-5) }
     }
 
     /// The gradient of a gradient norm, as WGAN-GP and R1 penalties take it.
@@ -137,6 +138,11 @@ final class GradientCheckTests: XCTestCase {
             let score = (y.tanh() * y).sum()
             let g = gradients(of: score, withRespectTo: [inputs[0], inputs[1]], createGraph: true)
             return g[0]!.squared().sum() + g[1]!.squared().sum()
+        }
+        assertGradients("second order through row normalisation", [image]) { inputs in
+            let y = inputs[0].normalized(rowCount: 4, epsilon: 1e-5)
+            let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0]], createGraph: true)[0]!
+            return g.squared().sum()
         }
         assertGradients("second order elementwise", [x]) { inputs in
             let y = (inputs[0].exp() * inputs[0].sigmoid() + inputs[0].silu() + inputs[0].gelu()).sum()

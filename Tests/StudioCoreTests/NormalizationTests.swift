@@ -55,6 +55,26 @@ final class NormalizationTests: XCTestCase {
         XCTAssertTrue(g[1]!.isClose(to: e[1]!, absolute: 1e-4, relative: 1e-3))
     }
 
+    func testNormalizedRowsMatchCompositeFormula() {
+        let x = Tensor.randomNormal([3, 4, 5], mean: 1, standardDeviation: 3, using: &generator).requiringGradient()
+        let seed = Tensor.randomNormal([3, 4, 5], using: &generator)
+        let rows = x.reshaped(to: [6, 10])
+        let centered = rows - rows.mean(alongAxes: [1], keepingDimensions: true)
+        let reference = (centered / (centered.squared().mean(alongAxes: [1], keepingDimensions: true) + 1e-5).sqrt())
+            .reshaped(to: [3, 4, 5])
+        let fused = x.normalized(rowCount: 6, epsilon: 1e-5)
+        XCTAssertTrue(fused.isClose(to: reference, absolute: 1e-5, relative: 1e-4))
+        let g = gradients(of: fused, withRespectTo: [x], seed: seed)[0]!
+        XCTAssertTrue(g.isClose(to: gradients(of: reference, withRespectTo: [x], seed: seed)[0]!, absolute: 1e-4, relative: 1e-3))
+        // One value per row normalises to zero, as the composite formula gives.
+        let single = Tensor([3, -1]).normalized(rowCount: 2, epsilon: 1e-5)
+        XCTAssertTrue(single.isClose(to: Tensor([0, 0]), absolute: 1e-3), "\(single)")
+        let statistics = Tensor(shape: [1, 2], scalars: [3, -1])
+            .batchNormalized(weight: Tensor([1, 1]), bias: Tensor([0, 0]), epsilon: 1e-5).statistics
+        XCTAssertEqual(statistics.variance.scalars, [0, 0])
+        XCTAssertTrue(statistics.unbiasedVariance.scalars.allSatisfy(\.isNaN), "no unbiased variance of one value")
+    }
+
     /// Values far from zero with a small spread: a one-pass sum of squares in Float would lose the variance.
     func testVarianceSurvivesLargeMean() {
         let noise = Tensor.randomUniform([64, 2, 4], lower: -0.01, upper: 0.01, using: &generator)
