@@ -80,35 +80,39 @@ extension Tensor {
 
 // MARK: - The recorded primitives, each beside its pullbacks
 
-/// Hands the im2col matrix of an output gradient from one pullback to its sibling: both pullbacks of
-/// a transposed convolution need the same matrix, and building it twice would cost a tenth of the step.
-private final class SharedColumns {
+/// Carries work between the two pullbacks of a transposed convolution, which both start from the
+/// im2col matrices of the same output gradient: the first leaves either those matrices or, outside
+/// a recorded backward pass, the finished weight gradient for the second.
+private final class SiblingPullbacks {
     private var source: [Float] = []
-    private var columns: ScratchBuffer?
+    private var columns: ConvolutionKernels.Columns?
+    private var weightGradient: Tensor?
 
-    func keep(_ columns: ScratchBuffer, of tensor: Tensor) {
+    func keep(_ columns: ConvolutionKernels.Columns?, weightGradient: Tensor?, of tensor: Tensor) {
         source = tensor.scalars
         self.columns = columns
+        self.weightGradient = weightGradient
     }
 
-    /// The kept matrix if it was built from this very storage (which `source` keeps alive, so an equal
-    /// address means the same, unmodified scalars); it is handed out once.
-    func take(for tensor: Tensor) -> ScratchBuffer? {
-        defer { source = []; columns = nil }
-        guard let columns, !source.isEmpty, source.count == tensor.elementCount else { return nil }
+    /// What was kept for this very storage (which `source` keeps alive, so an equal address means the
+    /// same, unmodified scalars); it is handed out once.
+    func take(for tensor: Tensor) -> (columns: ConvolutionKernels.Columns?, weightGradient: Tensor?) {
+        defer { source = []; columns = nil; weightGradient = nil }
+        guard !source.isEmpty, source.count == tensor.elementCount else { return (nil, nil) }
         let same = source.withUnsafeBufferPointer { a in tensor.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-        return same ? columns : nil
+        return same ? (columns, weightGradient) : (nil, nil)
     }
 }
 
 extension Tensor {
     /// The convolution itself: `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`.
     fileprivate static func convolution(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
-                                        sharing shared: SharedColumns? = nil) -> Tensor {
-        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g)
-        shared?.keep(columns, of: input)
-        // The weight gradient reuses this im2col matrix; it lives as long as the graph keeps the pullback.
-        let kept = GradientMode.isEnabled && weight.requiresGradient ? columns : nil
+                                        sharing shared: SiblingPullbacks? = nil) -> Tensor {
+        // The weight gradient reuses the im2col matrices; they live as long as the graph keeps the pullback.
+        let keep = GradientMode.isEnabled && weight.requiresGradient
+        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g, keepColumns: keep || shared != nil)
+        shared?.keep(columns, weightGradient: nil, of: input)
+        let kept = keep ? columns : nil
         var inputs: [(Tensor, (Tensor) -> Tensor)] = [
             (input, { convolutionInputGradient($0, weight, bias: nil, g) }),
             (weight, { convolutionWeightGradient(input, $0, g, columns: kept) }),
@@ -122,10 +126,18 @@ extension Tensor {
     fileprivate static func convolutionInputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?,
                                                      _ g: ConvGeometry) -> Tensor {
         let value = ConvolutionKernels.inputGradient(upstream, weight, bias: bias, g)
-        let shared = weight.requiresGradient ? SharedColumns() : nil
+        let shared = weight.requiresGradient ? SiblingPullbacks() : nil
         var inputs: [(Tensor, (Tensor) -> Tensor)] = [
-            (upstream, { convolution($0, weight, bias: nil, g, sharing: shared) }),
-            (weight, { convolutionWeightGradient($0, upstream, g, columns: shared?.take(for: $0)) }),
+            (upstream, { u in
+                guard let shared, !GradientMode.isEnabled else { return convolution(u, weight, bias: nil, g, sharing: shared) }
+                let (value, weightGradient) = ConvolutionKernels.forwardAndWeightGradient(u, weight, upstream, g)
+                shared.keep(nil, weightGradient: weightGradient, of: u)
+                return value
+            }),
+            (weight, { u in
+                let kept = shared?.take(for: u)
+                return kept?.weightGradient ?? convolutionWeightGradient(u, upstream, g, columns: kept?.columns)
+            }),
         ]
         if let bias { inputs.append((bias, { $0.sum(alongAxes: [0, 2, 3]) })) }
         return record("convTranspose2d", value, inputs)
@@ -134,7 +146,7 @@ extension Tensor {
     /// The weight gradient of a convolution: images `[N, C, H, W]` and output gradient
     /// `[N, O, H', W']` `-> [O, C, kh, kw]`; `columns` is the images' im2col matrix when known.
     fileprivate static func convolutionWeightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry,
-                                                      columns: ScratchBuffer?) -> Tensor {
+                                                      columns: ConvolutionKernels.Columns?) -> Tensor {
         let value = ConvolutionKernels.weightGradient(input, upstream, g, columns: columns)
         return record("conv2dWeightGradient", value,
                       (input, { convolutionInputGradient(upstream, $0, bias: nil, g) }),

@@ -70,8 +70,16 @@ public struct IDXFile: Equatable {
         let dims = (0..<rank).map { d -> Int in
             (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) }
         }
-        let expected = dims.reduce(1, *) * type.size
         let payload = bytes.count - headerLength
+        // A corrupt header can claim dimensions whose product overflows Int.
+        var expected = type.size
+        for d in dims {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw fail("dimensions \(dims) of \(type) need more bytes after the header than any file holds: corrupt header")
+            }
+            expected = product
+        }
         if payload < expected {
             throw fail("dimensions \(dims) of \(type) need \(expected) bytes after the header, but only \(payload) are there: truncated file")
         }

@@ -51,22 +51,30 @@ extension SafeTensors {
             guard let dtypeName = info["dtype"] as? String, let dtype = DType(rawValue: dtypeName) else {
                 throw fail("tensor '\(name)': unknown dtype \(String(describing: info["dtype"] ?? "missing"))")
             }
-            guard let dims = info["shape"] as? [NSNumber], dims.allSatisfy({ $0.intValue >= 0 }) else {
+            guard let dims = exactIntegers(info["shape"]), dims.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor '\(name)': shape is not a list of non-negative integers")
             }
-            guard let offsets = info["data_offsets"] as? [NSNumber], offsets.count == 2 else {
+            guard let offsets = exactIntegers(info["data_offsets"]), offsets.count == 2 else {
                 throw fail("tensor '\(name)': data_offsets is not a pair of integers")
             }
-            let begin = offsets[0].intValue, end = offsets[1].intValue
-            let shape = Shape(dims.map(\.intValue))
+            let begin = offsets[0], end = offsets[1]
+            let shape = Shape(dims)
             guard begin >= 0, begin <= end else {
                 throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] are not an increasing pair")
             }
             guard end <= dataLength else {
                 throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] run past the end of the data (\(dataLength) bytes after the header): truncated file")
             }
-            guard end - begin == shape.elementCount * dtype.size else {
-                throw fail("tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(shape.elementCount * dtype.size) bytes but data_offsets span \(end - begin)")
+            // A corrupt shape can multiply past Int.max; no real tensor is that large.
+            let byteCount = dims.reduce(Optional(dtype.size)) { product, d in
+                product.flatMap { p in
+                    let (r, overflow) = p.multipliedReportingOverflow(by: d)
+                    return overflow ? nil : r
+                }
+            }
+            guard let byteCount, end - begin == byteCount else {
+                let needed = byteCount.map { "\($0) bytes" } ?? "more bytes than any file holds"
+                throw fail("tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(needed) but data_offsets span \(end - begin)")
             }
             spans.append((name, dtype, shape, begin..<end))
         }
@@ -95,6 +103,18 @@ extension SafeTensors {
             }
         }
         return SafeTensors(entries: entries, metadata: metadata)
+    }
+
+    /// A JSON list of integers, each read exactly: fractions (`4.5`) and values beyond `Int` are nil,
+    /// where `NSNumber.intValue` would truncate or wrap them into plausible-looking sizes.
+    private static func exactIntegers(_ value: Any?) -> [Int]? {
+        guard let numbers = value as? [NSNumber] else { return nil }
+        var result: [Int] = []
+        for number in numbers {
+            guard let exact = Int(number.stringValue) else { return nil }
+            result.append(exact)
+        }
+        return result
     }
 
     private static func convert(_ bytes: UnsafeRawBufferPointer, _ dtype: DType) -> [Float] {

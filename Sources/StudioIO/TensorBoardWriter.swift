@@ -7,14 +7,25 @@ public final class TensorBoardWriter {
     public let url: URL
     private let handle: FileHandle
 
-    /// Creates `events.out.tfevents.<time>.<host>` in `directory` and writes the file-version event.
+    /// Creates `events.out.tfevents.<time>.<host>` in `directory` (suffixed `.2`, `.3`, ... when that
+    /// name is taken, so a session resumed within the same second never truncates the previous one's
+    /// events) and writes the file-version event.
     public init(directory: URL, wallTime: Double = Date().timeIntervalSince1970) throws {
         let host = ProcessInfo.processInfo.hostName
-        url = directory.appendingPathComponent("events.out.tfevents.\(Int(wallTime)).\(host)")
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw FileFormatError(path: url.path, "cannot create the TensorBoard event file")
+        let base = directory.appendingPathComponent("events.out.tfevents.\(Int(wallTime)).\(host)").path
+        var path = base
+        var suffix = 2
+        var fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        while fd < 0 && errno == EEXIST {
+            path = base + ".\(suffix)"
+            suffix += 1
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         }
-        handle = try FileHandle(forWritingTo: url)
+        url = URL(fileURLWithPath: path)
+        guard fd >= 0 else {
+            throw FileFormatError(path: path, "cannot create the TensorBoard event file: \(String(cString: strerror(errno)))")
+        }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var event = ProtobufWriter()
         event.double(1, wallTime)
         event.int64(2, 0)
@@ -66,6 +77,19 @@ public final class TensorBoardWriter {
         summaryValue.string(1, tag)
         summaryValue.message(6, audio)
         try addSummary(summaryValue, step: step, wallTime: wallTime)
+    }
+
+    /// Marks a restart whose first new event is at `step`: TensorBoard then drops the events at
+    /// `step` and later from earlier files, which a killed session may have logged past its last
+    /// checkpoint, instead of showing those steps twice.
+    public func addSessionStart(step: Int, wallTime: Double = Date().timeIntervalSince1970) throws {
+        var sessionLog = ProtobufWriter()
+        sessionLog.int64(1, 1)  // SessionLog.START
+        var event = ProtobufWriter()
+        event.double(1, wallTime)
+        event.int64(2, Int64(step))
+        event.message(7, sessionLog)
+        try append(record: event.bytes)
     }
 
     /// Forces written events to disk.

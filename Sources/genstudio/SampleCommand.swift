@@ -73,6 +73,10 @@ struct SampleCommand: ParsableCommand {
             guard let tensor = file["latents"] else {
                 throw SampleError("\(latents): has no tensor named 'latents' (found: \(file.entries.map(\.name).joined(separator: ", ")))")
             }
+            let size = model.gan.config.latentSize
+            guard tensor.rank == 2, tensor.shape[0] > 0, tensor.shape[1] == size else {
+                throw SampleError("\(latents): tensor 'latents' is \(tensor.shape), but this model needs [N, \(size)] with N >= 1")
+            }
             given = tensor
         }
         let defaultCount = interpolate == nil ? 64 : 8

@@ -85,6 +85,12 @@ final class ConvolutionTests: XCTestCase {
             assertClose(x.conv2d(weight: w, bias: b, stride: stride, padding: padding),
                         directConv2d(x, w, b, stride: stride, padding: padding), "conv2d s\(stride) p\(padding)")
         }
+        // "Same" stride-1 convolutions copy whole runs of a plane; some taps here see no valid row at all.
+        for size in [2, 3, 7] {
+            let image = random([2, 3, size, size]), kernel = random([2, 3, 5, 5])
+            assertClose(image.conv2d(weight: kernel, padding: (2, 2)),
+                        directConv2d(image, kernel, nil, stride: (1, 1), padding: (2, 2)), "same conv2d \(size)x\(size)")
+        }
         let square = random([2, 5, 4, 4])
         assertClose(x.conv2d(weight: square, stride: (2, 2), padding: (2, 2)),
                     directConv2d(x, square, nil, stride: (2, 2), padding: (2, 2)), "conv2d without bias")
@@ -182,17 +188,52 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// Both pullbacks of a transposed convolution share one im2col matrix; the result must not depend on it.
+    /// Both pullbacks of a transposed convolution are computed together when both are needed; the
+    /// result must be the same bits as either alone. Two strides, and four GEMM blocks in two lanes.
     func testTransposedConvolutionGradientsMatchSeparateCalls() {
-        let x = random([3, 4, 3, 3]), w = random([4, 2, 5, 5])
-        let upstream = random([3, 2, 6, 6])
-        func grads(_ xNeeds: Bool, _ wNeeds: Bool) -> [Tensor?] {
-            let xl = xNeeds ? x.requiringGradient() : x, wl = wNeeds ? w.requiringGradient() : w
-            let y = xl.convTranspose2d(weight: wl, stride: (2, 2), padding: (2, 2), outputPadding: (1, 1))
-            return gradients(of: y, withRespectTo: [xl, wl], seed: upstream)
+        for (shape, stride, padding, outputPadding) in [([3, 4, 3, 3], 2, 2, 1), ([5, 4, 10, 10], 1, 1, 0)] {
+            let x = random(Shape(shape)), w = random([4, 2, 5, 5])
+            let probe = x.convTranspose2d(weight: w, stride: (stride, stride), padding: (padding, padding),
+                                          outputPadding: (outputPadding, outputPadding))
+            let upstream = random(probe.shape)
+            func grads(_ xNeeds: Bool, _ wNeeds: Bool) -> [Tensor?] {
+                let xl = xNeeds ? x.requiringGradient() : x, wl = wNeeds ? w.requiringGradient() : w
+                let y = xl.convTranspose2d(weight: wl, stride: (stride, stride), padding: (padding, padding),
+                                           outputPadding: (outputPadding, outputPadding))
+                return gradients(of: y, withRespectTo: [xl, wl], seed: upstream)
+            }
+            let both = grads(true, true)
+            XCTAssertEqual(both[0]!.scalars, grads(true, false)[0]!.scalars, "input gradient, input \(shape)")
+            XCTAssertEqual(both[1]!.scalars, grads(false, true)[1]!.scalars, "weight gradient, input \(shape)")
+            let reference = directConv2d(upstream, w, nil, stride: (stride, stride), padding: (padding, padding))
+            assertClose(both[0]!, reference, "input gradient against direct loops, input \(shape)")
         }
-        let both = grads(true, true)
-        assertClose(both[0]!, grads(true, false)[0]!, "input gradient")
-        assertClose(both[1]!, grads(false, true)[1]!, "weight gradient")
+    }
+
+    /// Outputs of 100 positions put two images in a GEMM block, so a batch of 5 spans three blocks in two lanes.
+    func testMultiBlockMinibatchesMatchDirectLoopsOnAnyThreadCount() {
+        let x = random([5, 2, 10, 10]), w = random([3, 2, 3, 3]), b = random([3])
+        assertClose(x.conv2d(weight: w, bias: b, padding: (1, 1)), directConv2d(x, w, b, stride: (1, 1), padding: (1, 1)),
+                    "blocked conv2d")
+        let wt = random([2, 3, 3, 3])
+        assertClose(x.convTranspose2d(weight: wt, padding: (1, 1)),
+                    directConvTranspose2d(x, wt, nil, stride: (1, 1), padding: (1, 1), outputPadding: (0, 0)),
+                    "blocked convTranspose2d")
+        assertGradients("blocked conv2d", [random([3, 1, 10, 10]), random([2, 1, 3, 3])]) {
+            $0[0].conv2d(weight: $0[1], padding: (1, 1))
+        }
+        assertGradients("blocked convTranspose2d", [random([3, 2, 10, 10]), random([2, 1, 3, 3])]) {
+            $0[0].convTranspose2d(weight: $0[1], padding: (1, 1))
+        }
+
+        func gradientBits(threads: Int) -> [[Float]] {
+            let saved = ComputeThreads.count
+            ComputeThreads.count = threads
+            defer { ComputeThreads.count = saved }
+            let input = x.requiringGradient(), weight = w.requiringGradient()
+            let y = input.conv2d(weight: weight, bias: b, padding: (1, 1))
+            return gradients(of: (y * y).sum(), withRespectTo: [input, weight]).map { $0!.scalars }
+        }
+        XCTAssertEqual(gradientBits(threads: 1), gradientBits(threads: 2), "gradients differ between thread counts")
     }
 }

@@ -1,84 +1,222 @@
-/// The three GEMM-based kernels of a 2-D convolution, on raw buffers and unrecorded. Each covers the
-/// whole minibatch with one GEMM over the `[C·kh·kw, N·H'·W']` im2col matrix, since N small GEMMs
-/// with `H'·W'` columns each run far below peak.
+/// The GEMM-based kernels of a 2-D convolution (forward, input gradient, weight gradient, and the
+/// last two of a transposed convolution's backward pass fused), on raw buffers and unrecorded.
+///
+/// The minibatch is cut into blocks of a few images, each handled start to end by one core with
+/// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
+/// of memory, and OpenBLAS's own worker threads do not spin against ours between phases. A block
+/// holds enough images for about 256 GEMM columns, where OpenBLAS runs near its peak; blocks depend
+/// only on the shapes, never on the thread count, so results do not depend on how many threads run.
 enum ConvolutionKernels {
-    /// `[N, C, H, W] ⋆ [O, C, kh, kw] (+ bias [O]) -> [N, O, H', W']`, with the im2col matrix it built,
-    /// which the weight gradient can reuse.
-    static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?,
-                        _ g: ConvGeometry) -> (value: Tensor, columns: ScratchBuffer) {
-        _ = BLAS.coreName
-        let columns = ScratchPool.take(g.columnRows * g.columnCount)
-        input.withUnsafeBufferPointer { Im2Col.im2col($0.baseAddress!, g, into: columns.pointer) }
-        let product = ScratchPool.take(g.outputChannels * g.columnCount)
-        weight.withUnsafeBufferPointer { w in
-            BLAS.gemm(transposeA: false, transposeB: false,
-                      m: g.outputChannels, n: g.columnCount, k: g.columnRows,
-                      a: w.baseAddress!, b: columns.pointer, c: product.pointer)
+    /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
+    /// from the forward pass for the weight gradient.
+    struct Columns {
+        let buffer: ScratchBuffer
+        let geometry: ConvGeometry
+    }
+
+    private static let targetColumns = 256
+
+    /// The images `start..<start+count` of each block, with the geometry of that block alone. Block
+    /// sizes differ by at most one image and their number is a multiple of four (when there are that
+    /// many images), so that two or four cores get equal shares.
+    private static func blocks(_ g: ConvGeometry) -> [(start: Int, geometry: ConvGeometry)] {
+        let perBlock = Swift.max(1, (targetColumns + g.outputPlane - 1) / Swift.max(g.outputPlane, 1))
+        var count = (g.batch + perBlock - 1) / perBlock
+        if count > 1 { count = Swift.min(g.batch, (count + 3) / 4 * 4) }
+        var result: [(start: Int, geometry: ConvGeometry)] = []
+        var start = 0
+        for index in 0..<count {
+            var block = g
+            block.batch = g.batch / count + (index < g.batch % count ? 1 : 0)
+            result.append((start, block))
+            start += block.batch
         }
+        return result
+    }
+
+    /// `[N, C, H, W] ⋆ [O, C, kh, kw] (+ bias [O]) -> [N, O, H', W']`; with `keepColumns`, also the
+    /// im2col matrices, which the weight gradient can reuse.
+    static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
+                        keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
+        let blocks = blocks(g)
+        let kept = keepColumns ? ScratchPool.take(g.columnRows * g.columnCount) : nil
         let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
-            withOptionalPointer(bias) { b in
-                Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, g.batch, inner: g.outputPlane,
-                                       into: out.baseAddress!, adding: b)
+            let out = out.baseAddress!
+            input.withUnsafeBufferPointer { x in
+                weight.withUnsafeBufferPointer { w in
+                    withOptionalPointer(bias) { b in
+                        parallelBlocks(blocks, g) { start, block in
+                            let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
+                            let columns = kept.map { $0.pointer + g.columnRows * start * g.outputPlane } ?? scratch!.pointer
+                            Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
+                            let product = ScratchPool.take(g.outputChannels * block.columnCount)
+                            BLAS.gemm(transposeA: false, transposeB: false,
+                                      m: g.outputChannels, n: block.columnCount, k: g.columnRows,
+                                      a: w.baseAddress!, b: columns, c: product.pointer)
+                            Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch, inner: g.outputPlane,
+                                                   into: out + start * g.outputChannels * g.outputPlane, adding: b)
+                            withExtendedLifetime((scratch, product)) {}
+                        }
+                    }
+                }
             }
         })
-        withExtendedLifetime(product) {}
-        return (value, columns)
+        return (value, kept.map { Columns(buffer: $0, geometry: g) })
     }
 
     /// The input gradient of a convolution, which is the transposed convolution:
     /// `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
-        _ = BLAS.coreName
-        let columns = ScratchPool.take(g.columnRows * g.columnCount)
-        withChannelMajor(upstream, g) { gy in
-            weight.withUnsafeBufferPointer { w in
-                BLAS.gemm(transposeA: true, transposeB: false,
-                          m: g.columnRows, n: g.columnCount, k: g.outputChannels,
-                          a: w.baseAddress!, b: gy, c: columns.pointer)
+        let blocks = blocks(g)
+        return Tensor(shape: g.inputShape, unsafeUninitialized: { out in
+            let out = out.baseAddress!
+            upstream.withUnsafeBufferPointer { u in
+                weight.withUnsafeBufferPointer { w in
+                    withOptionalPointer(bias) { b in
+                        parallelBlocks(blocks, g) { start, block in
+                            let gy = ScratchPool.take(g.outputChannels * block.columnCount)
+                            Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                   block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                            let columns = ScratchPool.take(block.columnRows * block.columnCount)
+                            BLAS.gemm(transposeA: true, transposeB: false,
+                                      m: g.columnRows, n: block.columnCount, k: g.outputChannels,
+                                      a: w.baseAddress!, b: gy.pointer, c: columns.pointer)
+                            Im2Col.col2im(columns.pointer, block, into: out + start * g.inputChannels * g.inputPlane,
+                                          bias: b)
+                            withExtendedLifetime((gy, columns)) {}
+                        }
+                    }
+                }
             }
-        }
-        let value = Tensor(shape: g.inputShape, unsafeUninitialized: { out in
-            withOptionalPointer(bias) { b in Im2Col.col2im(columns.pointer, g, into: out.baseAddress!, bias: b) }
         })
-        withExtendedLifetime(columns) {}
-        return value
     }
 
     /// The weight gradient: images `[N, C, H, W]` and output gradient `[N, O, H', W']` `-> [O, C, kh, kw]`.
-    /// `columns`, when given, is the im2col matrix of `input`.
-    static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry,
-                               columns given: ScratchBuffer?) -> Tensor {
-        _ = BLAS.coreName
-        let columns: ScratchBuffer
-        if let given {
-            columns = given
-        } else {
-            columns = ScratchPool.take(g.columnRows * g.columnCount)
-            input.withUnsafeBufferPointer { Im2Col.im2col($0.baseAddress!, g, into: columns.pointer) }
-        }
-        let value = withChannelMajor(upstream, g) { gy in
-            Tensor(shape: g.weightShape, unsafeUninitialized: { out in
-                BLAS.gemm(transposeA: false, transposeB: true,
-                          m: g.outputChannels, n: g.columnRows, k: g.columnCount,
-                          a: gy, b: columns.pointer, c: out.baseAddress!)
-            })
-        }
-        withExtendedLifetime(columns) {}
-        return value
+    /// `columns`, when given, holds the im2col matrices of `input`.
+    ///
+    /// Two lanes, each summing its half of the blocks into its own accumulator, then added in a fixed order.
+    static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry, columns kept: Columns?) -> Tensor {
+        precondition(kept == nil || kept!.geometry == g, "conv2d weight gradient: kept im2col matrices are for another shape")
+        let blocks = blocks(g)
+        let lanes = Swift.min(2, blocks.count)
+        let weightCount = g.outputChannels * g.columnRows
+        let second = lanes > 1 ? ScratchPool.take(weightCount) : nil
+        return Tensor(shape: g.weightShape, unsafeUninitialized: { out in
+            let out = out.baseAddress!
+            input.withUnsafeBufferPointer { x in
+                upstream.withUnsafeBufferPointer { u in
+                    withSingleThreadedBLAS(when: lanes > 1) {
+                        parallelFor(lanes, work: Int.max) { lane in
+                            let accumulator = lane == 0 ? out : second!.pointer
+                            let share = (blocks.count + lanes - 1) / lanes
+                            for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
+                                let (start, block) = blocks[index]
+                                let gy = ScratchPool.take(g.outputChannels * block.columnCount)
+                                Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                       block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                                let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
+                                let columns: UnsafeMutablePointer<Float>
+                                if let kept {
+                                    columns = kept.buffer.pointer + g.columnRows * start * g.outputPlane
+                                } else {
+                                    columns = scratch!.pointer
+                                    Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
+                                }
+                                BLAS.gemm(transposeA: false, transposeB: true,
+                                          m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                          a: gy.pointer, b: columns, beta: index == lane * share ? 0 : 1, c: accumulator)
+                                withExtendedLifetime((gy, scratch)) {}
+                            }
+                        }
+                    }
+                    if let second {
+                        let addend = second.pointer
+                        parallelChunks(weightCount) { range in
+                            for i in range { out[i] += addend[i] }
+                        }
+                    }
+                }
+            }
+            withExtendedLifetime((second, kept?.buffer)) {}
+        })
     }
 
-    /// Runs `body` on `upstream` (`[N, O, H', W']`) laid out as `[O, N·H'·W']`, copying only when N > 1.
-    private static func withChannelMajor<R>(_ upstream: Tensor, _ g: ConvGeometry,
-                                            _ body: (UnsafePointer<Float>) -> R) -> R {
-        upstream.withUnsafeBufferPointer { source in
-            if g.batch == 1 { return body(source.baseAddress!) }
-            let scratch = ScratchPool.take(g.outputChannels * g.columnCount)
-            Im2Col.swapLeadingAxes(source.baseAddress!, g.batch, g.outputChannels, inner: g.outputPlane,
-                                   into: scratch.pointer)
-            let result = body(scratch.pointer)
-            withExtendedLifetime(scratch) {}
-            return result
+    /// `forward(input, weight)` and `weightGradient(input, upstream)` at once, with the same bits, each
+    /// im2col block feeding both GEMMs while it is in cache: the two pullbacks of a transposed
+    /// convolution need exactly this pair.
+    static func forwardAndWeightGradient(_ input: Tensor, _ weight: Tensor, _ upstream: Tensor,
+                                         _ g: ConvGeometry) -> (value: Tensor, weightGradient: Tensor) {
+        let blocks = blocks(g)
+        let lanes = Swift.min(2, blocks.count)
+        let share = (blocks.count + lanes - 1) / lanes
+        let weightCount = g.outputChannels * g.columnRows
+        let second = lanes > 1 ? ScratchPool.take(weightCount) : nil
+        var gradient = Tensor(zeros: [])
+        let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
+            let out = out.baseAddress!
+            gradient = Tensor(shape: g.weightShape, unsafeUninitialized: { dw in
+                let dw = dw.baseAddress!
+                input.withUnsafeBufferPointer { x in
+                    weight.withUnsafeBufferPointer { w in
+                        upstream.withUnsafeBufferPointer { u in
+                            withSingleThreadedBLAS(when: lanes > 1) {
+                                parallelFor(lanes, work: Int.max) { lane in
+                                    let accumulator = lane == 0 ? dw : second!.pointer
+                                    for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
+                                        let (start, block) = blocks[index]
+                                        let columns = ScratchPool.take(block.columnRows * block.columnCount)
+                                        Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
+                                                      into: columns.pointer)
+                                        let product = ScratchPool.take(g.outputChannels * block.columnCount)
+                                        BLAS.gemm(transposeA: false, transposeB: false,
+                                                  m: g.outputChannels, n: block.columnCount, k: g.columnRows,
+                                                  a: w.baseAddress!, b: columns.pointer, c: product.pointer)
+                                        Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
+                                                               inner: g.outputPlane,
+                                                               into: out + start * g.outputChannels * g.outputPlane)
+                                        Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                               block.batch, g.outputChannels, inner: g.outputPlane,
+                                                               into: product.pointer)
+                                        BLAS.gemm(transposeA: false, transposeB: true,
+                                                  m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                                  a: product.pointer, b: columns.pointer,
+                                                  beta: index == lane * share ? 0 : 1, c: accumulator)
+                                        withExtendedLifetime((columns, product)) {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if let second {
+                    let addend = second.pointer
+                    parallelChunks(weightCount) { range in
+                        for i in range { dw[i] += addend[i] }
+                    }
+                }
+            })
+        })
+        withExtendedLifetime(second) {}
+        return (value, gradient)
+    }
+
+    /// Runs `body` for every block, spread over the compute threads, with OpenBLAS on one thread.
+    private static func parallelBlocks(_ blocks: [(start: Int, geometry: ConvGeometry)], _ g: ConvGeometry,
+                                       _ body: (Int, ConvGeometry) -> Void) {
+        withSingleThreadedBLAS(when: blocks.count > 1) {
+            parallelFor(blocks.count, work: Int.max) { index in body(blocks[index].start, blocks[index].geometry) }
         }
+    }
+
+    /// OpenBLAS's threads would compete with ours when the blocks already keep every core busy; a
+    /// single block (one image, say) leaves the parallelism to OpenBLAS instead. OpenBLAS splits a
+    /// GEMM by rows and columns only, never along the summed axis, so the bits are the same either way.
+    private static func withSingleThreadedBLAS(when condition: Bool, _ body: () -> Void) {
+        let threads = ComputeThreads.count
+        let switching = condition && threads > 1
+        if switching { BLAS.setThreadCount(1) }
+        body()
+        if switching { BLAS.setThreadCount(threads) }
     }
 
     private static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {

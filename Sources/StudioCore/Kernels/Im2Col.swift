@@ -38,78 +38,101 @@ struct ConvGeometry: Equatable {
     }
 }
 
-/// im2col and col2im over a whole minibatch: the column matrix is `[C·kh·kw, N·H'·W']`, so that one
-/// GEMM covers every image.
+/// im2col and col2im over a block of images: the column matrix is `[C·kh·kw, N·H'·W']`, so that one
+/// GEMM covers the block. Serial: callers run blocks in parallel, each on its own core's cache.
 enum Im2Col {
-    /// Enough scalars per parallel chunk that thread hand-off costs little against the copying.
-    private static let chunkScalars = 16_384
-
     /// Fills `columns` (`[C·kh·kw, N·H'·W']`) from the images `input` (`[N, C, H, W]`), zeros where a tap falls in the padding.
     static func im2col(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into columns: UnsafeMutablePointer<Float>) {
         let taps = g.kernelHeight * g.kernelWidth
         let perRow = g.columnCount
         let outW = g.outputWidth, sx = g.strideX
-        parallelChunks(g.columnRows, grain: Swift.max(1, chunkScalars / Swift.max(perRow, 1))) { rows in
-            for r in rows {
-                let c = r / taps, i = (r % taps) / g.kernelWidth, j = r % g.kernelWidth
-                let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
-                                                       outputs: g.outputHeight)
-                let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX, outputs: outW)
-                let low = validX.lowerBound, high = validX.upperBound
-                var dst = columns + r * perRow
+        for r in 0..<g.columnRows {
+            let c = r / taps, i = (r % taps) / g.kernelWidth, j = r % g.kernelWidth
+            let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
+                                                   outputs: g.outputHeight)
+            let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX, outputs: outW)
+            let low = validX.lowerBound, high = validX.upperBound
+            var dst = columns + r * perRow
+            if sx == 1 && g.strideY == 1 && outW == g.width {
+                // Rows of input and output are equally long, so every valid row of a tap is one run
+                // of the plane: copy the runs of all valid rows at once, then zero the border columns.
+                let shift = (i - g.padY) * g.width + j - g.padX
+                let first = validY.lowerBound * outW + low, end = (validY.upperBound - 1) * outW + high
                 for n in 0..<g.batch {
                     let plane = input + (n * g.inputChannels + c) * g.inputPlane
-                    for oy in 0..<g.outputHeight {
-                        if validY.contains(oy) {
-                            let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
-                            if low > 0 { dst.update(repeating: 0, count: low) }
-                            if sx == 1 {
-                                (dst + low).update(from: plane + (base + low), count: high - low)
-                            } else {
-                                for ox in low..<high { dst[ox] = plane[base + ox * sx] }
+                    if validY.isEmpty || low >= high {
+                        dst.update(repeating: 0, count: g.outputPlane)
+                    } else {
+                        if first > 0 { dst.update(repeating: 0, count: first) }
+                        (dst + first).update(from: plane + (first + shift), count: end - first)
+                        if end < g.outputPlane { (dst + end).update(repeating: 0, count: g.outputPlane - end) }
+                        if low > 0 || high < outW {
+                            for oy in validY {
+                                let line = dst + oy * outW
+                                for ox in 0..<low { line[ox] = 0 }
+                                for ox in high..<outW { line[ox] = 0 }
                             }
-                            if high < outW { (dst + high).update(repeating: 0, count: outW - high) }
-                        } else {
-                            dst.update(repeating: 0, count: outW)
                         }
-                        dst += outW
                     }
+                    dst += g.outputPlane
+                }
+                continue
+            }
+            for n in 0..<g.batch {
+                let plane = input + (n * g.inputChannels + c) * g.inputPlane
+                for oy in 0..<g.outputHeight {
+                    // Rows are a few scalars wide: plain loops beat memcpy and memset calls here.
+                    if validY.contains(oy) {
+                        let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
+                        var ox = 0
+                        while ox < low { dst[ox] = 0; ox &+= 1 }
+                        // Wrapping arithmetic: overflow checks would keep these short loops from being unrolled.
+                        let source = plane + base
+                        if sx == 1 {
+                            while ox < high { dst[ox] = source[ox]; ox &+= 1 }
+                        } else {
+                            var k = ox &* sx
+                            while ox < high { dst[ox] = source[k]; ox &+= 1; k &+= sx }
+                        }
+                        while ox < outW { dst[ox] = 0; ox &+= 1 }
+                    } else {
+                        for ox in 0..<outW { dst[ox] = 0 }
+                    }
+                    dst += outW
                 }
             }
         }
     }
 
     /// Sums the columns (`[C·kh·kw, N·H'·W']`) back onto the images `output` (`[N, C, H, W]`), which it
-    /// overwrites, starting each channel at `bias[c]` (or zero). Channels are independent, so they run in parallel.
+    /// overwrites, starting each channel at `bias[c]` (or zero).
     static func col2im(_ columns: UnsafePointer<Float>, _ g: ConvGeometry, into output: UnsafeMutablePointer<Float>,
                        bias: UnsafePointer<Float>?) {
         let perRow = g.columnCount
         let sx = g.strideX
-        let channelWork = g.columnRows / Swift.max(g.inputChannels, 1) * perRow
-        parallelChunks(g.inputChannels, grain: Swift.max(1, chunkScalars / Swift.max(channelWork, 1))) { channels in
-            for c in channels {
-                let start = bias?[c] ?? 0
-                for n in 0..<g.batch {
-                    (output + (n * g.inputChannels + c) * g.inputPlane).update(repeating: start, count: g.inputPlane)
-                }
-                for i in 0..<g.kernelHeight {
-                    let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
-                                                           outputs: g.outputHeight)
-                    for j in 0..<g.kernelWidth {
-                        let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX,
-                                                               outputs: g.outputWidth)
-                        let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * perRow
-                        for n in 0..<g.batch {
-                            let plane = output + (n * g.inputChannels + c) * g.inputPlane
-                            let source = row + n * g.outputPlane
-                            for oy in validY {
-                                let base = (oy * g.strideY + i - g.padY) * g.width + j - g.padX
-                                let line = source + oy * g.outputWidth
-                                if sx == 1 {
-                                    for ox in validX { plane[base + ox] += line[ox] }
-                                } else {
-                                    for ox in validX { plane[base + ox * sx] += line[ox] }
-                                }
+        for c in 0..<g.inputChannels {
+            let start = bias?[c] ?? 0
+            for n in 0..<g.batch {
+                (output + (n * g.inputChannels + c) * g.inputPlane).update(repeating: start, count: g.inputPlane)
+            }
+            for i in 0..<g.kernelHeight {
+                let validY = ConvGeometry.validOutputs(tap: i, size: g.height, stride: g.strideY, pad: g.padY,
+                                                       outputs: g.outputHeight)
+                for j in 0..<g.kernelWidth {
+                    let validX = ConvGeometry.validOutputs(tap: j, size: g.width, stride: sx, pad: g.padX,
+                                                           outputs: g.outputWidth)
+                    let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * perRow
+                    for n in 0..<g.batch {
+                        let plane = output + (n * g.inputChannels + c) * g.inputPlane
+                        let source = row + n * g.outputPlane
+                        for oy in validY {
+                            let target = plane + ((oy * g.strideY + i - g.padY) * g.width + j - g.padX)
+                            let line = source + oy * g.outputWidth
+                            if sx == 1 {
+                                for ox in validX { target[ox] += line[ox] }
+                            } else {
+                                var k = validX.lowerBound &* sx
+                                for ox in validX { target[k] += line[ox]; k &+= sx }
                             }
                         }
                     }
@@ -122,17 +145,15 @@ enum Im2Col {
     /// when given: the step between NCHW images and the channel-major layout GEMM works in.
     static func swapLeadingAxes(_ source: UnsafePointer<Float>, _ a: Int, _ b: Int, inner: Int,
                                 into destination: UnsafeMutablePointer<Float>, adding bias: UnsafePointer<Float>? = nil) {
-        parallelChunks(b, grain: Swift.max(1, chunkScalars / Swift.max(a * inner, 1))) { range in
-            for bi in range {
-                for ai in 0..<a {
-                    let src = source + (ai * b + bi) * inner
-                    let dst = destination + (bi * a + ai) * inner
-                    if let bias {
-                        let shift = bias[ai]
-                        for p in 0..<inner { dst[p] = src[p] + shift }
-                    } else {
-                        dst.update(from: src, count: inner)
-                    }
+        for bi in 0..<b {
+            for ai in 0..<a {
+                let src = source + (ai * b + bi) * inner
+                let dst = destination + (bi * a + ai) * inner
+                if let bias {
+                    let shift = bias[ai]
+                    for p in 0..<inner { dst[p] = src[p] + shift }
+                } else {
+                    dst.update(from: src, count: inner)
                 }
             }
         }

@@ -2,59 +2,51 @@
 import Glibc
 #endif
 
-extension BLAS {
-    /// The OpenBLAS kernel family in use, chosen once before the first convolution's GEMM.
-    ///
-    /// OpenBLAS 0.3.21 (Debian 12) does not recognise AMD Zen 4/5 and falls back to its Haswell (AVX2)
-    /// kernels, although these CPUs run the SkylakeX AVX-512 kernels about 1.8 times as fast (measured:
-    /// 1024³ sgemm on two Zen 5 cores, 200 against 360 GFLOP/s). A dynamic-architecture OpenBLAS picks
-    /// its kernels from `OPENBLAS_CORETYPE` when (re)initialised, so this sets it and reinitialises,
-    /// unless the user set it already. Symbols are looked up at run time, so another BLAS build is
-    /// left untouched.
-    static let coreName: String = selectFastestCore()
+/// OpenBLAS's choice of kernels, looked up by symbol at run time so that another BLAS build is left
+/// alone (and so that CBLAS stays imported by `BLAS.swift` only).
+enum OpenBLASCore {
+    private typealias Action = @convention(c) () -> Void
+    private typealias Name = @convention(c) () -> UnsafeMutablePointer<CChar>?
 
-    private static func selectFastestCore() -> String {
+    private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
         #if os(Linux)
-        typealias Action = @convention(c) () -> Void
-        typealias Name = @convention(c) () -> UnsafeMutablePointer<CChar>?
-        guard let process = dlopen(nil, RTLD_NOW),
-              let nameSymbol = dlsym(process, "openblas_get_corename") else { return "unknown" }
-        let name = unsafeBitCast(nameSymbol, to: Name.self)
-        func current() -> String { name().map { String(cString: $0) } ?? "unknown" }
-        let detected = current()
-        guard getenv("OPENBLAS_CORETYPE") == nil,
-              ["haswell", "zen"].contains(detected.lowercased()),
-              cpuHasAVX512(),
-              let quitSymbol = dlsym(process, "gotoblas_dynamic_quit"),
-              let initSymbol = dlsym(process, "gotoblas_dynamic_init") else { return detected }
-        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1)
-        unsafeBitCast(quitSymbol, to: Action.self)()
-        unsafeBitCast(initSymbol, to: Action.self)()
-        unsetenv("OPENBLAS_CORETYPE")
-        return current()
+        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
+        return dlsym(process, name)
         #else
-        return "unknown"
+        return nil
         #endif
     }
 
-    /// Whether the CPU has the AVX-512 subsets SkylakeX kernels use, from the kernel's CPU flags.
-    private static func cpuHasAVX512() -> Bool {
-        guard let file = fopen("/proc/cpuinfo", "r") else { return false }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0 {
-            let text = String(cString: line!)
-            guard text.hasPrefix("flags") else { continue }
-            let flags = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }))
-            return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { flags.contains(Substring($0)) }
+    /// The kernel family in use, e.g. "Haswell" or "Cooperlake"; "unknown" without OpenBLAS.
+    static var name: String {
+        guard let pointer = symbol("openblas_get_corename") else { return "unknown" }
+        return unsafeBitCast(pointer, to: Name.self)().map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// Reinitialises a dynamic-architecture OpenBLAS with its own detection of this CPU, ignoring an
+    /// inherited `OPENBLAS_CORETYPE`; returns the kernel family then in use.
+    static func redetect() -> String {
+        #if os(Linux)
+        guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
+            return name
         }
-        return false
+        let inherited = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        unsetenv("OPENBLAS_CORETYPE")
+        unsafeBitCast(quit, to: Action.self)()
+        unsafeBitCast(initialise, to: Action.self)()
+        if let inherited { setenv("OPENBLAS_CORETYPE", inherited, 1) }
+        #endif
+        return name
     }
 }
 
 extension ComputeThreads {
-    /// The BLAS kernel family GEMMs run on (e.g. "SkylakeX"); asking selects the fastest one first.
-    public static var blasCore: String { BLAS.coreName }
+    /// The BLAS kernel family GEMMs run on, e.g. "Haswell" or "Cooperlake".
+    public static var blasCore: String { OpenBLASCore.name }
+
+    /// Lets OpenBLAS choose kernels for this CPU itself instead of those an inherited
+    /// `OPENBLAS_CORETYPE` forces. Some images set it to "Haswell" (AVX2), which on an AVX-512 CPU
+    /// runs sgemm at about half speed. Call before any computation starts; returns the family now in use.
+    @discardableResult
+    public static func redetectBLASCore() -> String { OpenBLASCore.redetect() }
 }

@@ -21,8 +21,10 @@ enum ScratchPool {
         let capacity: Int
     }
 
-    /// Enough for the im2col matrices of a few large layers, so a training step recycles its buffers.
-    private static let keptScalarLimit = 64 << 20
+    /// Enough for the im2col matrices kept by a few large layers (a DCGAN layer's take up to 40 MB),
+    /// so that a training step recycles the previous step's buffers instead of faulting in new pages.
+    private static let keptScalarLimit = 32 << 20
+    private static let keptBufferLimit = 16
     private static let slots = Mutex<[Slot]>([])
 
     /// A buffer of at least `count` scalars, uninitialised.
@@ -46,7 +48,7 @@ enum ScratchPool {
             slots.sort { $0.capacity > $1.capacity }
             var kept = 0, cut = slots.count
             for (index, slot) in slots.enumerated() {
-                if kept + slot.capacity > keptScalarLimit || index >= 8 { cut = index; break }
+                if kept + slot.capacity > keptScalarLimit || index >= keptBufferLimit { cut = index; break }
                 kept += slot.capacity
             }
             let dropped = Array(slots[cut...])

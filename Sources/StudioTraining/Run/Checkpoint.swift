@@ -48,7 +48,7 @@ public enum Checkpoint {
         try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         let final = checkpoints.appendingPathComponent(name(step: state.step))
         let staging = checkpoints.appendingPathComponent(".\(final.lastPathComponent).tmp")
-        try? fm.removeItem(at: staging)
+        removeStaging(in: checkpoints)
         try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         do {
             try model.write(to: staging.appendingPathComponent(modelFile))
@@ -84,6 +84,15 @@ public enum Checkpoint {
         try fm.createSymbolicLink(atPath: temporary.path, withDestinationPath: name)
         guard rename(temporary.path, link.path) == 0 else {
             throw FileFormatError(path: link.path, "cannot update the latest-checkpoint link: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes half-written checkpoints (`.step-NNNNNN.tmp`) that a killed process left behind; no
+    /// reader ever looks at them. (A `.old` directory may hold the only copy of a step, so it stays.)
+    static func removeStaging(in checkpoints: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        for name in names where name.hasPrefix(".step-") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent(name))
         }
     }
 

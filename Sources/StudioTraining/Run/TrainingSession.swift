@@ -26,6 +26,9 @@ public final class TrainingSession {
     let sampler: EpochSampler
     private(set) var state: TrainingState
     private var order: (epoch: Int, order: [Int])?
+    /// The step whose checkpoint is on disk, so that stopping there never rewrites it (rewriting
+    /// the checkpoint `latest` names would leave a moment without it).
+    private var checkpointedStep: Int?
     private let metrics: MetricsLog
     private let events: TensorBoardWriter
 
@@ -38,8 +41,10 @@ public final class TrainingSession {
         sampler = EpochSampler(count: data.count, batch: recipe.train.batch, seed: recipe.train.seed)
         state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
+        checkpointedStep = resume?.step
         metrics = try MetricsLog(run: run, columns: task.metricNames, resumingAt: resume?.step)
         events = try TensorBoardWriter(directory: run.url)
+        if let resume { try events.addSessionStart(step: resume.step + 1) }
     }
 
     /// The steps completed so far.
@@ -54,7 +59,6 @@ public final class TrainingSession {
         let priorElapsed = state.elapsedSeconds
         var recent: [(Date, Int)] = [(start, state.step)]
         var stop = TrainingStop.finished
-        var lastCheckpoint = -1
         while state.step < target {
             if shouldStop() { stop = .interrupted; break }
             if let maxMinutes, Date().timeIntervalSince(start) >= maxMinutes * 60 { stop = .timeLimit; break }
@@ -85,11 +89,10 @@ public final class TrainingSession {
             if state.step % recipe.checkpoint.interval == 0 || state.step == target {
                 state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
                 observe(.checkpoint(try writeCheckpoint(), step: state.step))
-                lastCheckpoint = state.step
             }
         }
         if state.step >= recipe.train.steps { stop = .finished } else if stop == .finished { stop = .stepLimit }
-        if lastCheckpoint != state.step {
+        if checkpointedStep != state.step {
             state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
             observe(.checkpoint(try writeCheckpoint(), step: state.step))
         }
@@ -108,7 +111,9 @@ public final class TrainingSession {
     }
 
     func writeCheckpoint() throws -> URL {
-        try Checkpoint.write(into: run.checkpoints, model: try task.modelState(step: state.step),
-                             optimizer: task.optimizerState(), state: state, keep: recipe.checkpoint.keep)
+        let url = try Checkpoint.write(into: run.checkpoints, model: try task.modelState(step: state.step),
+                                       optimizer: task.optimizerState(), state: state, keep: recipe.checkpoint.keep)
+        checkpointedStep = state.step
+        return url
     }
 }

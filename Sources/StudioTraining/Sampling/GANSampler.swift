@@ -33,8 +33,8 @@ extension LoadedModel {
         let size = gan.config.latentSize
         var base: Tensor
         if let given = request.latents {
-            guard given.rank == 2, given.shape[1] == size else {
-                throw SampleError("latents must be [N, \(size)] for this model, got \(given.shape)")
+            guard given.rank == 2, given.shape[0] > 0, given.shape[1] == size else {
+                throw SampleError("latents must be [N, \(size)] with N >= 1 for this model, got \(given.shape)")
             }
             base = given
         } else {

@@ -1,0 +1,245 @@
+import Foundation
+import StudioCore
+import StudioIO
+import XCTest
+@testable import StudioTraining
+
+/// Issue 3's "bad input": each case through the genstudio process gets a clear message naming the
+/// file (or key), a non-zero exit, no crash, and no half-written output.
+final class BadInputTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = try makeTemporaryDirectory()
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    private func genstudio(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> ProcessResult {
+        try GenStudioExecutable.run(arguments, logs: scratch, file: file, line: line)
+    }
+
+    /// A copy of the fixture data set whose training images are replaced by `images` (raw IDX bytes,
+    /// written as `name`).
+    private func dataSet(replacingImagesWith images: Data, named name: String = "train-images-idx3-ubyte") throws -> URL {
+        let directory = scratch.appendingPathComponent("data-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: try Fixtures.mnistSmall, to: directory)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        try images.write(to: directory.appendingPathComponent(name))
+        return directory
+    }
+
+    private var fixtureImagesIDX: Data {
+        get throws {
+            let gz = try contents(of: try Fixtures.mnistSmall.appendingPathComponent("train-images-idx3-ubyte.gz"))
+            return try Gzip.decompress(gz, path: "fixture")
+        }
+    }
+
+    /// Trains the tiny recipe on `data` into a run directory that must not appear.
+    private func assertTrainingRefused(data: URL, extra: [String] = [], mentions phrases: [String],
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = scratch.appendingPathComponent("run-\(UUID().uuidString)")
+        let result = try genstudio(["train", try Fixtures.tinyRecipe.path, "--set", "data.path=\(data.path)", "--out", out.path] + extra,
+                                   file: file, line: line)
+        assertCleanFailure(result, mentions: phrases, file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a refused run left \(out.path)", file: file, line: line)
+    }
+
+    // MARK: - Data
+
+    func testTruncatedIDXFilesAreRefused() throws {
+        let gz = try contents(of: try Fixtures.mnistSmall.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        let cutGzip = try dataSet(replacingImagesWith: gz.prefix(gz.count / 2), named: "train-images-idx3-ubyte.gz")
+        try assertTrainingRefused(data: cutGzip, mentions: [cutGzip.appendingPathComponent("train-images-idx3-ubyte.gz").path, "truncated"])
+
+        let cutRaw = try dataSet(replacingImagesWith: try fixtureImagesIDX.prefix(5000))
+        try assertTrainingRefused(data: cutRaw, mentions: [cutRaw.appendingPathComponent("train-images-idx3-ubyte").path,
+                                                            "need 250880 bytes", "only 4984", "truncated"])
+    }
+
+    func testCorruptIDXFilesAreRefused() throws {
+        var badMagic = try fixtureImagesIDX
+        badMagic[0] = 0x01
+        let magic = try dataSet(replacingImagesWith: badMagic)
+        try assertTrainingRefused(data: magic, mentions: [magic.appendingPathComponent("train-images-idx3-ubyte").path, "not the IDX magic"])
+
+        var badType = try fixtureImagesIDX
+        badType[2] = 0x07
+        let type = try dataSet(replacingImagesWith: badType)
+        try assertTrainingRefused(data: type, mentions: ["train-images-idx3-ubyte", "byte 2: unknown IDX element type 0x07"])
+
+        // Dimensions whose product overflows Int: once a trap, now a message.
+        let huge = try dataSet(replacingImagesWith: Data([0, 0, 8, 4] + [UInt8](repeating: 0xFF, count: 16) + [UInt8](repeating: 0, count: 64)))
+        try assertTrainingRefused(data: huge, mentions: ["train-images-idx3-ubyte", "corrupt header"])
+
+        var corruptGzip = try contents(of: try Fixtures.mnistSmall.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        for i in 100..<140 { corruptGzip[i] ^= 0x5A }
+        let scrambled = try dataSet(replacingImagesWith: corruptGzip, named: "train-images-idx3-ubyte.gz")
+        try assertTrainingRefused(data: scrambled, mentions: ["train-images-idx3-ubyte.gz", "corrupt gzip data"])
+    }
+
+    func testImagesThatDoNotFitTheModelAreRefused() throws {
+        // 16x16 images against the recipe's 28x28 model: the recipe itself is fine, the data is not.
+        let small = IDXFile(elementType: .uint8, shape: [32, 16, 16], values: [Float](repeating: 7, count: 32 * 256))
+        let directory = try dataSet(replacingImagesWith: small.encoded())
+        let labels = IDXFile(elementType: .uint8, shape: [32], values: [Float](repeating: 1, count: 32))
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("train-labels-idx1-ubyte.gz"))
+        try labels.write(to: directory.appendingPathComponent("train-labels-idx1-ubyte"))
+        try assertTrainingRefused(data: directory, mentions: ["images in \(directory.path) are [1, 16, 16]",
+                                                              "model.image_shape in \(try Fixtures.tinyRecipe.path) is [1, 28, 28]"])
+
+        // A model for 32x32 images: the recipe loader sees that the generator cannot make them.
+        try assertTrainingRefused(data: try Fixtures.mnistSmall, extra: ["--set", "model.image_shape=[1, 32, 32]"],
+                                  mentions: [try Fixtures.tinyRecipe.path, "generator makes [1, 1, 28, 28]", "[1, 32, 32]"])
+    }
+
+    func testMissingDataDirectorySaysHowToGetIt() throws {
+        let missing = scratch.appendingPathComponent("no-mnist-here")
+        try assertTrainingRefused(data: missing, mentions: [missing.path, "does not exist", try Fixtures.tinyRecipe.path,
+                                                            "genstudio data mnist --out \(missing.path)"])
+        // A directory without the files is the same story.
+        let empty = scratch.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try assertTrainingRefused(data: empty, mentions: [empty.path, "train-images-idx3-ubyte", "genstudio data mnist"])
+    }
+
+    func testRecipeErrorsReachTheCommandLineWithoutARunDirectory() throws {
+        // The loader's messages are tested in RecipeLoaderTests; this checks the process around them.
+        try assertTrainingRefused(data: try Fixtures.mnistSmall, extra: ["--set", "train.batch=\"eight\""],
+                                  mentions: [try Fixtures.tinyRecipe.path, "train.batch", "expected an integer"])
+        try assertTrainingRefused(data: try Fixtures.mnistSmall, extra: ["--set", "train.bacth=8"],
+                                  mentions: [try Fixtures.tinyRecipe.path, "unknown key 'bacth'"])
+    }
+
+    // MARK: - Weights
+
+    /// A tiny checkpoint to corrupt.
+    private func trainedModelFile() throws -> URL {
+        let run = scratch.appendingPathComponent("trained")
+        let session = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                            outputs: scratch, runDirectory: run)
+        _ = try session.run()
+        return try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.modelFile)
+    }
+
+    /// `sample` and `inspect` on `file` both refuse it, and `sample` writes nothing.
+    private func assertWeightsRefused(_ file: URL, mentions phrases: [String], file sourceFile: StaticString = #filePath, line: UInt = #line) throws {
+        let out = scratch.appendingPathComponent("out-\(UUID().uuidString).png")
+        let sampled = try genstudio(["sample", file.path, "--out", out.path], file: sourceFile, line: line)
+        assertCleanFailure(sampled, mentions: [file.path] + phrases, file: sourceFile, line: line)
+        let foreign = try genstudio(["sample", "--recipe", try Fixtures.tinyRecipe.path, "--weights", file.path, "--out", out.path],
+                                    file: sourceFile, line: line)
+        assertCleanFailure(foreign, mentions: [file.path] + phrases, file: sourceFile, line: line)
+        let inspected = try genstudio(["inspect", file.path], file: sourceFile, line: line)
+        assertCleanFailure(inspected, mentions: [file.path] + phrases, file: sourceFile, line: line)
+        XCTAssertEqual(listing(scratch).filter { $0.hasPrefix("out-") || $0.hasPrefix(".out-") }, [],
+                       "nothing written", file: sourceFile, line: line)
+    }
+
+    func testTruncatedSafeTensorsIsRefused() throws {
+        let model = try contents(of: try trainedModelFile())
+        let cut = scratch.appendingPathComponent("cut.safetensors")
+        try model.prefix(model.count - 100).write(to: cut)
+        try assertWeightsRefused(cut, mentions: ["run past the end of the data", "truncated file"])
+
+        let headerOnly = scratch.appendingPathComponent("header-cut.safetensors")
+        try model.prefix(200).write(to: headerOnly)
+        try assertWeightsRefused(headerOnly, mentions: ["header length", "runs past the end of the file"])
+
+        let tiny = scratch.appendingPathComponent("tiny.safetensors")
+        try Data([1, 2, 3]).write(to: tiny)
+        try assertWeightsRefused(tiny, mentions: ["too short for the 8-byte header length"])
+    }
+
+    func testSafeTensorsHeadersWithBadOffsetsAreRefused() throws {
+        let overlap = scratch.appendingPathComponent("overlap.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}"#,
+                           dataLength: 24).write(to: overlap)
+        try assertWeightsRefused(overlap, mentions: ["tensors 'a' and 'b' overlap at data byte 8"])
+
+        let past = scratch.appendingPathComponent("past.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[16,32]}}"#,
+                           dataLength: 24).write(to: past)
+        try assertWeightsRefused(past, mentions: ["tensor 'b': data_offsets [16, 32] run past the end of the data (24 bytes"])
+
+        let backwards = scratch.appendingPathComponent("backwards.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}}"#, dataLength: 16).write(to: backwards)
+        try assertWeightsRefused(backwards, mentions: ["not an increasing pair"])
+
+        // A shape whose byte count overflows Int: once a trap, now a message.
+        let huge = scratch.appendingPathComponent("huge.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,16]}}"#,
+                           dataLength: 16).write(to: huge)
+        try assertWeightsRefused(huge, mentions: ["tensor 'a'", "needs more bytes than any file holds"])
+
+        // Offsets and dimensions that are not exact integers were once truncated into plausible values.
+        let wrapped = scratch.appendingPathComponent("wrapped.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,1180591620717411303424]}}"#,
+                           dataLength: 16).write(to: wrapped)
+        try assertWeightsRefused(wrapped, mentions: ["tensor 'a': data_offsets is not a pair of integers"])
+        let fractional = scratch.appendingPathComponent("fractional.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[4.5],"data_offsets":[0,16]}}"#, dataLength: 16).write(to: fractional)
+        try assertWeightsRefused(fractional, mentions: ["tensor 'a': shape is not a list of non-negative integers"])
+
+        let gap = scratch.appendingPathComponent("gap.safetensors")
+        try rawSafeTensors(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#, dataLength: 16).write(to: gap)
+        try assertWeightsRefused(gap, mentions: ["data bytes 0..<8 after 'the header' belong to no tensor"])
+    }
+
+    func testWeightsThatDoNotMatchTheRecipeListEveryDifference() throws {
+        // The recipe differs from the PyTorch twin's weights in three ways: generator.0 gains a bias,
+        // generator.7 loses one, and the discriminator's first convolution has six channels, not four.
+        var recipe = try String(contentsOf: try Fixtures.tinyRecipe, encoding: .utf8)
+        for (old, new) in [("in = 8, out = 392, bias = false", "in = 8, out = 392, bias = true"),
+                           ("in = 4, out = 1, kernel = 4, stride = 2, padding = 1 }", "in = 4, out = 1, kernel = 4, stride = 2, padding = 1, bias = false }"),
+                           ("conv2d\", in = 1, out = 4", "conv2d\", in = 1, out = 6"),
+                           ("conv2d\", in = 4, out = 8", "conv2d\", in = 6, out = 8")] {
+            XCTAssertTrue(recipe.contains(old), old)
+            recipe = recipe.replacingOccurrences(of: old, with: new)
+        }
+        let recipeURL = scratch.appendingPathComponent("changed.toml")
+        try Data(recipe.utf8).write(to: recipeURL)
+        let out = scratch.appendingPathComponent("samples.png")
+        let result = try genstudio(["sample", "--recipe", recipeURL.path, "--weights", try Fixtures.torchWeights.path, "--out", out.path])
+        assertCleanFailure(result, mentions: [
+            try Fixtures.torchWeights.path, "weights do not match the model",
+            "missing keys: generator.0.bias",
+            "unexpected keys: generator.7.bias",
+            "shape mismatch for discriminator.0.weight: module has [6, 1, 4, 4], tensors have [4, 1, 4, 4]",
+            "shape mismatch for discriminator.0.bias: module has [6], tensors have [4]",
+            "shape mismatch for discriminator.3.weight: module has [8, 6, 4, 4], tensors have [8, 4, 4, 4]",
+        ])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    func testLatentsOfTheWrongShapeNameTheFile() throws {
+        let model = try trainedModelFile()
+        let out = scratch.appendingPathComponent("samples.png")
+        for (name, shape) in [("narrow", [3, 5]), ("empty", [0, 8]), ("flat", [8])] {
+            let latents = scratch.appendingPathComponent("\(name).safetensors")
+            let count = shape.reduce(1, *)
+            try SafeTensors(entries: [.init(name: "latents", tensor: Tensor(shape: Shape(shape), scalars: [Float](repeating: 0.5, count: count)))])
+                .write(to: latents)
+            let result = try genstudio(["sample", model.path, "--latents", latents.path, "--out", out.path])
+            assertCleanFailure(result, mentions: [latents.path, "tensor 'latents' is \(Shape(shape))", "needs [N, 8]"])
+        }
+        let unnamed = scratch.appendingPathComponent("unnamed.safetensors")
+        try SafeTensors(entries: [.init(name: "z", tensor: Tensor(zeros: [2, 8]))]).write(to: unnamed)
+        let result = try genstudio(["sample", model.path, "--latents", unnamed.path, "--out", out.path])
+        assertCleanFailure(result, mentions: [unnamed.path, "no tensor named 'latents'", "found: z"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    func testMissingCheckpointIsRefused() throws {
+        let nowhere = scratch.appendingPathComponent("no-such-run")
+        let result = try genstudio(["sample", nowhere.path, "--out", scratch.appendingPathComponent("x.png").path])
+        assertCleanFailure(result, mentions: [nowhere.path, "no such checkpoint"])
+        let emptyRun = scratch.appendingPathComponent("empty-run")
+        try FileManager.default.createDirectory(at: emptyRun, withIntermediateDirectories: true)
+        assertCleanFailure(try genstudio(["inspect", emptyRun.path]), mentions: [emptyRun.path, "neither a checkpoint"])
+        assertCleanFailure(try genstudio(["train", "--resume", emptyRun.path]), mentions: [emptyRun.path, "not a run directory"])
+    }
+}
