@@ -81,6 +81,14 @@ extension Tensor {
             }
         }
         order.sort { $0.sequence > $1.sequence }
+        // Only edges into nodes that lead to a kept node are worth a pullback: the rest of the graph
+        // (another network's weights, say) is never differentiated. Inputs precede their consumers
+        // in increasing sequence order, so one reverse sweep settles every node.
+        var useful = Set<ObjectIdentifier>()
+        for current in order.reversed()
+        where keep(current) || current.edges.contains(where: { useful.contains(ObjectIdentifier($0.node)) }) {
+            useful.insert(ObjectIdentifier(current))
+        }
 
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         var kept: [(node: GradNode, gradient: Tensor)] = []
@@ -89,13 +97,18 @@ extension Tensor {
                 let id = ObjectIdentifier(current)
                 guard let gradient = pending.removeValue(forKey: id) else { continue }
                 if keep(current) { kept.append((current, gradient)) }
-                for edge in current.edges {
+                for edge in current.edges where useful.contains(ObjectIdentifier(edge.node)) {
                     let contribution = edge.pullback(gradient)
                     precondition(contribution.shape == edge.node.shape,
                                  "backward: \(current.op) pullback gave \(contribution.shape), expected \(edge.node.shape)")
                     let target = ObjectIdentifier(edge.node)
-                    if let existing = pending[target] {
-                        pending[target] = existing + contribution
+                    if var existing = pending.removeValue(forKey: target) {
+                        if createGraph {
+                            existing = existing + contribution
+                        } else {
+                            existing.addInPlace(contribution)
+                        }
+                        pending[target] = existing
                     } else {
                         pending[target] = contribution
                     }
@@ -113,11 +126,28 @@ extension Tensor {
         backward(seed: Tensor(ones: shape), createGraph: createGraph, retainGraph: retainGraph)
     }
 
+    /// Accumulates d(self)/d(leaf) into the gradients of `leaves` only, leaving every other leaf's
+    /// gradient untouched and skipping the pullbacks that only they would need; `self` holds one scalar.
+    public func backward(withRespectTo leaves: [Tensor], createGraph: Bool = false, retainGraph: Bool = false) {
+        precondition(elementCount == 1, "backward: needs a single-scalar tensor, got shape \(shape)")
+        let wanted = Set(leaves.compactMap { leaf -> ObjectIdentifier? in
+            precondition(leaf.node?.isLeaf ?? false, "backward(withRespectTo:): every tensor must be a leaf")
+            return leaf.node.map(ObjectIdentifier.init)
+        })
+        accumulate(seed: Tensor(ones: shape), createGraph: createGraph, retainGraph: retainGraph) {
+            wanted.contains(ObjectIdentifier($0))
+        }
+    }
+
     /// Accumulates the vector-Jacobian product of `seed` (shape of `self`) into every leaf.
     public func backward(seed: Tensor, createGraph: Bool = false, retainGraph: Bool = false) {
+        accumulate(seed: seed, createGraph: createGraph, retainGraph: retainGraph) { $0.isLeaf }
+    }
+
+    private func accumulate(seed: Tensor, createGraph: Bool, retainGraph: Bool, into keep: (GradNode) -> Bool) {
         precondition(seed.shape == shape, "backward: seed \(seed.shape) does not match \(shape)")
         let grads = propagate(seed: seed, createGraph: createGraph,
-                              retainGraph: retainGraph || createGraph, keep: { $0.isLeaf })
+                              retainGraph: retainGraph || createGraph, keep: keep)
         GradientMode.with(enabled: createGraph) {
             for (leaf, gradient) in grads {
                 let value = createGraph ? gradient : gradient.detached()
@@ -151,5 +181,21 @@ public func gradients(of output: Tensor, withRespectTo inputs: [Tensor], seed: T
     return inputs.map { input in
         guard let node = input.node, let g = byNode[ObjectIdentifier(node)] else { return nil }
         return createGraph ? g : g.detached()
+    }
+}
+
+extension Tensor {
+    /// `self += other` in place (copying first only if the storage is shared), for first-order
+    /// accumulation where the sum needs no graph: same bits as `self + other`, one allocation fewer.
+    fileprivate mutating func addInPlace(_ other: Tensor) {
+        node = nil
+        let count = elementCount
+        other.withUnsafeBufferPointer { src in
+            scalars.withUnsafeMutableBufferPointer { dst in
+                parallelChunks(count) { range in
+                    for i in range { dst[i] += src[i] }
+                }
+            }
+        }
     }
 }

@@ -4,20 +4,43 @@ import Foundation
 /// Streams are derived from (seed, stream, step) by SplitMix64, so that resuming or sharding a
 /// job re-creates exactly the numbers an uninterrupted run would draw.
 public struct RandomGenerator: RandomNumberGenerator, Codable, Hashable, Sendable {
+    // Four stored words rather than an array: `next()` runs once per dropout scalar, and array
+    // subscripts (bounds and uniqueness checks) made it several times slower.
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
     /// The four state words; never all zero.
-    public private(set) var state: [UInt64]
+    public var state: [UInt64] { [s0, s1, s2, s3] }
 
     /// A generator for `stream` (init, data order, noise, ...) at `step` of a run seeded with `seed`.
     public init(seed: UInt64, stream: UInt64 = 0, step: UInt64 = 0) {
         var mixer = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (step &* 0xD1B5_4A32_D192_ED03)
-        state = (0..<4).map { _ in RandomGenerator.splitMix(&mixer) }
-        if state.allSatisfy({ $0 == 0 }) { state[0] = 1 }
+        var words = (0..<4).map { _ in RandomGenerator.splitMix(&mixer) }
+        if words.allSatisfy({ $0 == 0 }) { words[0] = 1 }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
     }
 
     /// A generator resumed from saved state words.
     public init(state: [UInt64]) {
         precondition(state.count == 4 && state.contains { $0 != 0 }, "RandomGenerator: invalid saved state \(state)")
-        self.state = state
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
+    private enum CodingKeys: String, CodingKey { case state }
+
+    /// Decodes `{"state": [four words]}`, the format checkpoints have always used.
+    public init(from decoder: Decoder) throws {
+        let words = try decoder.container(keyedBy: CodingKeys.self).decode([UInt64].self, forKey: .state)
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "RandomGenerator: invalid state \(words)"))
+        }
+        self.init(state: words)
+    }
+
+    /// Encodes `{"state": [four words]}`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(state, forKey: .state)
     }
 
     private static func splitMix(_ x: inout UInt64) -> UInt64 {
@@ -31,19 +54,21 @@ public struct RandomGenerator: RandomNumberGenerator, Codable, Hashable, Sendabl
     @inline(__always)
     private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    @inline(__always)
     public mutating func next() -> UInt64 {
-        let result = RandomGenerator.rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]
-        state[3] ^= state[1]
-        state[1] ^= state[2]
-        state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = RandomGenerator.rotl(state[3], 45)
+        let result = RandomGenerator.rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = RandomGenerator.rotl(s3, 45)
         return result
     }
 
     /// A uniform Float in [0, 1) with 24 random bits.
+    @inline(__always)
     public mutating func nextUniform() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
@@ -82,15 +107,23 @@ extension Tensor {
     /// Samples of U[lower, upper) of `shape`.
     public static func randomUniform(_ shape: Shape, lower: Float = 0, upper: Float = 1,
                                      using generator: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { buffer in
-            for i in buffer.indices { buffer[i] = lower + (upper - lower) * generator.nextUniform() }
+        var local = generator
+        defer { generator = local }
+        return Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = lower + (upper - lower) * local.nextUniform() }
         })
     }
 
-    /// A 0/1 mask of `shape` with each entry 1 with probability `probability`.
-    public static func bernoulli(_ shape: Shape, probability: Float, using generator: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { buffer in
-            for i in buffer.indices { buffer[i] = generator.nextUniform() < probability ? 1 : 0 }
+    /// A mask of `shape` with each entry `value` (1 unless given) with probability `probability`, else 0;
+    /// dropout passes its rescaling as `value`.
+    public static func bernoulli(_ shape: Shape, probability: Float, value: Float = 1,
+                                 using generator: inout RandomGenerator) -> Tensor {
+        // A local copy of the generator: the captured inout one is checked for exclusive access on
+        // every draw, which made this loop several times slower.
+        var local = generator
+        defer { generator = local }
+        return Tensor(shape: shape, unsafeUninitialized: { buffer in
+            for i in buffer.indices { buffer[i] = local.nextUniform() < probability ? value : 0 }
         })
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 extension Tensor {
     /// Elementwise sum with broadcasting: `[..a] + [..b] -> broadcast([..a], [..b])`.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let value = broadcastScalars(lhs, rhs, op: "add", +)
+        let value = broadcastScalars(lhs, rhs, op: "add", AddKernel())
         return record("add", value,
                       (lhs, { $0.sumToShape(lhs.shape) }),
                       (rhs, { $0.sumToShape(rhs.shape) }))
@@ -13,7 +13,7 @@ extension Tensor {
 
     /// Elementwise difference with broadcasting.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let value = broadcastScalars(lhs, rhs, op: "subtract", -)
+        let value = broadcastScalars(lhs, rhs, op: "subtract", SubtractKernel())
         return record("subtract", value,
                       (lhs, { $0.sumToShape(lhs.shape) }),
                       (rhs, { (-$0).sumToShape(rhs.shape) }))
@@ -21,7 +21,7 @@ extension Tensor {
 
     /// Elementwise product with broadcasting.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let value = broadcastScalars(lhs, rhs, op: "multiply", *)
+        let value = broadcastScalars(lhs, rhs, op: "multiply", MultiplyKernel())
         return record("multiply", value,
                       (lhs, { ($0 * rhs).sumToShape(lhs.shape) }),
                       (rhs, { ($0 * lhs).sumToShape(rhs.shape) }))
@@ -29,7 +29,7 @@ extension Tensor {
 
     /// Elementwise quotient with broadcasting.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let value = broadcastScalars(lhs, rhs, op: "divide", /)
+        let value = broadcastScalars(lhs, rhs, op: "divide", DivideKernel())
         return record("divide", value,
                       (lhs, { ($0 / rhs).sumToShape(lhs.shape) }),
                       (rhs, { (-$0 * lhs / (rhs * rhs)).sumToShape(rhs.shape) }))
@@ -68,17 +68,17 @@ extension Tensor {
     }
 
     public static func + (lhs: Tensor, rhs: Float) -> Tensor {
-        record("addScalar", lhs.mapScalars { $0 + rhs }, (lhs, { $0 }))
+        record("addScalar", lhs.mapScalars(BoundRight(kernel: AddKernel(), constant: rhs)), (lhs, { $0 }))
     }
     public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs + lhs }
 
     public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + (-rhs) }
     public static func - (lhs: Float, rhs: Tensor) -> Tensor {
-        record("rsubScalar", rhs.mapScalars { lhs - $0 }, (rhs, { -$0 }))
+        record("rsubScalar", rhs.mapScalars(BoundLeft(kernel: SubtractKernel(), constant: lhs)), (rhs, { -$0 }))
     }
 
     public static func * (lhs: Tensor, rhs: Float) -> Tensor {
-        record("multiplyScalar", lhs.mapScalars { $0 * rhs }, (lhs, { $0 * rhs }))
+        record("multiplyScalar", lhs.mapScalars(BoundRight(kernel: MultiplyKernel(), constant: rhs)), (lhs, { $0 * rhs }))
     }
     public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
 

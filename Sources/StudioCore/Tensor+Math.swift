@@ -79,14 +79,23 @@ extension Tensor {
 extension Tensor {
     /// max(x, 0), same shape.
     public func relu() -> Tensor {
-        let mask = mapScalars { $0 > 0 ? 1 : 0 }
-        return Tensor.record("relu", mapScalars { $0 > 0 ? $0 : 0 }, (self, { $0 * mask }))
+        let input = detached()
+        return Tensor.record("relu", mapScalars(Rectifier(slope: 0)), (self, { $0.rectifierGradient(at: input, slope: 0) }))
     }
 
     /// x for x > 0, else `slope * x`; same shape.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
-        let factor = mapScalars { $0 > 0 ? 1 : slope }
-        return Tensor.record("leakyRelu", mapScalars { $0 > 0 ? $0 : $0 * slope }, (self, { $0 * factor }))
+        let input = detached()
+        return Tensor.record("leakyRelu", mapScalars(Rectifier(slope: slope)),
+                             (self, { $0.rectifierGradient(at: input, slope: slope) }))
+    }
+
+    /// The pullback of a (leaky) rectifier at `input`: g where x > 0, else `slope · g`, read straight
+    /// from the input so no mask tensor is made. It is linear in g, its own pullback; x only picks
+    /// the branch, so no gradient flows to it (zero almost everywhere).
+    private func rectifierGradient(at input: Tensor, slope: Float) -> Tensor {
+        let value = zipScalars(input, RectifierGradient(slope: slope))
+        return Tensor.record("rectifierGradient", value, (self, { $0.rectifierGradient(at: input, slope: slope) }))
     }
 
     /// Hyperbolic tangent, same shape.
@@ -132,4 +141,16 @@ extension Tensor {
         let y = mapScalars { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }
         return Tensor.record("softplus", y, (self, { $0 * self.sigmoid() }))
     }
+}
+
+/// x for x > 0, else `slope · x` (slope 0: ReLU).
+private struct Rectifier: UnaryScalarKernel {
+    let slope: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : x * slope }
+}
+
+/// g where x > 0, else `slope · g`.
+private struct RectifierGradient: BinaryScalarKernel {
+    let slope: Float
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : g * slope }
 }

@@ -42,19 +42,12 @@ struct BatchNormCore {
             let shift = bias.value - runningMean.value * scale
             return input * scale.reshaped(to: statShape) + shift.reshaped(to: statShape)
         }
-        let axes = [0] + Array(2..<input.rank)
-        let count = input.elementCount / channels
-        precondition(count > 1, "\(layer): training needs more than one value per channel, got input \(input.shape)")
-        let mean = input.mean(alongAxes: axes, keepingDimensions: true)
-        let centered = input - mean
-        let variance = centered.squared().mean(alongAxes: axes, keepingDimensions: true)
-        let scale = weight.value.reshaped(to: statShape) / (variance + epsilon).sqrt()
-        let output = centered * scale + bias.value.reshaped(to: statShape)
+        precondition(input.elementCount / channels > 1,
+                     "\(layer): training needs more than one value per channel, got input \(input.shape)")
+        let (output, statistics) = input.batchNormalized(weight: weight.value, bias: bias.value, epsilon: epsilon)
         withoutGradients {
-            let batchMean = mean.detached().reshaped(to: [channels])
-            let unbiased = variance.detached().reshaped(to: [channels]) * (Float(count) / Float(count - 1))
-            runningMean.value = runningMean.value * (1 - momentum) + batchMean * momentum
-            runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
+            runningMean.value = runningMean.value * (1 - momentum) + statistics.mean * momentum
+            runningVariance.value = runningVariance.value * (1 - momentum) + statistics.unbiasedVariance * momentum
             batchesTracked.value = batchesTracked.value + 1
         }
         return output

@@ -17,12 +17,10 @@ public struct Dropout: Layer {
         guard context.isTraining && probability > 0 else { return input }
         if probability == 1 { return input * 0 }
         let keep = 1 - probability, scale = 1 / keep
-        // The mask holds 0 or 1/keep directly, saving a pass over the activations; it draws one
-        // uniform per scalar exactly as `Tensor.bernoulli` does.
+        // The mask holds 0 or 1/keep directly, saving a pass over the activations.
         var generator = context.generator
-        var mask = [Float](repeating: 0, count: input.elementCount)
-        for i in mask.indices where generator.nextUniform() < keep { mask[i] = scale }
+        let mask = Tensor.bernoulli(input.shape, probability: keep, value: scale, using: &generator)
         context.generator = generator
-        return input * Tensor(shape: input.shape, scalars: mask)
+        return input * mask
     }
 }

@@ -32,10 +32,7 @@ public struct GroupNorm: Layer {
         let channels = weight.shape[0]
         precondition(input.rank >= 2 && input.shape[1] == channels,
                      "GroupNorm: input \(input.shape) does not have \(channels) channels on axis 1")
-        let grouped = input.reshaped(to: [input.shape[0], groupCount, -1])
-        let centered = grouped - grouped.mean(alongAxes: [2], keepingDimensions: true)
-        let variance = centered.squared().mean(alongAxes: [2], keepingDimensions: true)
-        let normalized = (centered / (variance + epsilon).sqrt()).reshaped(to: input.shape)
+        let normalized = input.normalized(rowCount: input.shape[0] * groupCount, epsilon: epsilon)
         let statShape = Shape([1, channels] + [Int](repeating: 1, count: input.rank - 2))
         return normalized * weight.value.reshaped(to: statShape) + bias.value.reshaped(to: statShape)
     }
@@ -72,10 +69,7 @@ public struct LayerNorm: Layer {
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
         precondition(input.rank >= shape.rank && Array(input.shape.dimensions.suffix(shape.rank)) == shape.dimensions,
                      "LayerNorm: input \(input.shape) does not end in \(shape)")
-        let axes = Array((input.rank - shape.rank)..<input.rank)
-        let centered = input - input.mean(alongAxes: axes, keepingDimensions: true)
-        let variance = centered.squared().mean(alongAxes: axes, keepingDimensions: true)
-        let normalized = centered / (variance + epsilon).sqrt()
+        let normalized = input.normalized(rowCount: input.elementCount / Swift.max(shape.elementCount, 1), epsilon: epsilon)
         guard let weight, let bias else { return normalized }
         return normalized * weight.value + bias.value
     }

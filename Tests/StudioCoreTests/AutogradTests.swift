@@ -48,4 +48,32 @@ final class AutogradTests: XCTestCase {
         dy.sum().backward()
         XCTAssertEqual(x.grad?.scalars, [18])
     }
+
+    func testBackwardWithRespectToChosenLeavesLeavesOthersAlone() {
+        let x = Tensor([1, -2]).requiringGradient(), w = Tensor([3, 4]).requiringGradient()
+        let other = Tensor([0.5, 2]).requiringGradient()
+        func loss() -> Tensor { ((x * w).tanh() * other + x * x).sum() }
+        loss().backward()
+        let full = (x.grad!, other.grad!)
+        x.grad = nil
+        w.grad = nil
+        other.grad = nil
+        loss().backward(withRespectTo: [x, other])
+        XCTAssertEqual(x.grad?.scalars, full.0.scalars)
+        XCTAssertEqual(other.grad?.scalars, full.1.scalars)
+        XCTAssertNil(w.grad, "w was not asked for")
+        loss().backward(withRespectTo: [x])
+        XCTAssertEqual(x.grad?.scalars, (full.0 + full.0).scalars, "accumulates like backward()")
+    }
+
+    func testAccumulatedGradientDoesNotAlterSharedContributions() {
+        // Both operands of the add get the very same gradient storage; summing into one of them
+        // in place must not change the other.
+        let x = Tensor([1, 2]).requiringGradient()
+        let y = x + x
+        let z = (y + x).sum()
+        let g = gradients(of: z, withRespectTo: [y, x])
+        XCTAssertEqual(g[0]?.scalars, [1, 1])
+        XCTAssertEqual(g[1]?.scalars, [3, 3])
+    }
 }

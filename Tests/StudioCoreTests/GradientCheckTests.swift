@@ -112,6 +112,17 @@ final class GradientCheckTests: XCTestCase {
         assertGradients("indexAdd", [random([2, 4])]) { $0[0].indexAdd([2, 2], alongAxis: 0, into: [3, 4]) }
     }
 
+    func testBatchNormalization() {
+        let image = random([3, 2, 2, 3], lower: -2, upper: 2), features = random([4, 3], lower: -2, upper: 2)
+        assertGradients("batchNormalized NCHW", [image, random([2], lower: 0.5, upper: 1.5), random([2])]) {
+            $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5).output
+        }
+        assertGradients("batchNormalized NC", [features, random([3], lower: 0.5, upper: 1.5), random([3])]) {
+            $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5).output
+        }
+        assertGradients("normalized rows", [image]) { $0[0].normalized(rowCount: 6, epsilon: 1e-5) }
+    }
+
     /// The gradient of a gradient norm, as WGAN-GP and R1 penalties take it.
     func testSecondOrder() {
         let x = random([3, 4]), w = random([4, 2]), v = random([2, 1])
@@ -120,6 +131,18 @@ final class GradientCheckTests: XCTestCase {
             let score = Tensor.matmul(hidden.softplus(), inputs[2]).sum()
             let g = gradients(of: score, withRespectTo: [inputs[0]], createGraph: true)[0]!
             return (g.squared().sum(alongAxis: 1) + 1e-6).sqrt()
+        }
+        let image = random([2, 2, 2, 2], lower: -2, upper: 2), scale = random([2], lower: 0.5, upper: 1.5)
+        assertGradients("second order through batch norm", [image, scale, random([2])]) { inputs in
+            let y = inputs[0].batchNormalized(weight: inputs[1], bias: inputs[2], epsilon: 1e-5).output
+            let score = (y.tanh() * y).sum()
+            let g = gradients(of: score, withRespectTo: [inputs[0], inputs[1]], createGraph: true)
+            return g[0]!.squared().sum() + g[1]!.squared().sum()
+        }
+        assertGradients("second order through row normalisation", [image]) { inputs in
+            let y = inputs[0].normalized(rowCount: 4, epsilon: 1e-5)
+            let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0]], createGraph: true)[0]!
+            return g.squared().sum()
         }
         assertGradients("second order elementwise", [x]) { inputs in
             let y = (inputs[0].exp() * inputs[0].sigmoid() + inputs[0].silu() + inputs[0].gelu()).sum()

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import StudioCore
 
@@ -10,6 +11,57 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual((a + b).scalars, [11, 22, 33, 14, 25, 36])
         let c = Tensor(shape: [2, 1], scalars: [100, 200])
         XCTAssertEqual((a * c).scalars, [100, 200, 300, 800, 1000, 1200])
+    }
+
+    /// Every stride pattern of the broadcasting kernel against an index-by-index loop.
+    func testBroadcastArithmeticMatchesNaiveLoop() {
+        var g = RandomGenerator(seed: 4)
+        let pairs: [(Shape, Shape)] = [([2, 3, 4], [4]), ([2, 3, 4], [3, 1]), ([3, 1], [2, 3, 4]), ([4, 1], [1, 3]),
+                                       ([2, 1, 4], [1, 3, 1]), ([5], []), ([], [2, 2]), ([2, 3], [2, 3])]
+        for (sa, sb) in pairs {
+            let a = Tensor.randomUniform(sa, lower: 1, upper: 2, using: &g)
+            let b = Tensor.randomUniform(sb, lower: 1, upper: 2, using: &g)
+            let out = Shape.broadcast(sa, sb)!
+            func element(_ t: Tensor, _ index: [Int]) -> Float {
+                let lead = out.rank - t.rank
+                var offset = 0
+                for axis in 0..<t.rank { offset = offset * t.shape[axis] + (t.shape[axis] == 1 ? 0 : index[lead + axis]) }
+                return t.scalars[offset]
+            }
+            let ops: [(String, (Tensor, Tensor) -> Tensor, (Float, Float) -> Float)] =
+                [("+", { $0 + $1 }, { $0 + $1 }), ("-", { $0 - $1 }, { $0 - $1 }),
+                 ("*", { $0 * $1 }, { $0 * $1 }), ("/", { $0 / $1 }, { $0 / $1 })]
+            for (name, op, scalarOp) in ops {
+                let result = op(a, b)
+                XCTAssertEqual(result.shape, out)
+                var expected: [Float] = []
+                for flat in 0..<out.elementCount {
+                    var rest = flat
+                    var index = [Int](repeating: 0, count: out.rank)
+                    for axis in stride(from: out.rank - 1, through: 0, by: -1) {
+                        index[axis] = rest % out[axis]
+                        rest /= out[axis]
+                    }
+                    expected.append(scalarOp(element(a, index), element(b, index)))
+                }
+                XCTAssertEqual(result.scalars, expected, "\(sa) \(name) \(sb)")
+            }
+        }
+    }
+
+    func testBernoulliDrawsOneUniformPerScalar() {
+        var g = RandomGenerator(seed: 8)
+        var reference = g
+        let mask = Tensor.bernoulli([3, 50], probability: 0.6, value: 2.5, using: &g)
+        XCTAssertEqual(mask.scalars, (0..<150).map { _ in reference.nextUniform() < 0.6 ? 2.5 : 0 })
+        XCTAssertEqual(g, reference, "the caller's generator advances by exactly one draw per scalar")
+        XCTAssertEqual(Set(Tensor.bernoulli([100], probability: 0.5, using: &g).scalars), [0, 1])
+    }
+
+    func testAllocatorTakesTheTuning() {
+        #if os(Linux)
+        XCTAssertTrue(TensorMemory.keepFreedStorage())
+        #endif
     }
 
     func testReductionsKeepOrDropAxes() {
@@ -63,5 +115,20 @@ final class TensorTests: XCTestCase {
         let restored = RandomGenerator(state: g1.state)
         var copy = restored
         XCTAssertEqual(copy.next(), g1.next())
+    }
+
+    /// The reference xoshiro256** sequence from state (1, 2, 3, 4), and the checkpoint encoding of the state.
+    func testRandomGeneratorMatchesReferenceAndEncodesItsState() throws {
+        var g = RandomGenerator(state: [1, 2, 3, 4])
+        XCTAssertEqual((0..<6).map { _ in g.next() },
+                       [11520, 0, 1509978240, 1215971899390074240, 1216172134540287360, 607988272756665600])
+        XCTAssertEqual(g.state, [13862097262714618497, 31630836743406341, 13866636029399924743, 6931154176001016769])
+        let json = try JSONEncoder().encode(g)
+        XCTAssertEqual(String(decoding: json, as: UTF8.self),
+                       #"{"state":[13862097262714618497,31630836743406341,13866636029399924743,6931154176001016769]}"#)
+        var decoded = try JSONDecoder().decode(RandomGenerator.self, from: json)
+        XCTAssertEqual(decoded, g)
+        XCTAssertEqual(decoded.next(), g.next())
+        XCTAssertThrowsError(try JSONDecoder().decode(RandomGenerator.self, from: Data(#"{"state":[0,0,0,0]}"#.utf8)))
     }
 }

@@ -47,7 +47,9 @@ public final class AdversarialTask: TrainingTask {
 
         let lossG = binaryCrossEntropy(logits: gan.discriminator(fake, context: context), targets: ones)
         optimizerG.zeroGradients()
-        lossG.backward()
+        // D's weight gradients from this pass would be cleared unused before D's next update, so
+        // they are not computed: the G update is the same, without D's weight-gradient GEMMs.
+        lossG.backward(withRespectTo: gan.generator.parameters.map(\.value))
         optimizerG.step()
 
         let dReal = withoutGradients { realLogits.sigmoid().mean().item }

@@ -38,6 +38,7 @@ public enum TrainingJob {
     }
 
     static func applyThreads(_ recipe: Recipe) throws {
+        TensorMemory.keepFreedStorage()
         ComputeThreads.count = recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount
     }
 
