@@ -105,7 +105,7 @@ public final class VariationalTask: TrainingTask {
     }
 
     /// `[N, C, H, W]` pairs laid out as a row of `columns` originals above their row of reconstructions.
-    static func interleaveRows(_ top: Tensor, _ bottom: Tensor, columns: Int) -> Tensor {
+    public static func interleaveRows(_ top: Tensor, _ bottom: Tensor, columns: Int) -> Tensor {
         var parts: [Tensor] = []
         var start = 0
         while start < top.shape[0] {
