@@ -16,12 +16,12 @@ extension SampleCommand {
     }
 
     func runVAE() throws {
-        if batchStatistics { throw ValidationError("--batch-statistics is for GAN generators with batch norm") }
+        if batchStatistics { throw SampleError("--batch-statistics is for GAN generators with batch norm") }
         if manifold && (reconstruct != nil || interpolate != nil || latents != nil) {
-            throw ValidationError("--manifold draws the whole latent plane; it takes no --reconstruct, --interpolate or --latents")
+            throw SampleError("--manifold draws the whole latent plane; it takes no --reconstruct, --interpolate or --latents")
         }
         if reconstruct != nil && latents != nil {
-            throw ValidationError("--reconstruct encodes images; it takes no --latents")
+            throw SampleError("--reconstruct encodes images; it takes no --latents")
         }
         let model: LoadedVAE
         if let weights, let recipe {
@@ -36,7 +36,7 @@ extension SampleCommand {
         var columns = layout?.columns
         var what = "images"
         if manifold {
-            if let layout, layout.rows != layout.columns { throw ValidationError("--manifold needs a square --grid, such as 20x20") }
+            if let layout, layout.rows != layout.columns { throw SampleError("--manifold needs a square --grid, such as 20x20") }
             let size = layout?.columns ?? count.map { Int(Double($0).squareRoot().rounded()) } ?? 20
             images = try model.manifold(size: size, classLabel: classLabel)
             columns = size

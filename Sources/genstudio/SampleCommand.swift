@@ -71,7 +71,7 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         if try isVAE() { return try runVAE() }
         if reconstruct != nil || manifold || classLabel != nil {
-            throw ValidationError("--reconstruct, --manifold and --class work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
+            throw SampleError("--reconstruct, --manifold and --class work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
         }
         let model: LoadedModel
         if let weights, let recipe {

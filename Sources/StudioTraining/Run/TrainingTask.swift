@@ -29,8 +29,12 @@ public protocol TrainingTask: AnyObject {
 }
 
 extension TrainingTask {
+    /// -1...1, the range of tanh generators.
     public var pixelRange: ClosedRange<Float> { -1...1 }
+    /// None: a task without held-out metrics.
     public var evaluationMetricNames: [String] { [] }
+    /// No held-out metrics.
     public func evaluate() -> [Double] { [] }
+    /// The one grid of `sampleImages()`, named "samples".
     public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
 }
