@@ -4,14 +4,16 @@ import Foundation
 /// that `model.safetensors` alone is enough to sample.
 public enum ModelConfig: Codable, Equatable, Sendable {
     case gan(GANConfig)
+    case vae(VAEConfig)
 
     /// The family names a recipe's `model.family` may take.
-    public static let families = ["gan"]
+    public static let families = ["gan", "vae"]
 
     /// The recipe's name for the family.
     public var family: String {
         switch self {
         case .gan: "gan"
+        case .vae: "vae"
         }
     }
 
@@ -21,6 +23,8 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch family {
         case "gan":
             self = .gan(try GANConfig(from: decoder))
+        case "vae":
+            self = .vae(try VAEConfig(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey("family")],
                 debugDescription: "unknown model family '\(family)'; expected one of: \(ModelConfig.families.joined(separator: ", "))"))
@@ -32,6 +36,15 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         try c.encode(family, forKey: AnyCodingKey("family"))
         switch self {
         case .gan(let config): try config.encode(to: encoder)
+        case .vae(let config): try config.encode(to: encoder)
+        }
+    }
+
+    /// Checks that the config describes a buildable model (shape inference through every network).
+    public func validate() throws {
+        switch self {
+        case .gan(let config): try config.validate()
+        case .vae(let config): try config.validate()
         }
     }
 

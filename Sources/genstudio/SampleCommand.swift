@@ -45,6 +45,15 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Normalise with each batch's statistics instead of the running ones.")
     var batchStatistics = false
 
+    @Option(help: "VAE: encode and decode the images of an IDX file, PNG folder or MNIST-format directory (originals above reconstructions in a .png).")
+    var reconstruct: String?
+
+    @Flag(help: "VAE with a 2-dimensional latent: the decoded grid over the latent plane (--grid NxN, default 20x20).")
+    var manifold = false
+
+    @Option(name: .customLong("class"), help: "Conditional VAE: the class label of every image.")
+    var classLabel: Int?
+
     func validate() throws {
         if (recipe == nil) != (weights == nil) { throw ValidationError("--recipe and --weights go together") }
         if checkpoint == nil && weights == nil { throw ValidationError("give a CHECKPOINT, or --recipe RECIPE --weights FILE") }
@@ -53,13 +62,17 @@ struct SampleCommand: ParsableCommand {
         if let grid, parseGrid(grid) == nil { throw ValidationError("--grid must look like 8x8, got '\(grid)'") }
     }
 
-    private func parseGrid(_ text: String) -> (rows: Int, columns: Int)? {
+    func parseGrid(_ text: String) -> (rows: Int, columns: Int)? {
         let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
         return (parts[0], parts[1])
     }
 
     func run() throws {
+        if try isVAE() { return try runVAE() }
+        if reconstruct != nil || manifold || classLabel != nil {
+            throw SampleError("--reconstruct, --manifold and --class work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
+        }
         let model: LoadedModel
         if let weights, let recipe {
             model = try LoadedModel.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights))

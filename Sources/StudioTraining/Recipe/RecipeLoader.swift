@@ -40,10 +40,8 @@ public enum RecipeLoader {
         if !problems.isEmpty {
             throw RecipeError("\(path): " + problems.joined(separator: "\n\(path): "))
         }
-        if case .gan(let config) = recipe.model {
-            do { try config.validate() } catch let error as ModelConfigError {
-                throw RecipeError("\(path): model: \(error.message)")
-            }
+        do { try recipe.model.validate() } catch let error as ModelConfigError {
+            throw RecipeError("\(path): model: \(error.message)")
         }
         return (recipe, table.convert(to: .toml))
     }

@@ -68,6 +68,8 @@ public enum TrainingJob {
                 throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
             }
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
+        case .vae(let config):
+            return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)
         }
     }
 }

@@ -42,7 +42,7 @@ public final class TrainingSession {
         state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
         checkpointedStep = resume?.step
-        metrics = try MetricsLog(run: run, columns: task.metricNames, resumingAt: resume?.step)
+        metrics = try MetricsLog(run: run, columns: task.metricNames + task.evaluationMetricNames, resumingAt: resume?.step)
         events = try TensorBoardWriter(directory: run.url)
         if let resume { try events.addSessionStart(step: resume.step + 1) }
     }
@@ -63,7 +63,7 @@ public final class TrainingSession {
             if shouldStop() { stop = .interrupted; break }
             if let maxMinutes, Date().timeIntervalSince(start) >= maxMinutes * 60 { stop = .timeLimit; break }
             let next = sampler.nextBatch(epoch: state.epoch, cursor: state.cursor, cachedOrder: &order)
-            let batch = data.batch(next.indices)
+            let batch = data.batch(next.indices, range: task.pixelRange)
             let labels = data.labels.isEmpty ? [] : next.indices.map { data.labels[$0] }
             let values = task.step(batch: batch, labels: labels, step: state.step)
             state.step += 1
@@ -75,12 +75,18 @@ public final class TrainingSession {
             if recent.count > 50 { recent.removeFirst(recent.count - 50) }
             let span = now.timeIntervalSince(recent[0].0)
             let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
-            try metrics.append(step: state.step, values)
-            for (name, value) in zip(task.metricNames, values) {
+            // Held-out metrics share the step's row (empty on other rows) at each epoch end and at the end.
+            let epochEnds = state.cursor + recipe.train.batch > data.count
+            let evaluated = task.evaluationMetricNames.isEmpty || !(epochEnds || state.step == target)
+                ? [Double](repeating: .nan, count: task.evaluationMetricNames.count) : task.evaluate()
+            let row = Array(zip(task.metricNames, values))
+                + zip(task.evaluationMetricNames, evaluated).filter { !$0.1.isNaN }
+            try metrics.append(step: state.step, values + evaluated)
+            for (name, value) in row {
                 try events.addScalar(name, Float(value), step: state.step)
             }
             observe(.step(number: state.step, target: target, epoch: state.epoch,
-                          metrics: Array(zip(task.metricNames, values)),
+                          metrics: row,
                           imagesPerSecond: stepsPerSecond * Double(recipe.train.batch),
                           secondsLeft: stepsPerSecond > 0 ? Double(target - state.step) / stepsPerSecond : .infinity))
             if state.step % recipe.sample.interval == 0 || state.step == target {
@@ -100,14 +106,20 @@ public final class TrainingSession {
         return stop
     }
 
-    /// Writes `samples/step-NNNNNN.png` from the task's fixed latents, and the grid to TensorBoard.
+    /// Writes `samples/step-NNNNNN.png` from the task's fixed latents (and `samples/<name>-step-NNNNNN.png`
+    /// for any further grid), and each grid to TensorBoard under its name; returns the first file.
     func writeSamples() throws -> URL {
-        let grid = ImageGrid.make(task.sampleImages())
-        let url = run.samples.appendingPathComponent(Checkpoint.name(step: state.step) + ".png")
-        let png = try grid.encoded()
-        try AtomicFile.write(png, to: url)
-        try events.addImage("samples", png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
-        return url
+        var first: URL?
+        for (index, (name, images)) in task.sampleGrids().enumerated() {
+            let grid = ImageGrid.make(images, range: task.pixelRange)
+            let file = (index == 0 ? "" : name + "-") + Checkpoint.name(step: state.step) + ".png"
+            let url = run.samples.appendingPathComponent(file)
+            let png = try grid.encoded()
+            try AtomicFile.write(png, to: url)
+            try events.addImage(name, png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
+            first = first ?? url
+        }
+        return first!
     }
 
     func writeCheckpoint() throws -> URL {

@@ -9,7 +9,7 @@ public protocol TrainingTask: AnyObject {
     var metricNames: [String] { get }
     /// One optimisation step on `batch` (`[B, C, H, W]` in the model's range) with labels; returns the metrics.
     func step(batch: Tensor, labels: [Int], step: Int) -> [Double]
-    /// Images for the periodic sample grid, `[N, C, H, W]` in -1...1.
+    /// Images for the periodic sample grid, `[N, C, H, W]` in `pixelRange`.
     func sampleImages() -> Tensor
     /// The model's checkpoint file contents, config metadata included.
     func modelState(step: Int) throws -> SafeTensors
@@ -17,4 +17,24 @@ public protocol TrainingTask: AnyObject {
     func optimizerState() -> SafeTensors
     /// Restores weights and optimizer state from a checkpoint.
     func restore(model: SafeTensors, optimizer: SafeTensors) throws
+    /// The pixel range the task's batches and sample images use (GANs -1...1, VAEs 0...1).
+    var pixelRange: ClosedRange<Float> { get }
+    /// Names of the scalars `evaluate` returns (none: no evaluation).
+    var evaluationMetricNames: [String] { get }
+    /// Held-out metrics, computed at each epoch end and at the end of training without changing the model.
+    func evaluate() -> [Double]
+    /// The periodic grids, each `[N, C, H, W]` in `pixelRange`; the first is `samples/step-N.png`,
+    /// the others `samples/<name>-step-N.png`.
+    func sampleGrids() -> [(name: String, images: Tensor)]
+}
+
+extension TrainingTask {
+    /// -1...1, the range of tanh generators.
+    public var pixelRange: ClosedRange<Float> { -1...1 }
+    /// None: a task without held-out metrics.
+    public var evaluationMetricNames: [String] { [] }
+    /// No held-out metrics.
+    public func evaluate() -> [Double] { [] }
+    /// The one grid of `sampleImages()`, named "samples".
+    public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
 }
