@@ -4,14 +4,16 @@ import Foundation
 /// that `model.safetensors` alone is enough to sample.
 public enum ModelConfig: Codable, Equatable, Sendable {
     case gan(GANConfig)
+    case diffusion(DiffusionConfig)
 
     /// The family names a recipe's `model.family` may take.
-    public static let families = ["gan"]
+    public static let families = ["gan", "diffusion"]
 
     /// The recipe's name for the family.
     public var family: String {
         switch self {
         case .gan: "gan"
+        case .diffusion: "diffusion"
         }
     }
 
@@ -21,6 +23,8 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch family {
         case "gan":
             self = .gan(try GANConfig(from: decoder))
+        case "diffusion":
+            self = .diffusion(try DiffusionConfig(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey("family")],
                 debugDescription: "unknown model family '\(family)'; expected one of: \(ModelConfig.families.joined(separator: ", "))"))
@@ -32,6 +36,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         try c.encode(family, forKey: AnyCodingKey("family"))
         switch self {
         case .gan(let config): try config.encode(to: encoder)
+        case .diffusion(let config): try config.encode(to: encoder)
         }
     }
 

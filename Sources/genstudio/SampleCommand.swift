@@ -45,6 +45,9 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Normalise with each batch's statistics instead of the running ones.")
     var batchStatistics = false
 
+    @OptionGroup(title: "Diffusion models")
+    var diffusion: DiffusionSampleOptionGroup
+
     func validate() throws {
         if (recipe == nil) != (weights == nil) { throw ValidationError("--recipe and --weights go together") }
         if checkpoint == nil && weights == nil { throw ValidationError("give a CHECKPOINT, or --recipe RECIPE --weights FILE") }
@@ -60,6 +63,10 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let checkpoint, try LoadedDiffusion.isDiffusionCheckpoint(URL(fileURLWithPath: checkpoint)) {
+            return try runDiffusion(checkpoint: URL(fileURLWithPath: checkpoint))
+        }
+        try diffusion.rejectForOtherFamilies()
         let model: LoadedModel
         if let weights, let recipe {
             model = try LoadedModel.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights))

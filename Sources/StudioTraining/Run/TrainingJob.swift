@@ -67,6 +67,9 @@ public enum TrainingJob {
                 throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
             }
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
+        case .diffusion(let config):
+            try checkDiffusionData(config, data: data, recipe: recipe, recipePath: recipePath)
+            return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         }
     }
 }

@@ -40,6 +40,8 @@ public struct LoadedModel {
                 throw FileFormatError(path: source.path, "weights do not match the model:\n\(error)")
             }
             return LoadedModel(config: config, gan: gan, step: step, source: source)
+        case .diffusion:
+            throw SampleError("\(source.path) holds a diffusion model; load it with LoadedDiffusion")
         }
     }
 }
