@@ -4,5 +4,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run a release build: swift build -c release).",
-        subcommands: [BenchDCGAN.self])
+        subcommands: [BenchDCGAN.self, BenchDDPM.self])
 }
