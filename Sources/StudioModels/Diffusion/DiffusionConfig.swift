@@ -46,6 +46,7 @@ public struct DiffusionConfig: Codable, Equatable, Sendable {
         case prediction, emaDecay = "ema_decay", emaWarmup = "ema_warmup", labelDropout = "label_dropout", unet
     }
 
+    /// A config with DDPM's defaults: linear β from 1e-4 to 0.02 over 1000 steps, ε prediction.
     public init(imageShape: [Int], classes: Int = 0, schedule: Schedule = .linear, timesteps: Int = 1000,
                 betaStart: Double = 1e-4, betaEnd: Double = 0.02, prediction: Prediction = .epsilon,
                 emaDecay: Double = 0.999, emaWarmup: Bool = true, labelDropout: Double = 0.1, unet: UNetConfig = UNetConfig()) {

@@ -5,6 +5,7 @@ import StudioNN
 /// the same shape, `[N, C, H, W]`, `[N]` (, `[N]`) -> `[N, C, H, W]`. State-dict names follow the
 /// PyTorch twin in benchmarks/ddpm.py: `time_mlp.0.weight`, `down.0.res.0.conv1.weight`, `mid.attn.qkv.weight`, ...
 public struct UNet: Module {
+    /// The shape of the network.
     public let config: UNetConfig
     /// Image channels in and out.
     public let imageChannels: Int
@@ -88,6 +89,7 @@ public struct UNet: Module {
         outputConv = Conv2d(inputChannels: channels, outputChannels: imageChannels, kernelSize: 3, padding: 1, using: &generator)
     }
 
+    /// `time_mlp`, `class_emb` (conditional), `conv_in`, `down`, `mid`, `up`, `norm_out`, `conv_out`.
     public var children: [(name: String, child: ModuleChild)] {
         var result: [(name: String, child: ModuleChild)] = [("time_mlp", .module(timeMLP))]
         if let classEmbedding { result.append(("class_emb", .module(classEmbedding))) }

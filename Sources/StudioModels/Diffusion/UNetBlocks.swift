@@ -18,14 +18,14 @@ struct ModuleGroup: Module {
 /// the embedding, then GroupNorm, SiLU, dropout, 3x3 conv; a 1x1 conv matches channels on the skip path.
 /// `[N, in, H, W]` and `[N, E]` -> `[N, out, H, W]`.
 public struct ResidualBlock: Module {
-    public let norm1: GroupNorm
-    public let conv1: Conv2d
-    public let timeProjection: Linear
-    public let norm2: GroupNorm
-    public let conv2: Conv2d
+    let norm1: GroupNorm
+    let conv1: Conv2d
+    let timeProjection: Linear
+    let norm2: GroupNorm
+    let conv2: Conv2d
     /// The 1x1 convolution of the skip path when the channel count changes.
-    public let skip: Conv2d?
-    public let dropout: Dropout
+    let skip: Conv2d?
+    let dropout: Dropout
 
     /// A block from `inputChannels` to `outputChannels` with PyTorch's default initialisation.
     public init(inputChannels: Int, outputChannels: Int, embeddingSize: Int, groups: Int, dropout: Double,
@@ -40,6 +40,7 @@ public struct ResidualBlock: Module {
         self.dropout = Dropout(probability: Float(dropout))
     }
 
+    /// `norm1`, `conv1`, `time_proj`, `norm2`, `conv2` and `skip` when present, as the PyTorch twin registers them.
     public var children: [(name: String, child: ModuleChild)] {
         [("norm1", .module(norm1)), ("conv1", .module(conv1)), ("time_proj", .module(timeProjection)),
          ("norm2", .module(norm2)), ("conv2", .module(conv2))] + (skip.map { [("skip", .module($0))] } ?? [])
@@ -58,9 +59,9 @@ public struct ResidualBlock: Module {
 /// Single-head self-attention over all positions, with a residual connection:
 /// `[N, C, H, W] -> [N, C, H, W]`; queries, keys and values from one 1x1 conv `qkv` (`[3C, C, 1, 1]`).
 public struct AttentionBlock: Module {
-    public let norm: GroupNorm
-    public let qkv: Conv2d
-    public let projection: Conv2d
+    let norm: GroupNorm
+    let qkv: Conv2d
+    let projection: Conv2d
 
     /// An attention block over `channels` with PyTorch's default initialisation.
     public init(channels: Int, groups: Int, using generator: inout RandomGenerator) {
@@ -69,6 +70,7 @@ public struct AttentionBlock: Module {
         projection = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 1, using: &generator)
     }
 
+    /// `norm`, `qkv`, `proj`, as the PyTorch twin registers them.
     public var children: [(name: String, child: ModuleChild)] {
         [("norm", .module(norm)), ("qkv", .module(qkv)), ("proj", .module(projection))]
     }

@@ -21,6 +21,7 @@ public struct UNetConfig: Codable, Equatable, Sendable {
         case middleAttention = "middle_attention", dropout, groups
     }
 
+    /// A config with the recipe defaults.
     public init(baseChannels: Int = 32, channelMultipliers: [Int] = [1, 2, 2], blocksPerLevel: Int = 1,
                 attentionResolutions: [Int] = [], middleAttention: Bool = true, dropout: Double = 0,
                 groups: Int = 8) {

@@ -4,9 +4,12 @@ import StudioModels
 /// The forward (noising) process of a diffusion model and the one-step updates of its samplers, with
 /// every schedule constant formed in Double and applied per sample as `[N, 1, 1, 1]` factors.
 public struct DiffusionProcess: Sendable {
+    /// β_t and ᾱ_t.
     public let schedule: NoiseSchedule
+    /// What the network outputs.
     public let prediction: DiffusionConfig.Prediction
 
+    /// A process over `schedule` whose network predicts `prediction`.
     public init(schedule: NoiseSchedule, prediction: DiffusionConfig.Prediction = .epsilon) {
         self.schedule = schedule
         self.prediction = prediction

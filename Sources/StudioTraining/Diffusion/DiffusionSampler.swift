@@ -12,6 +12,7 @@ public enum DiffusionSamplerKind: String, CaseIterable, Sendable {
 
 /// How to sample a diffusion model.
 public struct DiffusionSampleOptions: Sendable {
+    /// DDPM or DDIM.
     public var sampler: DiffusionSamplerKind
     /// Denoising steps; nil for the sampler's default (T for DDPM, min(50, T) for DDIM).
     public var steps: Int?
@@ -24,6 +25,7 @@ public struct DiffusionSampleOptions: Sendable {
     /// Indices of denoising steps (0-based, in the order they run) after which `x` is recorded.
     public var trajectorySteps: [Int]
 
+    /// DDIM with eta 0 and the default steps, unguided, clipped, no trajectory unless asked.
     public init(sampler: DiffusionSamplerKind = .ddim, steps: Int? = nil, eta: Double = 0, guidance: Double = 1,
                 clip: Bool = true, trajectorySteps: [Int] = []) {
         self.sampler = sampler
@@ -50,9 +52,12 @@ public struct DiffusionSamples {
 
 /// Runs DDPM or DDIM sampling with a UNet, optionally class-conditional with classifier-free guidance.
 public struct DiffusionSampler {
+    /// The denoising network (with the weights to sample from already in it).
     public let unet: UNet
+    /// The schedule and prediction target the network was trained with.
     public let process: DiffusionProcess
 
+    /// A sampler over `unet` and `process`.
     public init(unet: UNet, process: DiffusionProcess) {
         self.unet = unet
         self.process = process

@@ -8,7 +8,9 @@ import StudioOptim
 /// network's output against ε (or v) in mean squared error, one Adam step, then the moving average.
 /// Conditional models see "no class" in place of a label with the recipe's label-dropout chance.
 public final class DiffusionTask: TrainingTask {
+    /// The trained network under `unet.*`.
     public let model: DiffusionModel
+    /// The noise schedule and prediction target.
     public let process: DiffusionProcess
     /// The moving average of the UNet's weights, which the sample grids (and `genstudio sample`) use.
     public let ema: ExponentialMovingAverage
@@ -22,6 +24,7 @@ public final class DiffusionTask: TrainingTask {
     /// The guidance scale of the training sample grids of conditional models.
     public static let gridGuidance = 3.0
 
+    /// The mean squared error of the prediction.
     public let metricNames = ["loss"]
 
     /// A freshly initialised model for `config`, trained with Adam as `settings` says.
@@ -50,6 +53,7 @@ public final class DiffusionTask: TrainingTask {
         return (timesteps, noise, kept)
     }
 
+    /// One step on `clean` images `[B, C, H, W]` in -1...1; returns the loss.
     public func step(batch clean: Tensor, labels: [Int], step: Int) -> [Double] {
         let n = clean.shape[0]
         precondition(!model.config.isConditional || labels.count == n, "DiffusionTask: a conditional model needs one label per image")
@@ -93,6 +97,7 @@ public final class DiffusionTask: TrainingTask {
         return file
     }
 
+    /// Restores trained weights, averaged weights, Adam's state and the average's counter.
     public func restore(model file: SafeTensors, optimizer optimizerFile: SafeTensors) throws {
         var weights: [String: Tensor] = [:], averaged: [String: Tensor] = [:]
         for entry in file.entries {

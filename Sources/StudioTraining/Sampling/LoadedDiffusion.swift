@@ -5,7 +5,9 @@ import StudioModels
 
 /// A diffusion model rebuilt from `model.safetensors` alone, with its averaged (default) or trained weights.
 public struct LoadedDiffusion {
+    /// The model config from the file's metadata.
     public let config: DiffusionConfig
+    /// The network with the chosen weights.
     public let model: DiffusionModel
     /// The training step the weights come from, when the file says.
     public let step: Int?
