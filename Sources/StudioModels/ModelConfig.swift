@@ -5,15 +5,17 @@ import Foundation
 public enum ModelConfig: Codable, Equatable, Sendable {
     case gan(GANConfig)
     case vae(VAEConfig)
+    case diffusion(DiffusionConfig)
 
     /// The family names a recipe's `model.family` may take.
-    public static let families = ["gan", "vae"]
+    public static let families = ["gan", "vae", "diffusion"]
 
     /// The recipe's name for the family.
     public var family: String {
         switch self {
         case .gan: "gan"
         case .vae: "vae"
+        case .diffusion: "diffusion"
         }
     }
 
@@ -25,6 +27,8 @@ public enum ModelConfig: Codable, Equatable, Sendable {
             self = .gan(try GANConfig(from: decoder))
         case "vae":
             self = .vae(try VAEConfig(from: decoder))
+        case "diffusion":
+            self = .diffusion(try DiffusionConfig(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey("family")],
                 debugDescription: "unknown model family '\(family)'; expected one of: \(ModelConfig.families.joined(separator: ", "))"))
@@ -37,6 +41,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch self {
         case .gan(let config): try config.encode(to: encoder)
         case .vae(let config): try config.encode(to: encoder)
+        case .diffusion(let config): try config.encode(to: encoder)
         }
     }
 
@@ -45,6 +50,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch self {
         case .gan(let config): try config.validate()
         case .vae(let config): try config.validate()
+        case .diffusion(let config): try config.validate()
         }
     }
 

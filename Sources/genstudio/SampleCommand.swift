@@ -51,8 +51,11 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "VAE with a 2-dimensional latent: the decoded grid over the latent plane (--grid NxN, default 20x20).")
     var manifold = false
 
-    @Option(name: .customLong("class"), help: "Conditional VAE: the class label of every image.")
+    @Option(name: .customLong("class"), help: "Class-conditional models (VAE, diffusion): the class of every image (diffusion default: 0, 1, 2, ... in turn).")
     var classLabel: Int?
+
+    @OptionGroup(title: "Diffusion models")
+    var diffusion: DiffusionSampleOptionGroup
 
     func validate() throws {
         if (recipe == nil) != (weights == nil) { throw ValidationError("--recipe and --weights go together") }
@@ -69,9 +72,14 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let checkpoint, try LoadedDiffusion.isDiffusionCheckpoint(URL(fileURLWithPath: checkpoint)) {
+            if reconstruct != nil || manifold { throw ValidationError("--reconstruct and --manifold work on VAE checkpoints only") }
+            return try runDiffusion(checkpoint: URL(fileURLWithPath: checkpoint))
+        }
+        try diffusion.rejectForOtherFamilies()
         if try isVAE() { return try runVAE() }
         if reconstruct != nil || manifold || classLabel != nil {
-            throw SampleError("--reconstruct, --manifold and --class work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
+            throw SampleError("--reconstruct, --manifold and --class work on VAE and diffusion checkpoints; \(checkpoint ?? weights!) holds a GAN")
         }
         let model: LoadedModel
         if let weights, let recipe {

@@ -70,6 +70,9 @@ public enum TrainingJob {
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
             return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)
+        case .diffusion(let config):
+            try checkDiffusionData(config, data: data, recipe: recipe, recipePath: recipePath)
+            return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         }
     }
 }

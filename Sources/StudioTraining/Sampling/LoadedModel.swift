@@ -42,6 +42,8 @@ public struct LoadedModel {
             return LoadedModel(config: config, gan: gan, step: step, source: source)
         case .vae:
             throw SampleError("\(source.path) holds a VAE; load it with LoadedVAE")
+        case .diffusion:
+            throw SampleError("\(source.path) holds a diffusion model; load it with LoadedDiffusion")
         }
     }
 }

@@ -1,0 +1,144 @@
+import StudioCore
+import StudioModels
+import StudioNN
+
+/// The two ways of walking from noise to images.
+public enum DiffusionSamplerKind: String, CaseIterable, Sendable {
+    /// Ancestral sampling (Ho et al.), normally over all T steps.
+    case ddpm
+    /// DDIM (Song et al.), deterministic with eta 0, usually over 20 to 50 steps.
+    case ddim
+}
+
+/// How to sample a diffusion model.
+public struct DiffusionSampleOptions: Sendable {
+    /// DDPM or DDIM.
+    public var sampler: DiffusionSamplerKind
+    /// Denoising steps; nil for the sampler's default (T for DDPM, min(50, T) for DDIM).
+    public var steps: Int?
+    /// DDIM's stochasticity: 0 deterministic, 1 the DDPM posterior.
+    public var eta: Double
+    /// Classifier-free guidance scale w for conditional sampling (1: the conditional model alone).
+    public var guidance: Double
+    /// Whether each predicted clean image is clipped to [-1, 1].
+    public var clip: Bool
+    /// Indices of denoising steps (0-based, in the order they run) after which `x` is recorded.
+    public var trajectorySteps: [Int]
+
+    /// DDIM with eta 0 and the default steps, unguided, clipped, no trajectory unless asked.
+    public init(sampler: DiffusionSamplerKind = .ddim, steps: Int? = nil, eta: Double = 0, guidance: Double = 1,
+                clip: Bool = true, trajectorySteps: [Int] = []) {
+        self.sampler = sampler
+        self.steps = steps
+        self.eta = eta
+        self.guidance = guidance
+        self.clip = clip
+        self.trajectorySteps = trajectorySteps
+    }
+
+    /// The number of steps these options run for a schedule of `timesteps` steps.
+    public func resolvedSteps(timesteps: Int) -> Int {
+        steps ?? (sampler == .ddpm ? timesteps : Swift.min(50, timesteps))
+    }
+}
+
+/// Images from a diffusion model and, when asked, snapshots of the way there.
+public struct DiffusionSamples {
+    /// `[N, C, H, W]` in -1...1.
+    public var images: Tensor
+    /// One `[N, C, H, W]` snapshot per requested trajectory step, in step order.
+    public var trajectory: [Tensor]
+}
+
+/// Runs DDPM or DDIM sampling with a UNet, optionally class-conditional with classifier-free guidance.
+public struct DiffusionSampler {
+    /// The denoising network (with the weights to sample from already in it).
+    public let unet: UNet
+    /// The schedule and prediction target the network was trained with.
+    public let process: DiffusionProcess
+
+    /// A sampler over `unet` and `process`.
+    public init(unet: UNet, process: DiffusionProcess) {
+        self.unet = unet
+        self.process = process
+    }
+
+    /// Checks a request against the model: step count, eta, guidance and classes.
+    public func check(_ options: DiffusionSampleOptions, labels: [Int]?) throws {
+        let t = process.schedule.count
+        if let steps = options.steps, steps < 1 || steps > t {
+            throw SampleError("--steps must lie in 1...\(t) (the model's timesteps T), got \(steps)")
+        }
+        guard options.eta >= 0 && options.eta.isFinite else { throw SampleError("--eta must be 0 or positive, got \(options.eta)") }
+        if options.sampler == .ddpm && options.eta != 0 {
+            throw SampleError("--eta applies to the ddim sampler only (ddpm always adds the posterior noise)")
+        }
+        guard options.guidance.isFinite else { throw SampleError("--guidance must be a finite number, got \(options.guidance)") }
+        if unet.classCount == 0 {
+            if labels != nil { throw SampleError("--class: this model is unconditional (trained without classes)") }
+            if options.guidance != 1 { throw SampleError("--guidance needs a class-conditional model; this one is unconditional") }
+        } else if let labels {
+            if let bad = labels.first(where: { !(0..<unet.classCount).contains($0) }) {
+                throw SampleError("--class \(bad) is outside the trained classes 0...\(unet.classCount - 1)")
+            }
+        }
+        let steps = options.resolvedSteps(timesteps: t)
+        if let bad = options.trajectorySteps.first(where: { !(0..<steps).contains($0) }) {
+            throw SampleError("trajectory step \(bad) is outside the \(steps) denoising steps")
+        }
+    }
+
+    /// The network's output for `x` at timestep `t`, guided when `labels` are given and w ≠ 1.
+    func output(_ x: Tensor, t: Int, labels: [Int]?, guidance: Double) -> Tensor {
+        let n = x.shape[0]
+        let times = [Double](repeating: Double(t), count: n)
+        guard let labels, unet.classCount > 0 else {
+            let none: [Int]? = unet.classCount > 0 ? [Int](repeating: unet.classCount, count: n) : nil
+            return unet(x, timesteps: times, labels: none, context: .inference)
+        }
+        if guidance == 1 { return unet(x, timesteps: times, labels: labels, context: .inference) }
+        // Both passes in one batch: the conditional half, then the "no class" half.
+        let both = unet(Tensor.concatenate([x, x], alongAxis: 0), timesteps: times + times,
+                        labels: labels + [Int](repeating: unet.classCount, count: n), context: .inference)
+        return DiffusionProcess.guided(unconditional: both.sliced(alongAxis: 0, n..<(2 * n)),
+                                       conditional: both.sliced(alongAxis: 0, 0..<n), scale: guidance)
+    }
+
+    /// Denoises `noise` `[N, C, H, W]` (the x_T) into images; step noise is drawn from `generator`.
+    /// `labels` (N classes) make a conditional model sample those classes; nil samples it unconditionally.
+    /// `progress(done, total)` is called after every step.
+    public func sample(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
+                       generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) throws -> DiffusionSamples {
+        try check(options, labels: labels)
+        return denoise(noise: noise, labels: labels, options: options, generator: &generator, progress: progress)
+    }
+
+    /// `sample` for options already checked.
+    func denoise(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
+                 generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) -> DiffusionSamples {
+        precondition(labels == nil || labels!.count == noise.shape[0], "DiffusionSampler: \(labels!.count) labels for noise \(noise.shape)")
+        let steps = options.resolvedSteps(timesteps: process.schedule.count)
+        let times = process.schedule.timesteps(count: steps)
+        var x = noise
+        var trajectory: [Tensor] = []
+        let wanted = Set(options.trajectorySteps)
+        withoutGradients {
+            for (index, t) in times.enumerated().reversed() {
+                let previous = index > 0 ? times[index - 1] : -1
+                let output = self.output(x, t: t, labels: labels, guidance: options.guidance)
+                let done = steps - index
+                switch options.sampler {
+                case .ddpm:
+                    let z = previous >= 0 ? Tensor.randomNormal(x.shape, using: &generator) : Tensor(zeros: x.shape)
+                    x = process.ddpmStep(x: x, output: output, t: t, previous: previous, noise: z, clip: options.clip)
+                case .ddim:
+                    let z = options.eta > 0 && previous >= 0 ? Tensor.randomNormal(x.shape, using: &generator) : nil
+                    x = process.ddimStep(x: x, output: output, t: t, previous: previous, eta: options.eta, noise: z, clip: options.clip)
+                }
+                if wanted.contains(done - 1) { trajectory.append(x) }
+                progress(done, steps)
+            }
+        }
+        return DiffusionSamples(images: x.clamped(min: -1, max: 1), trajectory: trajectory)
+    }
+}
