@@ -24,7 +24,7 @@ struct BenchOps: ParsableCommand {
     }
 
     func run() {
-        if !keepBlasCore { ComputeThreads.redetectBLASCore() }
+        if keepBlasCore { ComputeThreads.inheritBLASCore() }
         ComputeThreads.count = threads
         print("genstudio ops: threads \(threads), iterations \(iterations), BLAS core \(ComputeThreads.blasCore)")
         print(OpsReport.header)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StudioCore
 import StudioTraining
 
 /// `genstudio train RECIPE` or `genstudio train --resume RUN_DIR`.
@@ -52,6 +53,7 @@ struct TrainCommand: ParsableCommand {
                                             runDirectory: out.map { URL(fileURLWithPath: $0) })
             printer.message("run directory: \(session.run.url.path)")
         }
+        printer.message("compute: \(ComputeThreads.count) threads, BLAS kernels \(ComputeThreads.blasCore)")
         StopSignal.install()
         let stop = try session.run(maxSteps: maxSteps, maxMinutes: maxMinutes, shouldStop: { StopSignal.isRaised },
                                    observe: printer.handle)

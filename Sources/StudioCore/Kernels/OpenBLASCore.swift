@@ -24,14 +24,14 @@ enum OpenBLASCore {
     }
 
     /// Reinitialises a dynamic-architecture OpenBLAS with its own detection of this CPU, ignoring an
-    /// inherited `OPENBLAS_CORETYPE`; returns the kernel family then in use.
-    static func redetect() -> String {
+    /// inherited `OPENBLAS_CORETYPE` unless `honouringEnvironment`; returns the kernel family then in use.
+    static func redetect(honouringEnvironment: Bool = false) -> String {
         #if os(Linux)
         guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
             return name
         }
         let inherited = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
-        unsetenv("OPENBLAS_CORETYPE")
+        if !honouringEnvironment { unsetenv("OPENBLAS_CORETYPE") }
         unsafeBitCast(quit, to: Action.self)()
         unsafeBitCast(initialise, to: Action.self)()
         if let inherited { setenv("OPENBLAS_CORETYPE", inherited, 1) }
@@ -49,4 +49,9 @@ extension ComputeThreads {
     /// runs sgemm at about half speed. Call before any computation starts; returns the family now in use.
     @discardableResult
     public static func redetectBLASCore() -> String { OpenBLASCore.redetect() }
+
+    /// Goes back to the kernels an inherited `OPENBLAS_CORETYPE` names (after `redetectBLASCore()`).
+    /// Call before any computation starts; returns the family now in use.
+    @discardableResult
+    public static func inheritBLASCore() -> String { OpenBLASCore.redetect(honouringEnvironment: true) }
 }
