@@ -4,7 +4,7 @@ import StudioCore
 /// A safetensors file: named tensors plus string metadata, the checkpoint format PyTorch users share.
 /// Layout: an 8-byte little-endian header length, a JSON header, then the tensors' bytes.
 public struct SafeTensors {
-    /// Element types a file may hold; everything is read into Float32, and written as F32 or I64.
+    /// Element types a file may hold; everything is read into Float32, and written as F32, I64 or U8.
     public enum DType: String, Sendable, CaseIterable {
         case float64 = "F64", float32 = "F32", float16 = "F16", bfloat16 = "BF16"
         case int64 = "I64", int32 = "I32", int16 = "I16", int8 = "I8", uint8 = "U8", bool = "BOOL"
@@ -67,7 +67,7 @@ extension SafeTensors {
         var offset = 0
         var fields: [String] = []
         for entry in entries {
-            precondition(entry.dtype == .float32 || entry.dtype == .int64,
+            precondition([.float32, .int64, .uint8].contains(entry.dtype),
                          "SafeTensors: writing \(entry.dtype.rawValue) is not supported (\(entry.name))")
             let length = entry.tensor.elementCount * entry.dtype.size
             let shape = entry.tensor.shape.dimensions.map(String.init).joined(separator: ",")
@@ -87,6 +87,8 @@ extension SafeTensors {
                 case .int64:
                     let ints = values.map { Int64($0.rounded()).littleEndian }
                     ints.withUnsafeBytes { data.append(contentsOf: $0) }
+                case .uint8:
+                    data.append(contentsOf: values.map { UInt8(min(max($0.rounded(), 0), 255)) })
                 default:
                     let bits = values.map { $0.bitPattern.littleEndian }
                     bits.withUnsafeBytes { data.append(contentsOf: $0) }

@@ -19,6 +19,15 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// One sample's shape `[C, H, W]`.
+    public var imageShape: [Int] {
+        switch self {
+        case .gan(let config): config.imageShape
+        case .vae(let config): config.imageShape
+        case .diffusion(let config): config.imageShape
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let family = try c.decode(String.self, forKey: AnyCodingKey("family"))

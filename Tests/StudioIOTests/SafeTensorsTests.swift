@@ -31,6 +31,15 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(Int(bytes[0]) % 8, 0, "header is padded to 8 bytes")
     }
 
+    func testBytesRoundToTheNearestValueAndClamp() throws {
+        let url = directory.appendingPathComponent("images.safetensors")
+        try SafeTensors(entries: [.init(name: "images", tensor: Tensor(shape: [5], scalars: [0, 254.6, 300, -3, 17.4]), dtype: .uint8)])
+            .write(to: url)
+        let back = try SafeTensors.read(from: url)
+        XCTAssertEqual(back.entries[0].dtype, .uint8)
+        XCTAssertEqual(back["images"]?.scalars, [0, 255, 255, 0, 17])
+    }
+
     func testReadsHalfAndBrainFloat() throws {
         // 1.0, -2.0 and the smallest subnormal in F16; 1.0 and -0.5 in BF16.
         let header = #"{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[6,10]}}"#
