@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "StudioOptim", targets: ["StudioOptim"]),
         .library(name: "StudioIO", targets: ["StudioIO"]),
         .library(name: "StudioModels", targets: ["StudioModels"]),
+        .library(name: "StudioEval", targets: ["StudioEval"]),
         .library(name: "StudioTraining", targets: ["StudioTraining"]),
     ],
     dependencies: [
@@ -33,18 +34,21 @@ let package = Package(
         .target(name: "StudioOptim", dependencies: ["StudioCore", "StudioNN"]),
         .target(name: "StudioIO", dependencies: ["StudioCore", "CPNG", "CSndFile", "CZlib"]),
         .target(name: "StudioModels", dependencies: ["StudioCore", "StudioNN"]),
+        .target(name: "StudioEval", dependencies: ["StudioCore"]),
         .target(name: "StudioTraining", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "genstudio", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioTraining",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "StudioCoreTests", dependencies: ["StudioCore"]),
         .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioEvalTests", dependencies: ["StudioCore", "StudioEval"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioIOTests", dependencies: ["StudioCore", "StudioIO"]),
         .testTarget(name: "StudioTrainingTests", dependencies: [

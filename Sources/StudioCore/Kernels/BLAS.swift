@@ -29,4 +29,28 @@ enum BLAS {
             b, blasint(ldb ?? (transposeB ? k : n)),
             beta, c, blasint(ldc ?? n))
     }
+
+    // MARK: - LAPACK
+
+    /// Eigenvalues (ascending, into `values[n]`) and orthonormal eigenvectors of the symmetric `n × n`
+    /// matrix `a`, through dsyev; returns LAPACK's info (0 on success, > 0 when it did not converge).
+    /// Row-major and column-major readings of a symmetric matrix agree, so `a` goes in as it is and
+    /// LAPACK's "upper" triangle is the row-major lower one. On return row `j` of `a` is the eigenvector
+    /// of `values[j]`: LAPACK writes it as column `j`, column-major.
+    static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>) -> Int {
+        guard n > 0 else { return 0 }
+        var order = blasint(n), info = blasint(0), query = blasint(-1), optimal = 0.0
+        let jobz: CChar = 86 /* V */, uplo: CChar = 85 /* U */
+        withUnsafePointer(to: jobz) { jobz in
+            withUnsafePointer(to: uplo) { uplo in
+                dsyev_(jobz, uplo, &order, a, &order, values, &optimal, &query, &info, 1, 1)
+                guard info == 0 else { return }
+                var size = blasint(Swift.max(Double(3 * n), optimal))
+                let work = UnsafeMutablePointer<Double>.allocate(capacity: Int(size))
+                defer { work.deallocate() }
+                dsyev_(jobz, uplo, &order, a, &order, values, work, &size, &info, 1, 1)
+            }
+        }
+        return Int(info)
+    }
 }
