@@ -17,18 +17,23 @@ final class ProgressPrinter {
         case let .step(number, target, epoch, metrics, imagesPerSecond, secondsLeft):
             let values = metrics.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: "  ")
             let line = "step \(number)/\(target)  epoch \(epoch)  \(values)  \(String(format: "%.0f", imagesPerSecond)) img/s  ETA \(Self.duration(secondsLeft))"
-            if isTerminal {
-                print("\r\(line)\u{1B}[K", terminator: "")
-                lineOpen = true
-                fflush(stdout)
-            } else if Date().timeIntervalSince(lastPlainLine) >= 10 || number == target || number == 1 {
-                print(line)
-                lastPlainLine = Date()
-            }
+            progress(line, force: number == target || number == 1)
         case let .samples(url, step):
             message("samples at step \(step): \(url.path)")
         case let .checkpoint(url, step):
             message("checkpoint at step \(step): \(url.path)")
+        }
+    }
+
+    /// The progress line: rewritten in place on a terminal; otherwise printed every 10 s, or when `force`d.
+    func progress(_ line: String, force: Bool = false) {
+        if isTerminal {
+            print("\r\(line)\u{1B}[K", terminator: "")
+            lineOpen = true
+            fflush(stdout)
+        } else if Date().timeIntervalSince(lastPlainLine) >= 10 || force {
+            print(line)
+            lastPlainLine = Date()
         }
     }
 

@@ -28,6 +28,15 @@ struct DiffusionSampleOptionGroup: ParsableArguments {
     @Flag(help: "Sample with the trained weights instead of their moving average.")
     var noEma = false
 
+    /// The sampler `--sampler` names; DDIM when none is given.
+    static func kind(_ name: String?) throws -> DiffusionSamplerKind {
+        guard let name else { return .ddim }
+        guard let parsed = DiffusionSamplerKind(rawValue: name.lowercased()) else {
+            throw ValidationError("--sampler must be ddpm or ddim, got '\(name)'")
+        }
+        return parsed
+    }
+
     /// Fails when a diffusion-only option is given for another family's checkpoint.
     func rejectForOtherFamilies() throws {
         let given = [sampler.map { _ in "--sampler" }, steps.map { _ in "--steps" }, eta.map { _ in "--eta" },
@@ -46,15 +55,7 @@ extension SampleCommand {
         if interpolate != nil { throw ValidationError("--interpolate applies to GAN checkpoints only") }
         if batchStatistics { throw ValidationError("--batch-statistics applies to GAN checkpoints only") }
         guard options.trajectoryPoints >= 1 else { throw ValidationError("--trajectory-points must be positive, got \(options.trajectoryPoints)") }
-        let kind: DiffusionSamplerKind
-        switch options.sampler {
-        case nil: kind = .ddim
-        case let name?:
-            guard let parsed = DiffusionSamplerKind(rawValue: name.lowercased()) else {
-                throw ValidationError("--sampler must be ddpm or ddim, got '\(name)'")
-            }
-            kind = parsed
-        }
+        let kind = try DiffusionSampleOptionGroup.kind(options.sampler)
         let model = try LoadedDiffusion.load(checkpoint: checkpoint, averaged: !options.noEma)
         let config = model.config
         let layout = grid.flatMap { text -> (rows: Int, columns: Int)? in

@@ -186,6 +186,51 @@ final class AugmentationTests: XCTestCase {
     }
 }
 
+/// `genstudio augment` through the executable.
+final class AugmentCommandTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws { directory = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func testShardsThroughTheCommandMergeIntoTheWholeJob() throws {
+        let checkpoint = directory.appendingPathComponent("model.safetensors")
+        try AugmentationTests.writeCheckpoint(classes: 3, to: checkpoint)
+        let common = [checkpoint.path, "--per-class", "3", "--classes", "2,1", "--format", "png", "--seed", "5",
+                      "--block-size", "2", "--steps", "2"]
+        let whole = try GenStudioExecutable.run(["augment"] + common + ["--out", directory.appendingPathComponent("whole").path], logs: directory)
+        assertSuccess(whole)
+        XCTAssertTrue(whole.stdout.contains("samples 6/6"), whole.stdout)
+        XCTAssertTrue(whole.stdout.contains("samples/s"), whole.stdout)
+        for index in 0..<2 {
+            assertSuccess(try GenStudioExecutable.run(["augment"] + common + ["--shard", "\(index)/2", "--out",
+                                                      directory.appendingPathComponent("s\(index)").path], logs: directory))
+        }
+        let merged = directory.appendingPathComponent("merged")
+        assertSuccess(try GenStudioExecutable.run(["augment", "merge", directory.appendingPathComponent("s0").path,
+                                                   directory.appendingPathComponent("s1").path, "--out", merged.path], logs: directory))
+        for name in ["manifest.json", "1/000002.png", "2/000000.png"] {
+            XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent(name)),
+                           try Data(contentsOf: directory.appendingPathComponent("whole").appendingPathComponent(name)), name)
+        }
+
+        let unconditional = directory.appendingPathComponent("unconditional.safetensors")
+        try AugmentationTests.writeCheckpoint(classes: 0, to: unconditional)
+        assertCleanFailure(try GenStudioExecutable.run(["augment", unconditional.path, "--per-class", "2", "--out",
+                                                        directory.appendingPathComponent("u").path], logs: directory),
+                           mentions: ["unconditional", "class-conditional"])
+        assertCleanFailure(try GenStudioExecutable.run(["augment"] + common + ["--classes", "1,9", "--out",
+                                                        directory.appendingPathComponent("c").path], logs: directory),
+                           mentions: ["class 9 is outside"])
+        assertCleanFailure(try GenStudioExecutable.run(["augment"] + common + ["--seed", "6", "--out",
+                                                        directory.appendingPathComponent("whole").path], logs: directory),
+                           mentions: ["different augmentation job"])
+        assertCleanFailure(try GenStudioExecutable.run(["augment"] + common + ["--shard", "3/2", "--out",
+                                                        directory.appendingPathComponent("bad").path], logs: directory),
+                           mentions: ["--shard must be I/N"])
+    }
+}
+
 private extension AugmentationManifest {
     func withCheckpointPath(_ path: String) -> AugmentationManifest {
         var copy = self

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import StudioCore
+import StudioModels
+import StudioTraining
+
+/// `genstudio augment CHECKPOINT ...` and `genstudio augment merge DIR...`.
+struct AugmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "augment",
+        abstract: "Generate a labelled synthetic data set from a class-conditional checkpoint.",
+        subcommands: [AugmentRun.self, AugmentMerge.self],
+        defaultSubcommand: AugmentRun.self)
+}
+
+/// Generates `--per-class` samples of each class, sharded and resumable, with a manifest.
+struct AugmentRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Generate samples per class (the default: `genstudio augment CHECKPOINT ...`).",
+        discussion: """
+        Sample i of class c starts from noise drawn from (seed, c, i), and work goes in blocks of \
+        --block-size samples, so the output is the same for any --shard split (join shards with \
+        `genstudio augment merge`). Run the same command again to resume a stopped job; Ctrl-C stops \
+        after the current block.
+        """)
+
+    @Argument(help: "A class-conditional checkpoint: run directory, checkpoint directory or model.safetensors.")
+    var checkpoint: String
+
+    @Option(help: "Samples per class.")
+    var perClass: Int
+
+    @Option(help: "Comma-separated classes to generate (default: all the model's classes).")
+    var classes: String?
+
+    @Option(help: "Output format: idx (train-images/labels files MNIST loaders read) or png (DIR/<class>/<index>.png).")
+    var format: String = "idx"
+
+    @Option(help: "The output directory; it holds blocks/, the output files and manifest.json.")
+    var out: String
+
+    @Option(help: "The job seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "This process's part of the job, I/N (0-based).")
+    var shard: String = "0/1"
+
+    @Option(help: "Samples generated at once: the unit of sharding and resuming.")
+    var blockSize: Int = 64
+
+    @Option(help: "Diffusion: sampler, ddpm or ddim.")
+    var sampler: String?
+
+    @Option(help: "Diffusion: denoising steps (default: T for ddpm, 50 for ddim).")
+    var steps: Int?
+
+    @Option(help: "Diffusion, DDIM: stochasticity (0 deterministic).")
+    var eta: Double?
+
+    @Option(help: "Diffusion: classifier-free guidance scale (default 3).")
+    var guidance: Double?
+
+    @Flag(help: "Diffusion: sample with the trained weights instead of their moving average.")
+    var noEma = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: checkpoint)
+        let (source, model, file) = try loadSource(url)
+        guard let format = AugmentationFormat(rawValue: format) else {
+            throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
+        }
+        let chosen = try classes.map(Self.parseClasses) ?? Array(0..<source.classCount)
+        let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize)
+        let job = try AugmentationJob(source: source, model: model, checkpoint: file, spec: spec,
+                                      shard: try Shard(parsing: shard),
+                                      directory: URL(fileURLWithPath: out))
+        let printer = ProgressPrinter()
+        printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(out)")
+        StopSignal.install()
+        let start = Date()
+        let manifest = try job.run(shouldStop: { StopSignal.isRaised }) { state in
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(state.kept - state.resumed) / max(elapsed, 1e-9)
+            let left = rate > 0 ? Double(state.total - state.kept) / rate : .infinity
+            let rejected = state.generated - (state.kept - state.resumed)
+            printer.progress("samples \(state.kept)/\(state.total)  \(String(format: "%.1f", rate)) samples/s  rejected \(rejected)  ETA \(ProgressPrinter.duration(left))",
+                             force: state.kept == state.total)
+        }
+        guard let manifest else {
+            printer.message("stopped; run the same command again to resume")
+            return
+        }
+        let rejected = manifest.rejected.values.reduce(0, +)
+        printer.message("wrote \(manifest.counts.values.reduce(0, +)) samples (\(rejected) rejected) as \(format.rawValue) to \(out) with \(AugmentationManifest.fileName)")
+    }
+
+    /// The checkpoint as a class-conditional source, its config, and its model file.
+    private func loadSource(_ url: URL) throws -> (ClassConditionalSource, ModelConfig, URL) {
+        let family = try LoadedModel.family(checkpoint: url)
+        let diffusionOnly = [sampler.map { _ in "--sampler" }, steps.map { _ in "--steps" }, eta.map { _ in "--eta" },
+                             guidance.map { _ in "--guidance" }, noEma ? "--no-ema" : nil].compactMap { $0 }
+        if family != "diffusion", !diffusionOnly.isEmpty {
+            throw ValidationError("\(diffusionOnly.joined(separator: ", ")) apply to diffusion checkpoints only; \(checkpoint) holds a \(family) model")
+        }
+        switch family {
+        case "diffusion":
+            let model = try LoadedDiffusion.load(checkpoint: url, averaged: !noEma)
+            let options = DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
+                                                 eta: eta ?? 0, guidance: guidance ?? DiffusionTask.gridGuidance)
+            return (try DiffusionSource(model: model, options: options), .diffusion(model.config), model.source)
+        case "vae":
+            let model = try LoadedVAE.load(checkpoint: url)
+            return (try VAESource(model: model), .vae(model.config), model.source)
+        default:
+            throw SampleError("\(checkpoint) holds a \(family) model; augmentation jobs take class-conditional diffusion and VAE checkpoints")
+        }
+    }
+
+    static func parseClasses(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--classes must be comma-separated class numbers like 0,3,7, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+}
+
+/// `genstudio augment merge DIR... --out DIR`: joins the shards of one job.
+struct AugmentMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge the finished shard directories of one augmentation job, checking their manifests agree.")
+
+    @Argument(help: "The shard directories.")
+    var directories: [String]
+
+    @Option(help: "The merged output directory (may be one of the shard directories' parent, not one of them).")
+    var out: String
+
+    func run() throws {
+        let manifest = try AugmentationJob.merge(directories.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: out))
+        print("merged \(directories.count) shards: \(manifest.counts.values.reduce(0, +)) samples in \(out)")
+    }
+}
