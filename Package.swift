@@ -52,7 +52,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioIOTests", dependencies: ["StudioCore", "StudioIO"]),
         .testTarget(name: "StudioTrainingTests", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioTraining",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),
