@@ -78,6 +78,10 @@ enum GenStudioExecutable {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
+        // The same BLAS kernels as this test process, so that byte comparisons with in-process results hold.
+        var environment = ProcessInfo.processInfo.environment
+        environment["GENSTUDIO_BLAS_CORE"] = "inherit"
+        process.environment = environment
         let id = UUID().uuidString
         let out = logs.appendingPathComponent("stdout-\(id).txt"), err = logs.appendingPathComponent("stderr-\(id).txt")
         guard FileManager.default.createFile(atPath: out.path, contents: nil),
