@@ -217,3 +217,28 @@ final class MemoryAudioBuffer {
         },
         tell: { user in sf_count_t(buffer(user).position) })
 }
+
+// MARK: - Silence
+
+extension AudioFile {
+    /// The clip without its leading and trailing silence: frames of `frameLength` samples whose
+    /// RMS lies more than `thresholdDecibels` below the loudest frame's are dropped from both ends.
+    /// A silent clip comes back empty.
+    public func trimmingSilence(thresholdDecibels: Float = 40, frameLength: Int? = nil) -> AudioFile {
+        let frame = max(1, frameLength ?? sampleRate / 100)
+        let frameCount = (samples.count + frame - 1) / frame
+        guard frameCount > 0 else { return self }
+        var energy = [Float](repeating: 0, count: frameCount)
+        for f in 0..<frameCount {
+            let range = f * frame..<min((f + 1) * frame, samples.count)
+            energy[f] = samples[range].reduce(0) { $0 + $1 * $1 } / Float(range.count)
+        }
+        let loudest = energy.max()!
+        guard loudest > 0 else { return AudioFile(samples: [], sampleRate: sampleRate) }
+        // Compared as energies: -40 dB of amplitude is a factor 1e-4 of energy.
+        let threshold = loudest * powf(10, -thresholdDecibels / 10)
+        let first = energy.firstIndex { $0 >= threshold }!
+        let last = energy.lastIndex { $0 >= threshold }!
+        return AudioFile(samples: Array(samples[first * frame..<min((last + 1) * frame, samples.count)]), sampleRate: sampleRate)
+    }
+}

@@ -93,3 +93,16 @@ final class AudioFileTests: XCTestCase {
         XCTAssertFalse(AudioFile.readableExtensions.contains("txt"))
     }
 }
+
+final class SilenceTrimmingTests: XCTestCase {
+    func testTrimsQuietEndsByFrameEnergy() {
+        let tone = sine(1000, rate: 1000, count: 30, amplitude: 0).enumerated().map { Float($0.offset % 2 == 0 ? 0.5 : -0.5) }
+        let samples = [Float](repeating: 0.001, count: 25) + tone + [Float](repeating: 0, count: 17)
+        let trimmed = AudioFile(samples: samples, sampleRate: 1000).trimmingSilence(thresholdDecibels: 40, frameLength: 10)
+        // Frames are 10 samples: the tone spans frames 2 (partly), 3, 4 and 5 (partly).
+        XCTAssertEqual(trimmed.samples, Array(samples[20..<60]))
+        XCTAssertEqual(AudioFile(samples: [0, 0, 0], sampleRate: 8).trimmingSilence().samples, [])
+        // A quieter threshold keeps the 0.001 lead-in (-54 dB below the tone).
+        XCTAssertEqual(AudioFile(samples: samples, sampleRate: 1000).trimmingSilence(thresholdDecibels: 60, frameLength: 10).samples.count, 60)
+    }
+}
