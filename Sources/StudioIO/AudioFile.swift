@@ -123,10 +123,11 @@ public struct AudioFile: Equatable, Sendable {
     }
 
     /// Writes the clip as a mono WAV file atomically: a reader sees the old file or the whole new
-    /// one, and a path that cannot be created is a `FileFormatError` naming it.
-    public func writeWAV(to url: URL, format: SampleFormat = .pcm16) throws {
+    /// one, and a path that cannot be created is a `FileFormatError` naming it. `durable: false`
+    /// skips flushing to disk (see `AtomicFile.write`).
+    public func writeWAV(to url: URL, format: SampleFormat = .pcm16, durable: Bool = true) throws {
         do {
-            try AtomicFile.write(try encodedWAV(format: format), to: url)
+            try AtomicFile.write(try encodedWAV(format: format), to: url, durable: durable)
         } catch var error as FileFormatError where error.path == "<wav>" {
             error.path = url.path
             throw error

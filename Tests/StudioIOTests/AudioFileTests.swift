@@ -59,7 +59,10 @@ final class AudioFileTests: XCTestCase {
         let url = directory.appendingPathComponent("float.wav")
         try clip.writeWAV(to: url, format: .float32)
         XCTAssertEqual(try AudioFile.read(from: url), clip)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["float.wav"])
+        let quick = directory.appendingPathComponent("quick.wav")
+        try clip.writeWAV(to: quick, format: .float32, durable: false)
+        XCTAssertEqual(try AudioFile.read(from: quick), clip)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["float.wav", "quick.wav"])
     }
 
     func testPCM16ClipsInsteadOfWrapping() throws {

@@ -132,7 +132,8 @@ public enum SpokenDigitsMaker {
         let speech = try AudioFile.read(from: scratch).resampled(to: sampleRate).trimmingSilence(thresholdDecibels: 40)
         guard !speech.samples.isEmpty else { throw DatasetError("espeak-ng produced silence for \(u.relativePath)") }
         let clip = AudioFile(samples: AudioFolderDataset.centred(speech.samples, length: clipLength), sampleRate: sampleRate)
-        try clip.writeWAV(to: directory.appendingPathComponent(u.relativePath), format: .pcm16)
+        // Not flushed one by one: the manifest, written durably last, is what marks the set complete.
+        try clip.writeWAV(to: directory.appendingPathComponent(u.relativePath), format: .pcm16, durable: false)
         return speech.samples.count > clipLength
     }
 
