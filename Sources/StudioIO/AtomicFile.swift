@@ -8,7 +8,9 @@ import Glibc
 public enum AtomicFile {
     /// Writes `data` to `url` atomically; on any failure (a full disk, say) the temporary file is
     /// removed, the previous file stays as it was, and the error names the path and the cause.
-    public static func write(_ data: Data, to url: URL) throws {
+    /// `durable: false` skips the flushes to disk (still never half a file to a reader), for the
+    /// many small files of a generated data set whose manifest is the one durable mark of completion.
+    public static func write(_ data: Data, to url: URL, durable: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -29,7 +31,7 @@ public enum AtomicFile {
                     offset += written
                 }
             }
-            guard fsync(fd) == 0 else { throw failure(url, "cannot flush to disk") }
+            guard !durable || fsync(fd) == 0 else { throw failure(url, "cannot flush to disk") }
         } catch {
             close(fd)
             throw error
@@ -37,7 +39,7 @@ public enum AtomicFile {
         guard close(fd) == 0 else { throw failure(url, "cannot close") }
         guard rename(temporary.path, url.path) == 0 else { throw failure(url, "cannot move into place") }
         ok = true
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
     }
 
     /// Makes a completed rename durable; failure here loses nothing already written, so it is ignored.
