@@ -45,7 +45,7 @@ public struct LoadedModel {
         case .diffusion:
             throw SampleError("\(source.path) holds a diffusion model; load it with LoadedDiffusion")
         case .classifier:
-            throw SampleError("\(source.path) holds a classifier, which generates nothing; load it with LoadedClassifier")
+            throw SampleError("\(source.path) holds a classifier, which generates nothing; sampling takes a GAN, VAE or diffusion checkpoint")
         }
     }
 }
