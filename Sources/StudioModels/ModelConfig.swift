@@ -6,9 +6,10 @@ public enum ModelConfig: Codable, Equatable, Sendable {
     case gan(GANConfig)
     case vae(VAEConfig)
     case diffusion(DiffusionConfig)
+    case classifier(ClassifierConfig)
 
     /// The family names a recipe's `model.family` may take.
-    public static let families = ["gan", "vae", "diffusion"]
+    public static let families = ["gan", "vae", "diffusion", "classifier"]
 
     /// The recipe's name for the family.
     public var family: String {
@@ -16,6 +17,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         case .gan: "gan"
         case .vae: "vae"
         case .diffusion: "diffusion"
+        case .classifier: "classifier"
         }
     }
 
@@ -25,6 +27,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         case .gan(let config): config.imageShape
         case .vae(let config): config.imageShape
         case .diffusion(let config): config.imageShape
+        case .classifier(let config): config.imageShape
         }
     }
 
@@ -38,6 +41,8 @@ public enum ModelConfig: Codable, Equatable, Sendable {
             self = .vae(try VAEConfig(from: decoder))
         case "diffusion":
             self = .diffusion(try DiffusionConfig(from: decoder))
+        case "classifier":
+            self = .classifier(try ClassifierConfig(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey("family")],
                 debugDescription: "unknown model family '\(family)'; expected one of: \(ModelConfig.families.joined(separator: ", "))"))
@@ -51,6 +56,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         case .gan(let config): try config.encode(to: encoder)
         case .vae(let config): try config.encode(to: encoder)
         case .diffusion(let config): try config.encode(to: encoder)
+        case .classifier(let config): try config.encode(to: encoder)
         }
     }
 
@@ -60,6 +66,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         case .gan(let config): try config.validate()
         case .vae(let config): try config.validate()
         case .diffusion(let config): try config.validate()
+        case .classifier(let config): try config.validate()
         }
     }
 

@@ -59,7 +59,10 @@ struct TrainCommand: ParsableCommand {
                                    observe: printer.handle)
         switch stop {
         case .finished:
-            printer.message("finished at step \(session.step); samples in \(session.run.samples.path)")
+            // A classifier run draws no grids: point at what it has instead.
+            let drew = !((try? FileManager.default.contentsOfDirectory(atPath: session.run.samples.path)) ?? []).isEmpty
+            printer.message("finished at step \(session.step); " + (drew ? "samples in \(session.run.samples.path)"
+                                                                      : "metrics in \(session.run.metricsCSV.path)"))
         case .stepLimit, .timeLimit, .interrupted:
             printer.message("stopped at step \(session.step); continue with: genstudio train --resume \(session.run.url.path)")
         }

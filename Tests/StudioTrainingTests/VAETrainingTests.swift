@@ -77,6 +77,9 @@ final class VAETrainingTests: XCTestCase {
         let optimizerA = try Data(contentsOf: straight.appendingPathComponent("checkpoints/latest/optimizer.safetensors"))
         let optimizerB = try Data(contentsOf: interrupted.appendingPathComponent("checkpoints/latest/optimizer.safetensors"))
         XCTAssertEqual(optimizerA, optimizerB)
+        // No test-ELBO row where the first session stopped: the logs match too.
+        XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent("metrics.jsonl")),
+                       try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")))
     }
 
     func testRunWritesELBOMetricsTestELBOAtEpochEndsAndBothGrids() throws {

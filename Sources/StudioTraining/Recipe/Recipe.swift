@@ -52,10 +52,13 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Steps to train for (one D and one G update each for GANs).
     public var steps = 10_000
+    /// Passes over the training set instead of `steps` (steps = epochs x full batches per epoch, the
+    /// last partial batch of each epoch being dropped); resolved when the data is loaded.
+    public var epochs: Int?
     /// Compute threads (0: one per core).
     public var threads = 0
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case batch, lr, beta1, beta2, seed, steps, threads }
+    enum CodingKeys: String, CodingKey, CaseIterable { case batch, lr, beta1, beta2, seed, steps, epochs, threads }
 
     public init() {}
 
@@ -68,6 +71,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? steps
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        if epochs != nil && c.contains(.steps) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.epochs],
+                debugDescription: "give train.steps or train.epochs, not both (--max-steps N stops an epoch-counted run early)"))
+        }
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
     }
 }
@@ -111,6 +119,15 @@ public struct CheckpointSettings: Codable, Equatable, Sendable {
 }
 
 extension Recipe {
+    /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images;
+    /// unchanged when it counts steps.
+    public func resolvingEpochs(trainingCount count: Int) -> Recipe {
+        guard let epochs = train.epochs else { return self }
+        var resolved = self
+        resolved.train.steps = epochs * (count / train.batch)
+        return resolved
+    }
+
     /// Checks values that decode but make no sense; `describe` names the file in messages.
     func validate() throws -> [String] {
         var problems: [String] = []
@@ -120,6 +137,7 @@ extension Recipe {
         require(train.beta1 >= 0 && train.beta1 < 1, "train.beta1 must lie in [0, 1), got \(train.beta1)")
         require(train.beta2 >= 0 && train.beta2 < 1, "train.beta2 must lie in [0, 1), got \(train.beta2)")
         require(train.steps > 0, "train.steps must be positive, got \(train.steps)")
+        require(train.epochs.map { $0 > 0 } ?? true, "train.epochs must be positive, got \(train.epochs ?? 0)")
         require(train.threads >= 0, "train.threads must be 0 (one per core) or positive, got \(train.threads)")
         require(sample.interval > 0, "sample.interval must be positive, got \(sample.interval)")
         require(sample.count > 0, "sample.count must be positive, got \(sample.count)")

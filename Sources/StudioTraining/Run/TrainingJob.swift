@@ -8,8 +8,9 @@ import StudioModels
 public enum TrainingJob {
     /// A new run of the recipe at `recipeURL` with `overrides` (`train.lr=1e-4`) applied.
     public static func start(recipe recipeURL: URL, overrides: [String], outputs: URL, runDirectory: URL?) throws -> TrainingSession {
-        let (recipe, resolved) = try RecipeLoader.load(recipeURL, overrides: overrides)
-        let data = try loadData(recipe, recipePath: recipeURL.path)
+        let (parsed, resolved) = try RecipeLoader.load(recipeURL, overrides: overrides)
+        let data = try loadData(parsed, recipePath: recipeURL.path)
+        let recipe = parsed.resolvingEpochs(trainingCount: data.count)
         let task = try makeTask(recipe, data: data, recipePath: recipeURL.path)
         let name = recipeURL.deletingPathExtension().lastPathComponent
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
@@ -22,10 +23,11 @@ public enum TrainingJob {
         guard FileManager.default.fileExists(atPath: run.recipe.path) else {
             throw FileFormatError(path: directory.path, "is not a run directory (no recipe.toml)")
         }
-        let (recipe, _) = try RecipeLoader.load(run.recipe)
+        let (parsed, _) = try RecipeLoader.load(run.recipe)
         let checkpoint = try Checkpoint.resolve(directory)
         let state = try Checkpoint.readState(checkpoint)
-        let data = try loadData(recipe, recipePath: run.recipe.path)
+        let data = try loadData(parsed, recipePath: run.recipe.path)
+        let recipe = parsed.resolvingEpochs(trainingCount: data.count)
         let task = try makeTask(recipe, data: data, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
         let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
@@ -73,6 +75,8 @@ public enum TrainingJob {
         case .diffusion(let config):
             try checkDiffusionData(config, data: data, recipe: recipe, recipePath: recipePath)
             return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
+        case .classifier(let config):
+            return try makeClassificationTask(config, recipe: recipe, data: data, recipePath: recipePath)
         }
     }
 }

@@ -75,9 +75,11 @@ public final class TrainingSession {
             if recent.count > 50 { recent.removeFirst(recent.count - 50) }
             let span = now.timeIntervalSince(recent[0].0)
             let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
-            // Held-out metrics share the step's row (empty on other rows) at each epoch end and at the end.
+            // Held-out metrics share the step's row (empty on other rows) at each epoch end and at the
+            // recipe's last step; not where --max-steps stops a session, so that a resumed run logs
+            // exactly the rows of an uninterrupted one.
             let epochEnds = state.cursor + recipe.train.batch > data.count
-            let evaluated = task.evaluationMetricNames.isEmpty || !(epochEnds || state.step == target)
+            let evaluated = task.evaluationMetricNames.isEmpty || !(epochEnds || state.step == recipe.train.steps)
                 ? [Double](repeating: .nan, count: task.evaluationMetricNames.count) : task.evaluate()
             let row = Array(zip(task.metricNames, values))
                 + zip(task.evaluationMetricNames, evaluated).filter { !$0.1.isNaN }
@@ -89,8 +91,8 @@ public final class TrainingSession {
                           metrics: row,
                           imagesPerSecond: stepsPerSecond * Double(recipe.train.batch),
                           secondsLeft: stepsPerSecond > 0 ? Double(target - state.step) / stepsPerSecond : .infinity))
-            if state.step % recipe.sample.interval == 0 || state.step == target {
-                observe(.samples(try writeSamples(), step: state.step))
+            if state.step % recipe.sample.interval == 0 || state.step == target, let written = try writeSamples() {
+                observe(.samples(written, step: state.step))
             }
             if state.step % recipe.checkpoint.interval == 0 || state.step == target {
                 state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
@@ -107,8 +109,9 @@ public final class TrainingSession {
     }
 
     /// Writes `samples/step-NNNNNN.png` from the task's fixed latents (and `samples/<name>-step-NNNNNN.png`
-    /// for any further grid), and each grid to TensorBoard under its name; returns the first file.
-    func writeSamples() throws -> URL {
+    /// for any further grid), and each grid to TensorBoard under its name; returns the first file, or
+    /// nil for a task that draws no grids (a classifier).
+    func writeSamples() throws -> URL? {
         var first: URL?
         for (index, (name, images)) in task.sampleGrids().enumerated() {
             let grid = ImageGrid.make(images, range: task.pixelRange)
@@ -119,7 +122,7 @@ public final class TrainingSession {
             try events.addImage(name, png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
             first = first ?? url
         }
-        return first!
+        return first
     }
 
     func writeCheckpoint() throws -> URL {

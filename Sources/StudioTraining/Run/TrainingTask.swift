@@ -24,7 +24,7 @@ public protocol TrainingTask: AnyObject {
     /// Held-out metrics, computed at each epoch end and at the end of training without changing the model.
     func evaluate() -> [Double]
     /// The periodic grids, each `[N, C, H, W]` in `pixelRange`; the first is `samples/step-N.png`,
-    /// the others `samples/<name>-step-N.png`.
+    /// the others `samples/<name>-step-N.png`; none for a task that generates nothing (a classifier).
     func sampleGrids() -> [(name: String, images: Tensor)]
 }
 

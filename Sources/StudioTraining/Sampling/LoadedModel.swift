@@ -44,6 +44,8 @@ public struct LoadedModel {
             throw SampleError("\(source.path) holds a VAE; load it with LoadedVAE")
         case .diffusion:
             throw SampleError("\(source.path) holds a diffusion model; load it with LoadedDiffusion")
+        case .classifier:
+            throw SampleError("\(source.path) holds a classifier, which generates nothing; sampling takes a GAN, VAE or diffusion checkpoint")
         }
     }
 }

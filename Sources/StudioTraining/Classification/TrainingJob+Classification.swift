@@ -1,0 +1,34 @@
+import Foundation
+import StudioCore
+import StudioIO
+import StudioModels
+
+extension TrainingJob {
+    /// A `ClassificationTask` after checking the data fits the config; the held-out split comes from
+    /// the same directory (`t10k-*` files), since test accuracy is what a classifier run reports.
+    static func makeClassificationTask(_ config: ClassifierConfig, recipe: Recipe, data: ImageDataset,
+                                       recipePath: String) throws -> TrainingTask {
+        let test: ImageDataset
+        do {
+            test = try ImageDataset.mnistFormat(directory: URL(fileURLWithPath: recipe.data.path), split: .test)
+        } catch {
+            throw DatasetError("\(error)\nA classifier run reports test accuracy, so \(recipe.data.path) needs the test split (t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]) too.")
+        }
+        try checkClassifierData(config, data: data, name: "training", place: recipe.data.path, recipePath: recipePath)
+        try checkClassifierData(config, data: test, name: "test", place: recipe.data.path, recipePath: recipePath)
+        return try ClassificationTask(config: config, settings: recipe.train, test: test)
+    }
+
+    /// Throws unless `data` holds `config.imageShape` images with labels in `0..<classes`.
+    static func checkClassifierData(_ config: ClassifierConfig, data: ImageDataset, name: String, place: String,
+                                    recipePath: String) throws {
+        guard data.imageShape == Shape(config.imageShape) else {
+            throw DatasetError("\(name) images in \(place) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
+        }
+        guard !data.labels.isEmpty, let low = data.labels.min(), let high = data.labels.max(),
+              low >= 0, high < config.classCount else {
+            let found = data.labels.isEmpty ? "none" : "\(data.labels.min()!)...\(data.labels.max()!)"
+            throw DatasetError("a classifier (model.classes = \(config.classCount) in \(recipePath)) needs \(name) labels in 0..<\(config.classCount) in \(place); found \(found)")
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import StudioCore
+import StudioIO
+import StudioModels
+import TOMLKit
+
+/// Whether a synthetic data set helps: the classifier recipe trained three times with one seed — on
+/// K real training images per class, on those plus the synthetic set, and on the synthetic set
+/// alone — each scored on the whole real test split.
+///
+/// All three runs take the same number of optimiser steps: by default the recipe's own length on
+/// the full real training set (5 epochs of MNIST in batches of 64 = 4685 steps), so that the runs
+/// differ only in their data, and a run on 100 images is not starved of updates. A set smaller
+/// than the recipe's batch trains in batches of the whole set.
+public struct AugmentationEvaluation {
+    /// One of the three trainings and its score.
+    public struct Run: Codable, Equatable, Sendable {
+        /// `real`, `real+synthetic` or `synthetic`.
+        public var name: String
+        public var realImages: Int
+        public var syntheticImages: Int
+        public var batch: Int
+        public var steps: Int
+        /// Mean cross-entropy (nats) and top-1 accuracy on the test split.
+        public var testLoss: Double
+        public var testAccuracy: Double
+        public var seconds: Double
+        /// The run directory: resolved recipe, metrics, final checkpoint.
+        public var directory: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, realImages = "real_images", syntheticImages = "synthetic_images", batch, steps
+            case testLoss = "test_loss", testAccuracy = "test_accuracy", seconds, directory
+        }
+    }
+
+    /// What `report.json` holds.
+    public struct Report: Codable, Equatable, Sendable {
+        public var realPerClass: Int
+        public var seed: UInt64
+        public var steps: Int
+        public var classifierRecipe: String
+        public var data: String
+        public var synthetic: String
+        public var syntheticCount: Int
+        /// Synthetic images per class, by class number.
+        public var syntheticPerClass: [Int]
+        public var testCount: Int
+        /// The indices into the real training split of the K images per class, class by class.
+        public var realIndices: [Int]
+        public var runs: [Run]
+
+        enum CodingKeys: String, CodingKey {
+            case realPerClass = "real_per_class", seed, steps, classifierRecipe = "classifier_recipe", data, synthetic
+            case syntheticCount = "synthetic_count", syntheticPerClass = "synthetic_per_class", testCount = "test_count"
+            case realIndices = "real_indices", runs
+        }
+    }
+
+    /// The file name of the report in the output directory.
+    public static let reportFile = "report.json"
+    static let selectionStream: UInt64 = 0x5245_414C
+
+    public let recipe: Recipe
+    public let config: ClassifierConfig
+    let recipeTable: String
+    let recipePath: String
+    let dataPath: String
+    let syntheticPath: String
+    public let realPerClass: Int
+    public let seed: UInt64
+    public let steps: Int
+    /// The K-per-class real images, the synthetic set and the test split.
+    public let real: ImageDataset
+    public let synthetic: ImageDataset
+    public let test: ImageDataset
+    let realIndices: [Int]
+
+    /// Checks every input before any training: a classifier recipe, MNIST-format `data` (default: the
+    /// recipe's `data.path`) with both splits, at least `realPerClass` training images of each class,
+    /// and a non-empty synthetic set of the classifier's image shape (IDX pair or class folders).
+    public init(classifierRecipe: URL, data: URL? = nil, synthetic: URL, realPerClass: Int, seed: UInt64,
+                steps: Int? = nil) throws {
+        let (parsed, resolved) = try RecipeLoader.load(classifierRecipe)
+        guard case .classifier(let config) = parsed.model else {
+            throw RecipeError("\(classifierRecipe.path) is a \(parsed.model.family) recipe; eval augmentation trains a classifier recipe (model.family = \"classifier\", e.g. recipes/classifier-mnist.toml)")
+        }
+        guard realPerClass > 0 else { throw DatasetError("--real-per-class must be positive, got \(realPerClass)") }
+        if let steps, steps <= 0 { throw DatasetError("--steps must be positive, got \(steps)") }
+        let dataURL = data ?? URL(fileURLWithPath: parsed.data.path)
+        let train: ImageDataset
+        do {
+            train = try ImageDataset.mnistFormat(directory: dataURL, split: .train)
+            test = try ImageDataset.mnistFormat(directory: dataURL, split: .test)
+        } catch {
+            throw DatasetError("\(error)\nThe real images come from an MNIST-format directory with both splits; fetch MNIST with: genstudio data mnist --out \(dataURL.path)")
+        }
+        try TrainingJob.checkClassifierData(config, data: train, name: "training", place: dataURL.path, recipePath: classifierRecipe.path)
+        try TrainingJob.checkClassifierData(config, data: test, name: "test", place: dataURL.path, recipePath: classifierRecipe.path)
+        (real, realIndices) = try Self.select(perClass: realPerClass, from: train, classes: config.classCount, seed: seed, place: dataURL.path)
+        self.synthetic = try Self.readSynthetic(synthetic, config: config, recipePath: classifierRecipe.path)
+        self.recipe = parsed
+        self.config = config
+        recipeTable = resolved
+        recipePath = classifierRecipe.path
+        dataPath = dataURL.path
+        syntheticPath = synthetic.path
+        self.realPerClass = realPerClass
+        self.seed = seed
+        self.steps = steps ?? parsed.resolvingEpochs(trainingCount: train.count).train.steps
+    }
+
+    /// Trains the three classifiers into `directory/real`, `directory/real+synthetic` and
+    /// `directory/synthetic`, writes `directory/report.json` and returns the report; nil when
+    /// `shouldStop` ended a run early (nothing is reported then).
+    public func run(into directory: URL, shouldStop: () -> Bool = { false },
+                    observe: (String, TrainingEvent) -> Void = { _, _ in }) throws -> Report? {
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Self.reportFile).path) {
+            throw DatasetError("\(directory.path) already holds an augmentation report; choose another --out")
+        }
+        let sets: [(String, ImageDataset, Int, Int)] = [
+            ("real", real, real.count, 0),
+            ("real+synthetic", Self.concatenate(real, synthetic), real.count, synthetic.count),
+            ("synthetic", synthetic, 0, synthetic.count),
+        ]
+        var runs: [Run] = []
+        for (name, set, realCount, syntheticCount) in sets {
+            let start = Date()
+            var settings = recipe
+            settings.train.steps = steps
+            settings.train.epochs = nil
+            settings.train.seed = seed
+            settings.train.batch = Swift.min(recipe.train.batch, set.count)
+            settings.checkpoint.interval = steps
+            settings.checkpoint.keep = 1
+            let url = directory.appendingPathComponent(name)
+            let runDirectory = try RunDirectory.create(outputs: directory, recipeName: name, explicit: url,
+                                                       resolvedRecipe: try resolvedRecipe(settings.train))
+            try TrainingJob.applyThreads(settings)
+            let task = try ClassificationTask(config: config, settings: settings.train, test: nil)
+            let session = try TrainingSession(run: runDirectory, recipe: settings, task: task, data: set, resume: nil)
+            guard try session.run(shouldStop: shouldStop, observe: { observe(name, $0) }) == .finished else { return nil }
+            let (loss, accuracy) = task.score(on: test)
+            runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, batch: settings.train.batch,
+                            steps: steps, testLoss: loss, testAccuracy: accuracy,
+                            seconds: Date().timeIntervalSince(start), directory: url.path))
+        }
+        let report = Report(realPerClass: realPerClass, seed: seed, steps: steps, classifierRecipe: recipePath, data: dataPath,
+                            synthetic: syntheticPath, syntheticCount: synthetic.count,
+                            syntheticPerClass: (0..<config.classCount).map { c in synthetic.labels.filter { $0 == c }.count },
+                            testCount: test.count, realIndices: realIndices, runs: runs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(report), to: directory.appendingPathComponent(Self.reportFile))
+        return report
+    }
+
+    /// The recipe text of one run: the classifier recipe with its training length, seed and batch
+    /// replaced (steps, never epochs, since the sets differ in size).
+    func resolvedRecipe(_ train: TrainSettings) throws -> String {
+        let table = try TOMLTable(string: recipeTable)
+        func section(_ name: String) -> TOMLTable {
+            if table[name]?.table == nil { table[name] = TOMLTable() }
+            return table[name]!.table!
+        }
+        let trainTable = section("train")
+        trainTable.remove(at: "epochs")
+        trainTable["steps"] = train.steps
+        trainTable["seed"] = Int(train.seed)
+        trainTable["batch"] = train.batch
+        let checkpoint = section("checkpoint")
+        checkpoint["interval"] = train.steps
+        checkpoint["keep"] = 1
+        return table.convert(to: .toml)
+    }
+
+    // MARK: - Data
+
+    /// `perClass` images of each class of `data`, drawn without replacement by a generator seeded
+    /// from `seed` (one stream per class), class by class; with their indices into `data`.
+    static func select(perClass: Int, from data: ImageDataset, classes: Int, seed: UInt64,
+                       place: String) throws -> (ImageDataset, [Int]) {
+        var chosen: [Int] = []
+        for label in 0..<classes {
+            var members = data.labels.indices.filter { data.labels[$0] == label }
+            guard members.count >= perClass else {
+                throw DatasetError("--real-per-class \(perClass) asks for more images of class \(label) than the \(members.count) in the training split of \(place)")
+            }
+            var generator = RandomGenerator(seed: seed, stream: selectionStream, step: UInt64(label))
+            for i in 0..<perClass {
+                let j = i + Int(generator.next() % UInt64(members.count - i))
+                members.swapAt(i, j)
+            }
+            chosen += members[..<perClass]
+        }
+        return (subset(data, chosen), chosen)
+    }
+
+    /// The images of `data` at `indices`, in that order.
+    static func subset(_ data: ImageDataset, _ indices: [Int]) -> ImageDataset {
+        let size = data.imageShape.elementCount
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(indices.count * size)
+        for index in indices { pixels += data.pixels[(index * size)..<((index + 1) * size)] }
+        return ImageDataset(shape: Shape([indices.count] + data.imageShape.dimensions), pixels: pixels,
+                            labels: indices.map { data.labels[$0] })
+    }
+
+    /// `a`'s images followed by `b`'s (same image shape).
+    static func concatenate(_ a: ImageDataset, _ b: ImageDataset) -> ImageDataset {
+        ImageDataset(shape: Shape([a.count + b.count] + a.imageShape.dimensions), pixels: a.pixels + b.pixels,
+                     labels: a.labels + b.labels)
+    }
+
+    /// The labelled synthetic set in `url`: `train-images-idx3-ubyte[.gz]` with `train-labels-idx1-ubyte[.gz]`
+    /// (what `genstudio augment --format idx` writes), else class folders `<class>/<index>.png`.
+    static func readSynthetic(_ url: URL, config: ClassifierConfig, recipePath: String) throws -> ImageDataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DatasetError("\(url.path): no such synthetic data directory (give the --out folder of genstudio augment)")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        let set: ImageDataset
+        if names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) {
+            set = try ImageDataset.mnistFormat(directory: url, split: .train)
+        } else {
+            do {
+                set = try ImageDataset.classFolders(directory: url, channels: config.imageShape[0])
+            } catch let error as FileFormatError where error.path == url.path {
+                throw DatasetError("\(error); expected train-images-idx3-ubyte and train-labels-idx1-ubyte (genstudio augment --format idx) or class folders <class>/<index>.png (--format png)")
+            }
+        }
+        guard set.count > 0 else { throw DatasetError("\(url.path): the synthetic set is empty") }
+        try TrainingJob.checkClassifierData(config, data: set, name: "synthetic", place: url.path, recipePath: recipePath)
+        return set
+    }
+}

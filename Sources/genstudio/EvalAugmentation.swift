@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import StudioTraining
+
+/// `genstudio eval augmentation --real-per-class K --synthetic DIR`.
+struct EvalAugmentation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "augmentation",
+        abstract: "Train the classifier recipe on K real images per class, on those plus a synthetic set, and on the synthetic set alone; report each one's test accuracy.",
+        discussion: """
+        The three runs share the seed (which also picks the K real images of each class) and the number of \
+        steps: by default the recipe's own length on the full training set (5 epochs of MNIST = 4685 steps), \
+        so that they differ only in their data. Sets smaller than the recipe's batch train in batches of the \
+        whole set. Each run directory holds its recipe, metrics and final checkpoint; report.json the results.
+        """)
+
+    @Option(help: "Real training images per class (K).")
+    var realPerClass: Int
+
+    @Option(help: "The synthetic set: the --out folder of genstudio augment (train-images/labels IDX files, or <class>/<index>.png).")
+    var synthetic: String
+
+    @Option(help: "The classifier recipe.")
+    var classifierRecipe: String = "recipes/classifier-mnist.toml"
+
+    @Option(help: "The seed of the three trainings and of the choice of real images.")
+    var seed: UInt64 = 0
+
+    @Option(help: "The MNIST-format directory of real training and test images (default: the recipe's data.path).")
+    var data: String?
+
+    @Option(help: "Steps of each training (default: the recipe's length on the full training set).")
+    var steps: Int?
+
+    @Option(help: "The output directory (default: outputs/eval-augmentation/<time>).")
+    var out: String?
+
+    func run() throws {
+        let evaluation = try AugmentationEvaluation(classifierRecipe: URL(fileURLWithPath: classifierRecipe),
+                                                    data: data.map { URL(fileURLWithPath: $0) },
+                                                    synthetic: URL(fileURLWithPath: synthetic),
+                                                    realPerClass: realPerClass, seed: seed, steps: steps)
+        let directory = URL(fileURLWithPath: out ?? Self.defaultOut())
+        let printer = ProgressPrinter()
+        printer.message("eval augmentation: \(evaluation.real.count) real images (\(realPerClass) per class), \(evaluation.synthetic.count) synthetic, \(evaluation.steps) steps per run, seed \(seed) -> \(directory.path)")
+        StopSignal.install()
+        var current = ""
+        let report = try evaluation.run(into: directory, shouldStop: { StopSignal.isRaised }) { name, event in
+            if name != current {
+                current = name
+                printer.message("training on \(name)")
+            }
+            if case .step = event { printer.handle(event) }
+        }
+        guard let report else {
+            printer.message("stopped; nothing reported (the runs start over when the command is given again with another --out)")
+            return
+        }
+        for run in report.runs {
+            let name = run.name.padding(toLength: 15, withPad: " ", startingAt: 0)
+            printer.message(name + String(format: "%6d real + %6d synthetic  test accuracy %.2f%%  test loss %.4f  (%.0f s)",
+                                          run.realImages, run.syntheticImages, 100 * run.testAccuracy, run.testLoss, run.seconds))
+        }
+        printer.message("report: \(directory.appendingPathComponent(AugmentationEvaluation.reportFile).path)")
+    }
+
+    static func defaultOut() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return "outputs/eval-augmentation/\(formatter.string(from: Date()))"
+    }
+}
