@@ -49,6 +49,15 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "Samples generated at once: the unit of sharding and resuming.")
     var blockSize: Int = 64
 
+    @Option(help: "Keep only samples this classifier checkpoint assigns to their class with --min-confidence.")
+    var filter: String?
+
+    @Option(help: "With --filter: the least probability of the asked-for class a kept sample has.")
+    var minConfidence: Double?
+
+    @Option(help: "With --filter: candidates tried per kept sample at most before the job fails.")
+    var maxTries: Int = 20
+
     @Option(help: "Diffusion: sampler, ddpm or ddim.")
     var sampler: String?
 
@@ -71,9 +80,11 @@ struct AugmentRun: ParsableCommand {
             throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
         }
         let chosen = try classes.map(Self.parseClasses) ?? Array(0..<source.classCount)
-        let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize)
+        let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize,
+                                    minConfidence: minConfidence, maxTries: maxTries)
+        let sampleFilter = try filter.map { try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: $0)) }
         let job = try AugmentationJob(source: source, model: model, checkpoint: file, spec: spec,
-                                      shard: try Shard(parsing: shard),
+                                      shard: try Shard(parsing: shard), filter: sampleFilter,
                                       directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
         printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(out)")

@@ -4,6 +4,7 @@ import ArgumentParser
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure generated data: whether a synthetic set helps a classifier.",
-        subcommands: [EvalAugmentation.self])
+        abstract: "Measure generated data: FID and friends on a classifier's features, and whether a synthetic set helps a classifier.",
+        subcommands: [EvalSamples.self, EvalAugmentation.self],
+        defaultSubcommand: EvalSamples.self)
 }

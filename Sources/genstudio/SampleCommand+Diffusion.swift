@@ -121,10 +121,13 @@ final class DenoisingProgress {
     private let isTerminal = isatty(STDOUT_FILENO) != 0
     private var lastTenth = -1
     private let start = Date()
+    private let label: String
+
+    init(label: String = "denoising step") { self.label = label }
 
     func update(_ done: Int, _ total: Int) {
         let elapsed = Date().timeIntervalSince(start)
-        let line = "denoising step \(done)/\(total)  \(String(format: "%.1f", elapsed)) s"
+        let line = "\(label) \(done)/\(total)  \(String(format: "%.1f", elapsed)) s"
         if isTerminal {
             print("\r\(line)\u{1B}[K", terminator: "")
             fflush(stdout)

@@ -1,0 +1,40 @@
+import Foundation
+import StudioCore
+import StudioIO
+
+/// Images a user hands to evaluation: an IDX images file (labels from its `labels-idx1` sibling when
+/// there), a folder in the MNIST layout (what `genstudio augment --format idx` writes), class folders
+/// `<class>/*.png`, or a flat folder of PNGs.
+public enum SampleSet {
+    /// `[N, C, H, W]` pixels in 0...1 and the labels, when the source has them.
+    public static func read(_ url: URL, channels: Int) throws -> (images: Tensor, labels: [Int]?) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw FileFormatError(path: url.path, "no such checkpoint, IDX file or image folder")
+        }
+        if !isDirectory.boolValue {
+            let (images, _) = try ImageFiles.read(url, channels: channels)
+            let name = url.lastPathComponent
+            guard name.contains("images-idx3") else { return (images, nil) }
+            let sibling = url.deletingLastPathComponent().appendingPathComponent(name.replacingOccurrences(of: "images-idx3", with: "labels-idx1"))
+            guard FileManager.default.fileExists(atPath: sibling.path) else { return (images, nil) }
+            let labels = try IDXFile.read(from: sibling)
+            guard labels.shape.rank == 1, labels.shape[0] == images.shape[0] else {
+                throw FileFormatError(path: sibling.path, "has labels \(labels.shape) for \(images.shape[0]) images in \(name)")
+            }
+            return (images, labels.values.map { Int($0) })
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        let set: ImageDataset
+        if names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) {
+            set = try ImageDataset.mnistFormat(directory: url, split: .train)
+        } else if names.contains(where: { $0.lowercased().hasSuffix(".png") }) {
+            let (images, _) = try ImageFiles.read(url, channels: channels)
+            return (images, nil)
+        } else {
+            set = try ImageDataset.classFolders(directory: url, channels: channels)
+        }
+        guard set.count > 0 else { throw FileFormatError(path: url.path, "holds no images") }
+        return (set.batch(Array(0..<set.count), range: 0...1), set.labels)
+    }
+}
