@@ -17,7 +17,6 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -31,17 +30,13 @@ class PhaseShuffle(nn.Module):
     def forward(self, x):
         if not self.training or self.n == 0:
             return x
-        shifts = torch.randint(-self.n, self.n + 1, (x.shape[0],))
-        out = torch.empty_like(x)
-        for k in shifts.unique().tolist():
-            rows = (shifts == k).nonzero().flatten()
-            part = x[rows]
-            if k > 0:
-                part = F.pad(part[..., :-k], (k, 0), mode="reflect")
-            elif k < 0:
-                part = F.pad(part[..., -k:], (0, -k), mode="reflect")
-            out[rows] = part
-        return out
+        # One gather along time: position t reads reflect(t - k) of its own example.
+        length = x.shape[2]
+        shifts = torch.randint(-self.n, self.n + 1, (x.shape[0], 1, 1))
+        t = torch.arange(length).view(1, 1, length) - shifts
+        t = torch.where(t < 0, -t, t)
+        t = torch.where(t >= length, 2 * (length - 1) - t, t)
+        return x.gather(2, t.expand(-1, x.shape[1], -1))
 
 
 def twin(width, length, channels=1, latent=100, shuffle=2):

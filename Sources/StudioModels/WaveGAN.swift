@@ -41,7 +41,7 @@ public enum WaveGAN {
             discriminator.append(LayerSpec(.leakyrelu, ["slope": .number(0.2)]))
             if layer < upsamplingLayers - 1 && phaseShuffle > 0 { discriminator.append(LayerSpec(.phaseshuffle, ints(["n": phaseShuffle]))) }
         }
-        discriminator += [LayerSpec(.flatten), LayerSpec(.linear, ints(["in": widths[0] * start, "out": 1]))]
+        discriminator += [LayerSpec(.flatten, ["start": .int(1)]), LayerSpec(.linear, ints(["in": widths[0] * start, "out": 1]))]
         let config = GANConfig(latentSize: latentSize, imageShape: [channels, length], initialization: .pytorch,
                                classCount: classCount, embeddingSize: embeddingSize,
                                generator: SequentialSpec(generator), discriminator: SequentialSpec(discriminator))

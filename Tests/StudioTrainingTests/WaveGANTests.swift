@@ -65,3 +65,14 @@ final class WaveGANTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("clips/s") && result.stdout.contains("ms/step"), result.stdout)
     }
 }
+
+extension WaveGANTests {
+    func testShippedRecipeIsWaveGANConfigAtWidth8() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../recipes/wavegan-digits.toml").standardized
+        let recipe = try RecipeLoader.parse(try String(contentsOf: url, encoding: .utf8), path: "recipes/wavegan-digits.toml").recipe
+        XCTAssertEqual(recipe.model, .gan(try WaveGAN.config(width: 8, length: 8192)))
+        XCTAssertEqual(recipe.train.resolvedLoss, .wganGP)
+        XCTAssertEqual(recipe.train.resolvedCriticSteps, 5)
+        XCTAssertEqual([recipe.train.lr, recipe.train.beta1, recipe.train.beta2], [1e-4, 0.5, 0.9])
+    }
+}
