@@ -78,6 +78,9 @@ enum GenStudioExecutable {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
+        // The child keeps the OpenBLAS kernels this test process runs (an inherited OPENBLAS_CORETYPE), so
+        // tests comparing its bytes with in-process results compare the same arithmetic.
+        process.environment = ProcessInfo.processInfo.environment.merging(["GENSTUDIO_BLAS_CORE": "inherit"]) { $1 }
         let id = UUID().uuidString
         let out = logs.appendingPathComponent("stdout-\(id).txt"), err = logs.appendingPathComponent("stderr-\(id).txt")
         guard FileManager.default.createFile(atPath: out.path, contents: nil),
