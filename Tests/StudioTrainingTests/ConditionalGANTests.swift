@@ -123,4 +123,24 @@ final class ConditionalGANTests: XCTestCase {
                                                   logs: scratch)
         assertCleanFailure(refused, mentions: ["--class 1", "unconditional"])
     }
+
+    func testConditionalWGANGPRunResumesByteForByte() throws {
+        // 40 batches per epoch and 3 per step: the split (step 7, batch 21) is mid-epoch and the rest crosses one.
+        let overrides = [try Fixtures.dataOverride, "train.steps=14", "train.loss=wgan-gp", "train.critic_steps=3",
+                         "checkpoint.interval=7", "sample.interval=7"]
+        let straight = scratch.appendingPathComponent("straight"), split = scratch.appendingPathComponent("split")
+        XCTAssertEqual(try TrainingJob.start(recipe: try conditionalRecipe, overrides: overrides, outputs: scratch,
+                                             runDirectory: straight).run(), .finished)
+        XCTAssertEqual(try TrainingJob.start(recipe: try conditionalRecipe, overrides: overrides, outputs: scratch,
+                                             runDirectory: split).run(maxSteps: 7), .stepLimit)
+        XCTAssertEqual(try TrainingJob.resume(split).run(), .finished)
+        let a = try Checkpoint.resolve(straight), b = try Checkpoint.resolve(split)
+        for name in [Checkpoint.modelFile, Checkpoint.optimizerFile] {
+            XCTAssertTrue(try contents(of: a.appendingPathComponent(name)) == contents(of: b.appendingPathComponent(name)), name)
+        }
+        let optimizer = try SafeTensors.read(from: a.appendingPathComponent(Checkpoint.optimizerFile))
+        XCTAssertTrue(optimizer.entries.contains { $0.name.hasPrefix("generator.generator_embedding.weight") }, "the embedding is trained")
+        XCTAssertTrue(optimizer.entries.contains { $0.name.hasPrefix("discriminator.discriminator_projection.weight") })
+        XCTAssertEqual(try Checkpoint.readState(a).epoch, 1)
+    }
 }
