@@ -1,69 +1,17 @@
 import StudioCore
 import StudioNN
 
-/// A generator/discriminator pair described by a recipe: `[N, latent] -> [N, C, H, W] -> [N, 1]`.
-public struct GANConfig: Codable, Equatable, Sendable {
-    /// How weights start: PyTorch's layer defaults, or the DCGAN paper's N(0, 0.02).
-    public enum Initialization: String, Codable, Sendable { case pytorch, dcgan }
-
-    /// The length of the latent vector z.
-    public var latentSize: Int
-    /// The image shape `[C, H, W]` the generator makes and the discriminator reads.
-    public var imageShape: [Int]
-    /// How weights are initialised.
-    public var initialization: Initialization
-    /// `[N, latentSize] -> [N, C, H, W]`.
-    public var generator: SequentialSpec
-    /// `[N, C, H, W] -> [N, 1]` logits.
-    public var discriminator: SequentialSpec
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case latentSize = "latent_size", imageShape = "image_shape", initialization = "init"
-        case generator, discriminator
-    }
-
-    public init(latentSize: Int, imageShape: [Int], initialization: Initialization,
-                generator: SequentialSpec, discriminator: SequentialSpec) {
-        self.latentSize = latentSize
-        self.imageShape = imageShape
-        self.initialization = initialization
-        self.generator = generator
-        self.discriminator = discriminator
-    }
-
-    public init(from decoder: Decoder) throws {
-        // `family` is the tag `ModelConfig` reads before handing the same table over.
-        try decoder.rejectUnknownKeys(["family"] + CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        latentSize = try c.decode(Int.self, forKey: .latentSize)
-        imageShape = try c.decode([Int].self, forKey: .imageShape)
-        initialization = try c.decodeIfPresent(Initialization.self, forKey: .initialization) ?? .dcgan
-        generator = try c.decode(SequentialSpec.self, forKey: .generator)
-        discriminator = try c.decode(SequentialSpec.self, forKey: .discriminator)
-    }
-
-    /// Checks that the generator maps latents to `imageShape` and the discriminator images to one logit.
-    public func validate() throws {
-        guard latentSize > 0 else { throw ModelConfigError("model.latent_size must be positive, got \(latentSize)") }
-        guard imageShape.count == 3, imageShape.allSatisfy({ $0 > 0 }) else {
-            throw ModelConfigError("model.image_shape must be [channels, height, width], got \(imageShape)")
-        }
-        let made = try generator.outputShape(for: [1, latentSize], name: "generator")
-        guard made == Shape([1] + imageShape) else {
-            throw ModelConfigError("generator makes \(made) from [1, \(latentSize)], but model.image_shape is \(imageShape)")
-        }
-        let judged = try discriminator.outputShape(for: Shape([1] + imageShape), name: "discriminator")
-        guard judged == [1, 1] else {
-            throw ModelConfigError("discriminator maps \(Shape([1] + imageShape)) to \(judged); it must give one logit per image, [1, 1]")
-        }
-    }
-}
-
-/// The two networks of a GAN under the checkpoint names `generator.*` and `discriminator.*`.
+/// The two networks of a GAN under the checkpoint names `generator.*` and `discriminator.*`; a
+/// conditional one adds `generator_embedding.weight` `[classes, embeddingSize]` (appended to z) and
+/// `discriminator_projection.weight` `[classes, F]` (the projection discriminator's class vectors).
 public struct GAN: Module {
     public let config: GANConfig
     public let generator: Sequential
     public let discriminator: Sequential
+    /// Label -> `[embeddingSize]` appended to z, for a conditional generator.
+    public let generatorEmbedding: Embedding?
+    /// Label -> `[F]` whose inner product with the discriminator's features is added to its logit.
+    public let discriminatorProjection: Embedding?
 
     /// Builds and initialises both networks after validating `config`.
     public init(config: GANConfig, using generator: inout RandomGenerator) throws {
@@ -75,9 +23,54 @@ public struct GAN: Module {
             initializeDCGAN(self.generator, using: &generator)
             initializeDCGAN(self.discriminator, using: &generator)
         }
+        if config.isConditional, let features = config.featureSize {
+            generatorEmbedding = Embedding(count: config.classCount, dimension: config.embeddingSize, using: &generator)
+            // Small class vectors, so the projection starts as a minor term beside the unconditional logit:
+            // N(0, 0.02) under DCGAN init, else Xavier-uniform as Miyato's reference code uses.
+            let shape: Shape = [config.classCount, features]
+            let weight = config.initialization == .dcgan
+                ? Tensor.randomNormal(shape, standardDeviation: 0.02, using: &generator)
+                : Tensor.randomUniform(shape, lower: -Float(6.0 / Double(config.classCount + features)).squareRoot(),
+                                       upper: Float(6.0 / Double(config.classCount + features)).squareRoot(), using: &generator)
+            discriminatorProjection = Embedding(weight: weight)
+        } else {
+            generatorEmbedding = nil
+            discriminatorProjection = nil
+        }
     }
 
     public var children: [(name: String, child: ModuleChild)] {
-        [("generator", .module(generator)), ("discriminator", .module(discriminator))]
+        var list: [(name: String, child: ModuleChild)] = [("generator", .module(generator)), ("discriminator", .module(discriminator))]
+        if let generatorEmbedding { list.append(("generator_embedding", .module(generatorEmbedding))) }
+        if let discriminatorProjection { list.append(("discriminator_projection", .module(discriminatorProjection))) }
+        return list
+    }
+
+    /// The generator's trainable parameters, named as its optimizer stores them.
+    public var generatorParameters: [(name: String, parameter: Parameter)] {
+        generator.namedParameters + (generatorEmbedding.map { [("generator_embedding.weight", $0.weight)] } ?? [])
+    }
+
+    /// The discriminator's trainable parameters, named as its optimizer stores them.
+    public var discriminatorParameters: [(name: String, parameter: Parameter)] {
+        discriminator.namedParameters + (discriminatorProjection.map { [("discriminator_projection.weight", $0.weight)] } ?? [])
+    }
+
+    /// Samples `[N] + imageShape` from latents `[N, latentSize]`, with N labels in `0..<classes`
+    /// when conditional (none otherwise).
+    public func generate(_ z: Tensor, labels: [Int], context: ForwardContext) -> Tensor {
+        guard let generatorEmbedding else { return generator(z, context: context) }
+        precondition(labels.count == z.shape[0], "GAN.generate: \(labels.count) labels for latents \(z.shape)")
+        return generator(Tensor.concatenate([z, generatorEmbedding(labels)], alongAxis: 1), context: context)
+    }
+
+    /// Logits `[N, 1]` for samples `[N] + imageShape`: psi(phi(x)) + <embed(y), phi(x)> when conditional.
+    public func discriminate(_ x: Tensor, labels: [Int], context: ForwardContext) -> Tensor {
+        guard let discriminatorProjection else { return discriminator(x, context: context) }
+        precondition(labels.count == x.shape[0], "GAN.discriminate: \(labels.count) labels for samples \(x.shape)")
+        let layers = discriminator.layers
+        let features = layers.dropLast().reduce(x) { $1($0, context: context) }
+        let projection = (discriminatorProjection(labels) * features).sum(alongAxis: 1, keepingDimensions: true)
+        return layers[layers.count - 1](features, context: context) + projection
     }
 }

@@ -75,6 +75,11 @@ extension LayerSpec {
             let scale = try positive("scale", in: place)
             try requireRank([3, 4], "[N, C, L] or [N, C, H, W]")
             for axis in 2..<input.rank { out[axis] *= scale }
+        case .phaseshuffle:
+            let n = try int("n", default: 2, in: place)
+            guard n >= 0 else { throw fail("n must not be negative, got \(n)") }
+            try requireRank([3], "[N, C, L]")
+            guard input[2] > n else { throw fail("shifts of up to \(n) need sequences longer than \(n), got input \(input)") }
         case .avgpool2d, .maxpool2d:
             let k = try positive("kernel", in: place), s = try positive("stride", default: k, in: place)
             try requireRank([4], "[N, C, H, W]")
@@ -148,6 +153,7 @@ extension LayerSpec {
         case .maxpool2d:
             let k = try positive("kernel", in: place)
             return MaxPool2d(kernelSize: k, stride: try positive("stride", default: k, in: place))
+        case .phaseshuffle: return PhaseShuffle(radius: try int("n", default: 2, in: place))
         }
     }
 }

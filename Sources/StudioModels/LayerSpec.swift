@@ -8,7 +8,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         case linear, conv1d, conv2d, convtranspose1d, convtranspose2d
         case batchnorm1d, batchnorm2d, groupnorm, layernorm, dropout
         case relu, leakyrelu, tanh, sigmoid, silu, gelu, softplus
-        case flatten, unflatten, upsample, avgpool2d, maxpool2d
+        case flatten, unflatten, upsample, avgpool2d, maxpool2d, phaseshuffle
 
         /// Option keys this kind accepts besides `type`.
         public var optionKeys: [String] {
@@ -26,6 +26,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
             case .unflatten: ["axis", "shape"]
             case .upsample: ["scale"]
             case .avgpool2d, .maxpool2d: ["kernel", "stride"]
+            case .phaseshuffle: ["n"]
             }
         }
     }

@@ -51,7 +51,7 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "VAE with a 2-dimensional latent: the decoded grid over the latent plane (--grid NxN, default 20x20).")
     var manifold = false
 
-    @Option(name: .customLong("class"), help: "Class-conditional models (VAE, diffusion): the class of every image (diffusion default: 0, 1, 2, ... in turn).")
+    @Option(name: .customLong("class"), help: "Class-conditional models (GAN, VAE, diffusion): the class of every image (GAN and diffusion default: 0, 1, 2, ... in turn).")
     var classLabel: Int?
 
     @OptionGroup(title: "Diffusion models")
@@ -78,8 +78,8 @@ struct SampleCommand: ParsableCommand {
         }
         try diffusion.rejectForOtherFamilies()
         if try isVAE() { return try runVAE() }
-        if reconstruct != nil || manifold || classLabel != nil {
-            throw SampleError("--reconstruct, --manifold and --class work on VAE and diffusion checkpoints; \(checkpoint ?? weights!) holds a GAN")
+        if reconstruct != nil || manifold {
+            throw SampleError("--reconstruct and --manifold work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
         }
         let model: LoadedModel
         if let weights, let recipe {
@@ -102,9 +102,11 @@ struct SampleCommand: ParsableCommand {
         }
         let defaultCount = interpolate == nil ? 64 : 8
         let request = SampleRequest(count: count ?? layout.map { $0.rows * $0.columns } ?? defaultCount, seed: seed,
-                                    latents: given, interpolationSteps: interpolate, useBatchStatistics: batchStatistics)
+                                    latents: given, interpolationSteps: interpolate, useBatchStatistics: batchStatistics,
+                                    classLabel: classLabel)
         let z = try model.latents(for: request)
-        let images = model.generate(latents: z, useBatchStatistics: batchStatistics)
+        let labels = try model.labels(for: request, count: z.shape[0])
+        let images = model.generate(latents: z, labels: labels, useBatchStatistics: batchStatistics)
         let columns = interpolate ?? layout?.columns
         let written = try SampleWriter.write(images, to: URL(fileURLWithPath: out), columns: columns)
         let origin = model.step.map { "step \($0) of " } ?? ""

@@ -86,6 +86,7 @@ final class GradientCheckTests: XCTestCase {
         assertGradients("pad", [x]) { $0[0].padded([(0, 0), (1, 2), (2, 1)], value: 0.5) }
         assertGradients("concatenate", [x, y]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) }
         assertGradients("stack", [x, x]) { Tensor.stack([$0[0], $0[1]], alongAxis: 1) }
+        assertGradients("phaseShuffled", [random([3, 2, 5])]) { $0[0].phaseShuffled(shifts: [2, -3, 0]) }
     }
 
     func testMatmul() {
@@ -141,6 +142,20 @@ final class GradientCheckTests: XCTestCase {
         }
         assertGradients("second order through row normalisation", [image]) { inputs in
             let y = inputs[0].normalized(rowCount: 4, epsilon: 1e-5)
+            let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0]], createGraph: true)[0]!
+            return g.squared().sum()
+        }
+        // A WaveGAN critic's gradient penalty: conv1d, leaky ReLU, phase shuffle and linear, differentiated twice.
+        let weight1 = random([3, 1, 3]), weight2 = random([4, 3 * 4])
+        assertGradients("second order through a 1-d critic", [random([2, 1, 7]), weight1, random([3]), weight2]) { inputs in
+            let h = inputs[0].conv1d(weight: inputs[1], bias: inputs[2], stride: 2, padding: 1)
+                .leakyRelu(slope: 0.2).phaseShuffled(shifts: [1, -2])
+            let score = Tensor.matmul(h.reshaped(to: [2, 12]), inputs[3], transposeB: true).tanh().sum()
+            let g = gradients(of: score, withRespectTo: [inputs[0]], createGraph: true)[0]!
+            return (g.squared().sum(alongAxes: [1, 2]) + 1e-6).sqrt()
+        }
+        assertGradients("second order through a transposed 1-d convolution", [random([2, 2, 3]), random([2, 1, 4])]) { inputs in
+            let y = inputs[0].convTranspose1d(weight: inputs[1], stride: 2, padding: 1)
             let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0]], createGraph: true)[0]!
             return g.squared().sum()
         }

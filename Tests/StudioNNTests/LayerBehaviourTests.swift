@@ -58,4 +58,26 @@ final class LayerBehaviourTests: XCTestCase {
         XCTAssertEqual(GELU()(x).scalars, x.gelu().scalars)
         XCTAssertEqual(Softplus()(x).scalars, x.softplus().scalars)
     }
+
+    func testPhaseShuffleShiftsEachExampleWithReflectionAndIsTheIdentityInEvaluation() {
+        // PyTorch's WaveGAN: F.pad(x[..., :-2], (2, 0), mode="reflect") and F.pad(x[..., 2:], (0, 2), mode="reflect").
+        let row: [Float] = [0, 1, 2, 3, 4, 5]
+        let x = Tensor(shape: [3, 1, 6], scalars: row + row + row)
+        XCTAssertEqual(x.phaseShuffled(shifts: [2, -2, 0]).scalars, [2, 1, 0, 1, 2, 3] + [2, 3, 4, 5, 4, 3] + row)
+
+        let layer = PhaseShuffle(radius: 2)
+        let batch = Tensor(shape: [64, 2, 6], scalars: (0..<(64 * 12)).map { Float($0 % 6) })
+        XCTAssertEqual(layer(batch).scalars, batch.scalars, "evaluation is the identity")
+        let context = ForwardContext(training: true, generator: RandomGenerator(seed: 3))
+        let shuffled = layer(batch, context: context)
+        let firstElements = Set((0..<64).map { shuffled.scalars[$0 * 12] })
+        XCTAssertEqual(firstElements, [0, 1, 2], "shifts -2...2 start a row at x[2], x[1], x[0], x[1] or x[2]")
+        for example in 0..<64 {
+            XCTAssertEqual(Array(shuffled.scalars[(example * 12)..<(example * 12 + 6)]),
+                           Array(shuffled.scalars[(example * 12 + 6)..<(example * 12 + 12)]), "one shift per example, all channels")
+        }
+        let replay = layer(batch, context: ForwardContext(training: true, generator: RandomGenerator(seed: 3)))
+        XCTAssertEqual(replay.scalars, shuffled.scalars, "the same generator state gives the same shifts")
+        XCTAssertNotEqual(layer(batch, context: context).scalars, shuffled.scalars, "the context's generator advances")
+    }
 }

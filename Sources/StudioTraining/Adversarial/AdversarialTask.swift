@@ -4,61 +4,102 @@ import StudioModels
 import StudioNN
 import StudioOptim
 
-/// Non-saturating GAN training (DESIGN section 4): per step, G makes one fake batch; D learns from
-/// the real batch and the detached fakes; then G learns through D with the fakes labelled real.
+/// Adversarial training (DESIGN section 4): per step, `criticSteps` discriminator updates, each on
+/// its own real batch and fresh fakes, then one generator update through the discriminator; under
+/// the non-saturating, hinge or WGAN-GP loss; class-conditional when the model is.
 public final class AdversarialTask: TrainingTask {
     public let gan: GAN
     let optimizerG: Adam
     let optimizerD: Adam
     let seed: UInt64
     let batch: Int
+    /// The objective both networks are trained under.
+    public let loss: AdversarialLoss
+    /// Discriminator updates per step; the session hands over that many real batches at once.
+    public let criticSteps: Int
+    /// The gradient penalty's weight (WGAN-GP only).
+    public let gradientPenaltyWeight: Float
     /// The fixed latent batch of every sample grid, `[count, latentSize]`.
     public let sampleLatents: Tensor
+    /// The classes of the sample grid (row r shows class r mod classes); empty when unconditional.
+    public let sampleLabels: [Int]
 
-    public let metricNames = ["loss_d", "loss_g", "d_real", "d_fake"]
+    public var metricNames: [String] {
+        ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : [])
+    }
+
+    public var batchesPerStep: Int { criticSteps }
 
     /// A freshly initialised GAN for `config`, trained with Adam as `settings` says.
     public init(config: GANConfig, settings: TrainSettings, sampleCount: Int) throws {
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         gan = try GAN(config: config, using: &generator)
         let betas = (Float(settings.beta1), Float(settings.beta2))
-        optimizerG = Adam(parameters: gan.generator.namedParameters, learningRate: Float(settings.lr), betas: betas)
-        optimizerD = Adam(parameters: gan.discriminator.namedParameters, learningRate: Float(settings.lr), betas: betas)
+        optimizerG = Adam(parameters: gan.generatorParameters, learningRate: Float(settings.lr), betas: betas)
+        optimizerD = Adam(parameters: gan.discriminatorParameters, learningRate: Float(settings.lr), betas: betas)
         seed = settings.seed
         batch = settings.batch
+        loss = settings.resolvedLoss
+        criticSteps = settings.resolvedCriticSteps
+        gradientPenaltyWeight = Float(settings.resolvedGradientPenaltyWeight)
         var latentGenerator = RandomStream.sampleLatents.generator(seed: settings.seed)
         sampleLatents = Tensor.randomNormal([sampleCount, config.latentSize], using: &latentGenerator)
+        let columns = Int(Double(sampleCount).squareRoot().rounded(.up))
+        sampleLabels = config.isConditional ? (0..<sampleCount).map { ($0 / columns) % config.classCount } : []
     }
 
+    /// One step on `criticSteps` real batches stacked along axis 0 (`[criticSteps · B, ...]`, with as
+    /// many labels when conditional); returns loss_d and d_real/d_fake of the last critic update.
     public func step(batch real: Tensor, labels: [Int], step: Int) -> [Double] {
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
-        var latentGenerator = RandomStream.latents.generator(seed: seed, step: step)
-        let z = Tensor.randomNormal([real.shape[0], gan.config.latentSize], using: &latentGenerator)
-        let ones = Tensor(ones: [real.shape[0], 1]), zeros = Tensor(zeros: [real.shape[0], 1])
+        var noise = RandomStream.latents.generator(seed: seed, step: step)
+        let conditional = gan.config.isConditional
+        precondition(real.shape[0] % criticSteps == 0, "AdversarialTask: \(real.shape[0]) samples do not split into \(criticSteps) batches")
+        precondition(!conditional || labels.count == real.shape[0], "AdversarialTask: a conditional GAN needs one label per sample")
+        let n = real.shape[0] / criticSteps
+        var lossD = Tensor(0), penalty = Tensor(0), realScores = Tensor(0), fakeScores = Tensor(0)
+        var fake = Tensor(0), fakeLabels: [Int] = []
 
-        let fake = gan.generator(z, context: context)
-        let realLogits = gan.discriminator(real, context: context)
-        let fakeLogits = gan.discriminator(fake.detached(), context: context)
-        let lossD = binaryCrossEntropy(logits: realLogits, targets: ones)
-            + binaryCrossEntropy(logits: fakeLogits, targets: zeros)
-        optimizerD.zeroGradients()
-        lossD.backward()
-        optimizerD.step()
+        for critic in 0..<criticSteps {
+            let chunk = real.sliced(alongAxis: 0, (critic * n)..<((critic + 1) * n))
+            let chunkLabels = conditional ? Array(labels[(critic * n)..<((critic + 1) * n)]) : []
+            let z = Tensor.randomNormal([n, gan.config.latentSize], using: &noise)
+            // Fakes are conditioned on the real batch's labels, so both halves of D's batch share a class mix.
+            fakeLabels = chunkLabels
+            fake = gan.generate(z, labels: fakeLabels, context: context)
+            realScores = gan.discriminate(chunk, labels: chunkLabels, context: context)
+            fakeScores = gan.discriminate(fake.detached(), labels: fakeLabels, context: context)
+            lossD = loss.discriminatorLoss(real: realScores, fake: fakeScores)
+            if loss == .wganGP {
+                let mixing = Tensor.randomUniform([n], using: &noise)
+                penalty = gradientPenalty(real: chunk, fake: fake, mixing: mixing) {
+                    gan.discriminate($0, labels: chunkLabels, context: context)
+                }
+                lossD = lossD + gradientPenaltyWeight * penalty
+            }
+            optimizerD.zeroGradients()
+            lossD.backward(withRespectTo: gan.discriminatorParameters.map(\.parameter.value))
+            optimizerD.step()
+        }
 
-        let lossG = binaryCrossEntropy(logits: gan.discriminator(fake, context: context), targets: ones)
+        // The generator learns from the last critic iteration's fakes, scored by the updated critic.
+        let lossG = loss.generatorLoss(fake: gan.discriminate(fake, labels: fakeLabels, context: context))
         optimizerG.zeroGradients()
         // D's weight gradients from this pass would be cleared unused before D's next update, so
         // they are not computed: the G update is the same, without D's weight-gradient GEMMs.
-        lossG.backward(withRespectTo: gan.generator.parameters.map(\.value))
+        lossG.backward(withRespectTo: gan.generatorParameters.map(\.parameter.value))
         optimizerG.step()
 
-        let dReal = withoutGradients { realLogits.sigmoid().mean().item }
-        let dFake = withoutGradients { fakeLogits.sigmoid().mean().item }
+        let (dReal, dFake) = withoutGradients {
+            loss == .nonSaturating ? (realScores.sigmoid().mean().item, fakeScores.sigmoid().mean().item)
+                                   : (realScores.mean().item, fakeScores.mean().item)
+        }
         return [Double(lossD.item), Double(lossG.item), Double(dReal), Double(dFake)]
+            + (loss == .wganGP ? [Double(penalty.item)] : [])
     }
 
     public func sampleImages() -> Tensor {
-        withoutGradients { gan.generator(sampleLatents, context: .inference) }
+        withoutGradients { gan.generate(sampleLatents, labels: sampleLabels, context: .inference) }
     }
 
     public func modelState(step: Int) throws -> SafeTensors {

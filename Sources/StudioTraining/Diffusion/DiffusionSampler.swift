@@ -113,9 +113,27 @@ public struct DiffusionSampler {
         return denoise(noise: noise, labels: labels, options: options, generator: &generator, progress: progress)
     }
 
+    /// `sample` with one generator per sample (see `DiffusionNoise`), so that sample i's step noise does
+    /// not depend on which other samples share its batch; `generators` holds N generators, which advance.
+    public func sample(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
+                       sampleGenerators generators: inout [RandomGenerator],
+                       progress: (Int, Int) -> Void = { _, _ in }) throws -> DiffusionSamples {
+        try check(options, labels: labels)
+        precondition(generators.count == noise.shape[0], "DiffusionSampler: \(generators.count) generators for noise \(noise.shape)")
+        return denoise(noise: noise, labels: labels, options: options, progress: progress) { shape in
+            DiffusionNoise.rows(shape, generators: &generators)
+        }
+    }
+
     /// `sample` for options already checked.
     func denoise(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
                  generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) -> DiffusionSamples {
+        denoise(noise: noise, labels: labels, options: options, progress: progress) { Tensor.randomNormal($0, using: &generator) }
+    }
+
+    /// `sample` for options already checked, step noise of a shape coming from `draw`.
+    func denoise(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
+                 progress: (Int, Int) -> Void, draw: (Shape) -> Tensor) -> DiffusionSamples {
         precondition(labels == nil || labels!.count == noise.shape[0], "DiffusionSampler: \(labels!.count) labels for noise \(noise.shape)")
         let steps = options.resolvedSteps(timesteps: process.schedule.count)
         let times = process.schedule.timesteps(count: steps)
@@ -129,10 +147,10 @@ public struct DiffusionSampler {
                 let done = steps - index
                 switch options.sampler {
                 case .ddpm:
-                    let z = previous >= 0 ? Tensor.randomNormal(x.shape, using: &generator) : Tensor(zeros: x.shape)
+                    let z = previous >= 0 ? draw(x.shape) : Tensor(zeros: x.shape)
                     x = process.ddpmStep(x: x, output: output, t: t, previous: previous, noise: z, clip: options.clip)
                 case .ddim:
-                    let z = options.eta > 0 && previous >= 0 ? Tensor.randomNormal(x.shape, using: &generator) : nil
+                    let z = options.eta > 0 && previous >= 0 ? draw(x.shape) : nil
                     x = process.ddimStep(x: x, output: output, t: t, previous: previous, eta: options.eta, noise: z, clip: options.clip)
                 }
                 if wanted.contains(done - 1) { trajectory.append(x) }
@@ -140,5 +158,33 @@ public struct DiffusionSampler {
             }
         }
         return DiffusionSamples(images: x.clamped(min: -1, max: 1), trajectory: trajectory)
+    }
+}
+
+/// Diffusion sampling noise that depends only on (seed, global sample index): the initial x_T and a
+/// step-noise generator per sample, so that a job's sample i is the same however samples are batched or sharded.
+public enum DiffusionNoise {
+    /// x_T `[indices.count] + sampleShape`; row j is N(0, 1) from the generator of (`seed`, the sample-latents stream, step `indices[j]`).
+    public static func initial(seed: UInt64, indices: [Int], sampleShape: [Int]) -> Tensor {
+        var generators = indices.map { RandomGenerator(seed: seed, stream: RandomStream.sampleLatents.rawValue, step: UInt64($0)) }
+        return rows(Shape([indices.count] + sampleShape), generators: &generators)
+    }
+
+    /// The step-noise generators of samples `indices`: (`seed`, the noise stream, step index).
+    public static func stepGenerators(seed: UInt64, indices: [Int]) -> [RandomGenerator] {
+        indices.map { RandomGenerator(seed: seed, stream: RandomStream.noise.rawValue, step: UInt64($0)) }
+    }
+
+    /// N(0, 1) of `shape` whose row i comes from `generators[i]`.
+    static func rows(_ shape: Shape, generators: inout [RandomGenerator]) -> Tensor {
+        precondition(shape[0] == generators.count, "DiffusionNoise: \(generators.count) generators for shape \(shape)")
+        let rowSize = shape.elementCount / Swift.max(1, shape[0])
+        var result = Tensor(zeros: shape)
+        result.withUnsafeMutableBufferPointer { buffer in
+            for row in 0..<shape[0] {
+                generators[row].fillNormal(UnsafeMutableBufferPointer(rebasing: buffer[(row * rowSize)..<((row + 1) * rowSize)]))
+            }
+        }
+        return result
     }
 }

@@ -57,8 +57,17 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var epochs: Int?
     /// Compute threads (0: one per core).
     public var threads = 0
+    /// GANs: the adversarial loss (nil: non-saturating).
+    public var loss: AdversarialLoss?
+    /// GANs trained with WGAN-GP: the gradient penalty's weight (nil: 10).
+    public var gpWeight: Double?
+    /// GANs: discriminator updates per generator update, each on its own real batch (nil: 1, or 5 for WGAN-GP).
+    public var criticSteps: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case batch, lr, beta1, beta2, seed, steps, epochs, threads }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case batch, lr, beta1, beta2, seed, steps, epochs, threads, loss
+        case gpWeight = "gp_weight", criticSteps = "critic_steps"
+    }
 
     public init() {}
 
@@ -77,6 +86,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
                 debugDescription: "give train.steps or train.epochs, not both (--max-steps N stops an epoch-counted run early)"))
         }
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        loss = try c.decodeIfPresent(AdversarialLoss.self, forKey: .loss)
+        gpWeight = try c.decodeIfPresent(Double.self, forKey: .gpWeight)
+        criticSteps = try c.decodeIfPresent(Int.self, forKey: .criticSteps)
     }
 }
 
@@ -143,6 +155,7 @@ extension Recipe {
         require(sample.count > 0, "sample.count must be positive, got \(sample.count)")
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
+        problems += train.adversarialProblems(family: model.family)
         return problems
     }
 }

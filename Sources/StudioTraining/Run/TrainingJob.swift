@@ -69,6 +69,11 @@ public enum TrainingJob {
             guard data.imageShape == Shape(config.imageShape) else {
                 throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
             }
+            if config.isConditional {
+                guard !data.labels.isEmpty, let top = data.labels.max(), top < config.classCount, data.labels.min()! >= 0 else {
+                    throw DatasetError("a conditional GAN (model.classes = \(config.classCount)) needs labels in 0..<\(config.classCount) in \(recipe.data.path)")
+                }
+            }
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
             return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)

@@ -62,9 +62,14 @@ public final class TrainingSession {
         while state.step < target {
             if shouldStop() { stop = .interrupted; break }
             if let maxMinutes, Date().timeIntervalSince(start) >= maxMinutes * 60 { stop = .timeLimit; break }
-            let next = sampler.nextBatch(epoch: state.epoch, cursor: state.cursor, cachedOrder: &order)
-            let batch = data.batch(next.indices, range: task.pixelRange)
-            let labels = data.labels.isEmpty ? [] : next.indices.map { data.labels[$0] }
+            var next = (indices: [Int](), epoch: state.epoch, cursor: state.cursor)
+            var indices: [Int] = []
+            for _ in 0..<task.batchesPerStep {
+                next = sampler.nextBatch(epoch: next.epoch, cursor: next.cursor, cachedOrder: &order)
+                indices += next.indices
+            }
+            let batch = data.batch(indices, range: task.pixelRange)
+            let labels = data.labels.isEmpty ? [] : indices.map { data.labels[$0] }
             let values = task.step(batch: batch, labels: labels, step: state.step)
             state.step += 1
             state.epoch = next.epoch
@@ -89,7 +94,7 @@ public final class TrainingSession {
             }
             observe(.step(number: state.step, target: target, epoch: state.epoch,
                           metrics: row,
-                          imagesPerSecond: stepsPerSecond * Double(recipe.train.batch),
+                          imagesPerSecond: stepsPerSecond * Double(recipe.train.batch * task.batchesPerStep),
                           secondsLeft: stepsPerSecond > 0 ? Double(target - state.step) / stepsPerSecond : .infinity))
             if state.step % recipe.sample.interval == 0 || state.step == target, let written = try writeSamples() {
                 observe(.samples(written, step: state.step))

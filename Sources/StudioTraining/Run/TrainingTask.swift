@@ -26,6 +26,8 @@ public protocol TrainingTask: AnyObject {
     /// The periodic grids, each `[N, C, H, W]` in `pixelRange`; the first is `samples/step-N.png`,
     /// the others `samples/<name>-step-N.png`; none for a task that generates nothing (a classifier).
     func sampleGrids() -> [(name: String, images: Tensor)]
+    /// Data batches one step consumes, handed to `step` stacked along axis 0 (a GAN's critic steps).
+    var batchesPerStep: Int { get }
 }
 
 extension TrainingTask {
@@ -37,4 +39,6 @@ extension TrainingTask {
     public func evaluate() -> [Double] { [] }
     /// The one grid of `sampleImages()`, named "samples".
     public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
+    /// One batch per step.
+    public var batchesPerStep: Int { 1 }
 }

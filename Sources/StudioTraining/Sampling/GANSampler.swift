@@ -15,14 +15,51 @@ public struct SampleRequest {
     public var interpolationSteps: Int?
     /// Batch-norm statistics: running (evaluation mode, the default) or the batch's own.
     public var useBatchStatistics: Bool
+    /// Conditional models: the class of every sample; nil gives sample i (or interpolation row i) class i mod classes.
+    public var classLabel: Int?
 
     public init(count: Int, seed: UInt64 = 0, latents: Tensor? = nil, interpolationSteps: Int? = nil,
-                useBatchStatistics: Bool = false) {
+                useBatchStatistics: Bool = false, classLabel: Int? = nil) {
         self.count = count
         self.seed = seed
         self.latents = latents
         self.interpolationSteps = interpolationSteps
         self.useBatchStatistics = useBatchStatistics
+        self.classLabel = classLabel
+    }
+}
+
+/// GAN latent noise that depends only on (seed, global sample index), so that a job's sample i is the
+/// same however the samples are batched or sharded.
+public enum GANSampler {
+    /// Latents `[indices.count, latentSize]`; row j is N(0, 1) noise from the generator of
+    /// (`seed`, the sample-latents stream, step `indices[j]`).
+    public static func noise(seed: UInt64, indices: [Int], latentSize: Int) -> Tensor {
+        precondition(latentSize > 0 && indices.allSatisfy { $0 >= 0 }, "GANSampler.noise: indices must not be negative")
+        var rows = Tensor(zeros: [indices.count, latentSize])
+        rows.withUnsafeMutableBufferPointer { buffer in
+            for (row, index) in indices.enumerated() {
+                var generator = RandomGenerator(seed: seed, stream: RandomStream.sampleLatents.rawValue, step: UInt64(index))
+                generator.fillNormal(UnsafeMutableBufferPointer(rebasing: buffer[(row * latentSize)..<((row + 1) * latentSize)]))
+            }
+        }
+        return rows
+    }
+
+    /// The classes of `count` samples of a model with `classCount` classes: `classLabel` for all, or
+    /// sample i of class (i / groupSize) mod classes; empty for an unconditional model, which takes no class.
+    public static func labels(count: Int, classLabel: Int?, classCount: Int, groupSize: Int = 1) throws -> [Int] {
+        guard classCount > 0 else {
+            if let classLabel { throw SampleError("--class \(classLabel): this GAN is unconditional (trained without classes)") }
+            return []
+        }
+        if let classLabel {
+            guard classLabel >= 0 && classLabel < classCount else {
+                throw SampleError("--class \(classLabel) is outside this model's classes 0...\(classCount - 1)")
+            }
+            return [Int](repeating: classLabel, count: count)
+        }
+        return (0..<count).map { ($0 / Swift.max(1, groupSize)) % classCount }
     }
 }
 
@@ -38,9 +75,8 @@ extension LoadedModel {
             }
             base = given
         } else {
-            var generator = RandomGenerator(seed: request.seed, stream: 5)
             let rows = request.interpolationSteps == nil ? request.count : request.count * 2
-            base = Tensor.randomNormal([rows, size], using: &generator)
+            base = GANSampler.noise(seed: request.seed, indices: Array(0..<rows), latentSize: size)
         }
         guard let steps = request.interpolationSteps else { return base }
         guard steps >= 2 else { throw SampleError("--interpolate needs at least 2 points, got \(steps)") }
@@ -54,15 +90,24 @@ extension LoadedModel {
         return Tensor.concatenate(rows, alongAxis: 0)
     }
 
-    /// Images `[N, C, H, W]` in -1...1 for `latents`, in batches of 256.
-    public func generate(latents: Tensor, useBatchStatistics: Bool = false) -> Tensor {
-        withoutGradients {
+    /// The classes for `count` latents made by `latents(for: request)`: the request's class, or by
+    /// sample (by interpolation row) index mod classes; empty for an unconditional model.
+    public func labels(for request: SampleRequest, count: Int) throws -> [Int] {
+        try GANSampler.labels(count: count, classLabel: request.classLabel, classCount: gan.config.classCount,
+                              groupSize: request.interpolationSteps ?? 1)
+    }
+
+    /// Images `[N, C, H, W]` in -1...1 for `latents` (and N labels when conditional), in batches of 256.
+    public func generate(latents: Tensor, labels: [Int] = [], useBatchStatistics: Bool = false) -> Tensor {
+        precondition(gan.config.isConditional == !labels.isEmpty, "generate: a conditional GAN needs labels, an unconditional one none")
+        return withoutGradients {
             let context = ForwardContext(training: useBatchStatistics)
             var parts: [Tensor] = []
             var start = 0
             while start < latents.shape[0] {
                 let end = Swift.min(latents.shape[0], start + 256)
-                parts.append(gan.generator(latents.sliced(alongAxis: 0, start..<end), context: context))
+                parts.append(gan.generate(latents.sliced(alongAxis: 0, start..<end),
+                                          labels: labels.isEmpty ? [] : Array(labels[start..<end]), context: context))
                 start = end
             }
             return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)

@@ -1,0 +1,68 @@
+import StudioCore
+import StudioNN
+
+/// The objectives a GAN can be trained under (`train.loss`).
+public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
+    /// D: binary cross-entropy on real (1) and fake (0); G: fakes labelled real (Goodfellow's non-saturating loss).
+    case nonSaturating = "non-saturating"
+    /// D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))); G: -mean D(G(z)) (SNGAN, BigGAN).
+    case hinge
+    /// Critic: mean D(G(z)) - mean D(x) + gp_weight · gradient penalty; G: -mean D(G(z)) (Gulrajani et al.).
+    case wganGP = "wgan-gp"
+
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let loss = AdversarialLoss(rawValue: name.lowercased()) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "unknown loss '\(name)'; expected one of: \(AdversarialLoss.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self = loss
+    }
+
+    /// The discriminator's (critic's) loss, a scalar, from its outputs `[N, 1]` on real and fake samples
+    /// (the gradient penalty, when used, is added by the caller).
+    public func discriminatorLoss(real: Tensor, fake: Tensor) -> Tensor {
+        switch self {
+        case .nonSaturating:
+            return binaryCrossEntropy(logits: real, targets: Tensor(ones: real.shape))
+                + binaryCrossEntropy(logits: fake, targets: Tensor(zeros: fake.shape))
+        case .hinge:
+            return (1 - real).relu().mean() + (1 + fake).relu().mean()
+        case .wganGP:
+            return fake.mean() - real.mean()
+        }
+    }
+
+    /// The generator's loss, a scalar, from the discriminator's outputs `[N, 1]` on its samples.
+    public func generatorLoss(fake: Tensor) -> Tensor {
+        switch self {
+        case .nonSaturating: binaryCrossEntropy(logits: fake, targets: Tensor(ones: fake.shape))
+        case .hinge, .wganGP: -fake.mean()
+        }
+    }
+}
+
+extension TrainSettings {
+    /// The loss a GAN trains under: `loss`, or non-saturating.
+    public var resolvedLoss: AdversarialLoss { loss ?? .nonSaturating }
+    /// Discriminator updates per generator update: `critic_steps`, or 5 for WGAN-GP and 1 otherwise.
+    public var resolvedCriticSteps: Int { criticSteps ?? (resolvedLoss == .wganGP ? 5 : 1) }
+    /// The gradient penalty's weight: `gp_weight`, or 10 (WGAN-GP's paper).
+    public var resolvedGradientPenaltyWeight: Double { gpWeight ?? 10 }
+
+    /// Messages for adversarial settings that do not fit the model `family` or each other.
+    func adversarialProblems(family: String) -> [String] {
+        let given = [loss.map { _ in "train.loss" }, gpWeight.map { _ in "train.gp_weight" },
+                     criticSteps.map { _ in "train.critic_steps" }].compactMap { $0 }
+        if family != "gan" {
+            return given.map { "\($0) applies to GANs (model.family = \"gan\"), not to family \"\(family)\"" }
+        }
+        var problems: [String] = []
+        if let criticSteps, criticSteps < 1 { problems.append("train.critic_steps must be at least 1, got \(criticSteps)") }
+        if let gpWeight {
+            if resolvedLoss != .wganGP { problems.append("train.gp_weight needs train.loss = \"wgan-gp\"") }
+            if !(gpWeight >= 0 && gpWeight.isFinite) { problems.append("train.gp_weight must be zero or positive, got \(gpWeight)") }
+        }
+        return problems
+    }
+}
