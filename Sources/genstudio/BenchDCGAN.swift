@@ -36,8 +36,6 @@ struct BenchDCGAN: ParsableCommand {
         guard case .gan(let config) = parsed.model else {
             throw ValidationError("\(recipe) is not a GAN recipe")
         }
-        // The allocator setting `genstudio train` uses, so the figure is the training step's.
-        TensorMemory.keepFreedStorage()
         ComputeThreads.count = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let task = try AdversarialTask(config: config, settings: parsed.train, sampleCount: 1)
         var generator = RandomGenerator(seed: 99)

@@ -46,8 +46,6 @@ struct BenchWaveGAN: ParsableCommand {
         settings.beta2 = 0.9
         settings.loss = .wganGP
         settings.criticSteps = criticSteps
-        // The allocator setting `genstudio train` uses, so the figure is the training step's.
-        TensorMemory.keepFreedStorage()
         ComputeThreads.count = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let task = try AdversarialTask(config: config, settings: settings, sampleCount: 1)
         var generator = RandomGenerator(seed: 99)

@@ -12,8 +12,10 @@ struct GenStudio: ParsableCommand {
 
     /// Lets OpenBLAS pick kernels for this CPU before any command computes: some images export
     /// `OPENBLAS_CORETYPE=Haswell`, which halves sgemm speed on AVX-512 CPUs.
-    /// `GENSTUDIO_BLAS_CORE=inherit` keeps the inherited choice.
+    /// `GENSTUDIO_BLAS_CORE=inherit` keeps the inherited choice. Every command (training, sampling,
+    /// benchmarks, augmentation) reuses freed tensor storage instead of page-faulting it in again.
     static func main() {
+        TensorMemory.keepFreedStorage()
         if ProcessInfo.processInfo.environment["GENSTUDIO_BLAS_CORE"] != "inherit" {
             ComputeThreads.redetectBLASCore()
         }
