@@ -109,19 +109,23 @@ extension Tensor {
 
     /// 1 / (1 + e^-x), same shape.
     public func sigmoid() -> Tensor {
-        let y = mapScalars { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
+        let y = mapScalars(SigmoidKernel())
         return Tensor.record("sigmoid", y, (self, { g in
             let s = Tensor.output(y, orRecompute: self.sigmoid())
+            // One fused pass unless this backward is itself being recorded.
+            guard isRecordingGradients else { return g.zipScalars(s, SigmoidGradientKernel()) }
             return g * s * (1 - s)
         }))
     }
 
     /// x · sigmoid(x), same shape.
     public func silu() -> Tensor {
-        let s = detached().sigmoid()
-        let y = zipScalars(s, *)
+        let y = mapScalars(SiLUKernel())
         return Tensor.record("silu", y, (self, { g in
-            let sig = Tensor.output(s, orRecompute: self.sigmoid())
+            guard isRecordingGradients else {
+                return g.zipScalars(self, SiLUGradientKernel())
+            }
+            let sig = self.sigmoid()
             return g * (sig * (1 + self * (1 - sig)))
         }))
     }

@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+@testable import StudioCore
+
+final class VectorExpTests: XCTestCase {
+    /// Distance in units in the last place between two positive normal floats.
+    private func ulps(_ a: Float, _ b: Float) -> Int { abs(Int(a.bitPattern) - Int(b.bitPattern)) }
+
+    func testExpStaysWithinTwoUlpOfTheLibraryAcrossItsRange() {
+        var worst = 0
+        var x: Float = -87
+        while x < 88 {
+            worst = max(worst, ulps(VectorExp.exp(x), Foundation.exp(x)))
+            x += 0.0037
+        }
+        XCTAssertLessThanOrEqual(worst, 2)
+        let large = VectorExp.exp(1000)
+        XCTAssertTrue(large.isFinite && large > 1e38, "large inputs saturate at a finite value")
+        XCTAssertEqual(VectorExp.exp(-1000), Foundation.exp(-87.3), accuracy: 1e-43)
+    }
+
+    func testSigmoidAndSiLUMatchTheirDefinitionsAndDoNotDependOnChunking() {
+        let values = (0..<1037).map { Float($0 - 518) * 0.041 }
+        let x = Tensor(shape: [1037], scalars: values)
+        let sigmoid = x.sigmoid().scalars, silu = x.silu().scalars
+        for (i, v) in values.enumerated() {
+            let exact = 1 / (1 + Foundation.exp(-Double(v)))
+            XCTAssertEqual(Double(sigmoid[i]), exact, accuracy: 3e-7 * max(exact, 1e-3))
+            XCTAssertEqual(Double(silu[i]), Double(v) * exact, accuracy: 1e-6 * max(abs(Double(v)), 1))
+        }
+        let tail = Tensor(shape: [21], scalars: Array(values[1016...])).silu().scalars
+        XCTAssertEqual(tail, Array(silu[1016...]), "a value's result does not depend on its position")
+    }
+
+    func testFusedBackwardsEqualTheRecordedOnes() {
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor.randomNormal([3, 50], standardDeviation: 4, using: &generator).requiringGradient()
+        let seed = Tensor.randomNormal([3, 50], using: &generator)
+        for (name, op) in [("sigmoid", { (t: Tensor) in t.sigmoid() }), ("silu", { (t: Tensor) in t.silu() })] {
+            let fused = gradients(of: (op(x) * seed).sum(), withRespectTo: [x])[0]!
+            let recorded = gradients(of: (op(x) * seed).sum(), withRespectTo: [x], createGraph: true)[0]!
+            XCTAssertTrue(fused.isClose(to: recorded, absolute: 1e-6, relative: 1e-5), name)
+        }
+    }
+}
