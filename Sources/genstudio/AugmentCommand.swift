@@ -123,8 +123,11 @@ struct AugmentRun: ParsableCommand {
         case "vae":
             let model = try LoadedVAE.load(checkpoint: url)
             return (try VAESource(model: model), .vae(model.config), model.source)
+        case "gan":
+            let model = try LoadedModel.load(checkpoint: url)
+            return (try GANSource(model: model), model.config, model.source)
         default:
-            throw SampleError("\(checkpoint) holds a \(family) model; augmentation jobs take class-conditional diffusion and VAE checkpoints")
+            throw SampleError("\(checkpoint) holds a \(family) model; augmentation jobs take class-conditional GAN, VAE and diffusion checkpoints")
         }
     }
 

@@ -140,6 +140,24 @@ final class AugmentationTests: XCTestCase {
         }
     }
 
+    func testAConditionalGANAugmentsAndDrawsLabelledSamples() throws {
+        let run = directory.appendingPathComponent("cgan")
+        let session = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                            overrides: [try Fixtures.dataOverride, "train.steps=1"], outputs: directory, runDirectory: run)
+        _ = try session.run()
+        let model = try LoadedModel.load(checkpoint: run)
+        let gan = try AugmentationJob(source: try GANSource(model: model), model: model.config, checkpoint: model.source,
+                                      spec: AugmentationSpec(perClass: 3, classes: [1, 0], seed: 2, blockSize: 2),
+                                      directory: directory.appendingPathComponent("gan-out"))
+        let manifest = try XCTUnwrap(try gan.run())
+        XCTAssertEqual(manifest.counts, ["0": 3, "1": 3])
+        XCTAssertEqual(manifest.job.sampler["sampler"], "generator")
+        let drawn = try GeneratedSamples.draw(checkpoint: run, count: 5, seed: 1, options: .init())
+        XCTAssertEqual(drawn.labels, (0..<5).map { $0 % model.gan.config.classCount })
+        XCTAssertEqual(drawn.images.shape.dimensions, [5] + model.gan.config.imageShape)
+        XCTAssertGreaterThanOrEqual(drawn.images.scalars.min()!, 0)
+    }
+
     func testBadRequestsAreClearErrorsAndOverwriteNothing() throws {
         let unconditional = directory.appendingPathComponent("unconditional.safetensors")
         try Self.writeCheckpoint(classes: 0, to: unconditional)

@@ -68,3 +68,25 @@ public struct VAESource: ClassConditionalSource {
         model.decode(latents: noise, labels: labels)
     }
 }
+
+/// A class-conditional GAN's generator.
+public struct GANSource: ClassConditionalSource {
+    public let model: LoadedModel
+
+    /// Wraps `model`; fails for a GAN trained without classes.
+    public init(model: LoadedModel) throws {
+        guard model.gan.config.isConditional else {
+            throw SampleError("\(model.source.path) holds an unconditional GAN (model.classes = 0); augmentation jobs need a class-conditional checkpoint")
+        }
+        self.model = model
+    }
+
+    public var classCount: Int { model.gan.config.classCount }
+    public var imageShape: [Int] { model.gan.config.imageShape }
+    public var noiseShape: [Int] { [model.gan.config.latentSize] }
+    public var settings: [String: String] { ["sampler": "generator", "normalisation": "running statistics"] }
+
+    public func images(labels: [Int], noise: Tensor, generator: inout RandomGenerator) throws -> Tensor {
+        (model.generate(latents: noise, labels: labels) + 1) * 0.5
+    }
+}

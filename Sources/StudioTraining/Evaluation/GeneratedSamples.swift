@@ -40,9 +40,11 @@ public enum GeneratedSamples {
             return (images, labels.isEmpty ? nil : labels)
         default:
             let model = try LoadedModel.load(checkpoint: checkpoint)
-            let images = model.generate(latents: try model.latents(for: SampleRequest(count: count, seed: seed)))
+            let request = SampleRequest(count: count, seed: seed)
+            let labels = try model.labels(for: request, count: count)
+            let images = model.generate(latents: try model.latents(for: request), labels: labels)
             progress(count, count)
-            return ((images + 1) * 0.5, nil)
+            return ((images + 1) * 0.5, labels.isEmpty ? nil : labels)
         }
     }
 }
