@@ -20,15 +20,12 @@ public struct LoadedClassifier {
     /// Loads CHECKPOINT (a run directory, checkpoint directory or `model.safetensors`); a checkpoint
     /// of another family is an error naming the family.
     public static func load(checkpoint path: URL) throws -> LoadedClassifier {
-        let (file, tensors) = try LoadedModel.readCheckpoint(path)
-        let config = try ModelCheckpoint.config(of: tensors, path: file.path)
-        return try build(config, weights: tensors, source: file, step: tensors.metadata["step"].flatMap(Int.init))
+        try CheckpointLoading.load(checkpoint: path, build: build)
     }
 
     /// Loads weights written by another tool (keys `network.0.weight`, ...) into the classifier a recipe describes.
     public static func load(recipe: URL, weights: URL) throws -> LoadedClassifier {
-        let (parsed, _) = try RecipeLoader.load(recipe)
-        return try build(parsed.model, weights: try SafeTensors.read(from: weights), source: weights, step: nil)
+        try CheckpointLoading.load(recipe: recipe, weights: weights, build: build)
     }
 
     static func build(_ config: ModelConfig, weights: SafeTensors, source: URL, step: Int?) throws -> LoadedClassifier {
@@ -37,11 +34,7 @@ public struct LoadedClassifier {
         }
         var generator = RandomStream.initialization.generator(seed: 0)
         let classifier = try Classifier(config: classifierConfig, using: &generator)
-        do {
-            try ModelCheckpoint.load(weights, into: classifier)
-        } catch {
-            throw FileFormatError(path: source.path, "weights do not match the model:\n\(error)")
-        }
+        try CheckpointLoading.restore(weights, into: classifier, source: source)
         return LoadedClassifier(classifier: classifier, step: step, source: source,
                                 weightsSHA256: try AugmentationManifest.sha256(of: source))
     }

@@ -14,19 +14,13 @@ public struct LoadedModel {
 
     /// Loads CHECKPOINT: a run directory (its latest checkpoint), a checkpoint directory or a `model.safetensors`.
     public static func load(checkpoint path: URL) throws -> LoadedModel {
-        let directory = try Checkpoint.resolve(path)
-        let file = path.pathExtension == "safetensors" ? path : directory.appendingPathComponent(Checkpoint.modelFile)
-        let tensors = try SafeTensors.read(from: file)
-        let config = try ModelCheckpoint.config(of: tensors, path: file.path)
-        return try build(config, weights: tensors, source: file, step: tensors.metadata["step"].flatMap(Int.init))
+        try CheckpointLoading.load(checkpoint: path, build: build)
     }
 
     /// Loads weights written by another tool (a PyTorch state dict saved with safetensors) into the
     /// model a recipe describes.
     public static func load(recipe: URL, weights: URL) throws -> LoadedModel {
-        let (parsed, _) = try RecipeLoader.load(recipe)
-        let tensors = try SafeTensors.read(from: weights)
-        return try build(parsed.model, weights: tensors, source: weights, step: nil)
+        try CheckpointLoading.load(recipe: recipe, weights: weights, build: build)
     }
 
     static func build(_ config: ModelConfig, weights: SafeTensors, source: URL, step: Int?) throws -> LoadedModel {
@@ -34,11 +28,7 @@ public struct LoadedModel {
         case .gan(let ganConfig):
             var generator = RandomStream.initialization.generator(seed: 0)
             let gan = try GAN(config: ganConfig, using: &generator)
-            do {
-                try ModelCheckpoint.load(weights, into: gan)
-            } catch {
-                throw FileFormatError(path: source.path, "weights do not match the model:\n\(error)")
-            }
+            try CheckpointLoading.restore(weights, into: gan, source: source)
             return LoadedModel(config: config, gan: gan, step: step, source: source)
         case .vae:
             throw SampleError("\(source.path) holds a VAE; load it with LoadedVAE")
