@@ -219,16 +219,11 @@ public struct AugmentationEvaluation {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DatasetError("\(url.path): no such synthetic data directory (give the --out folder of genstudio augment)")
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         let set: ImageDataset
-        if names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) {
-            set = try ImageDataset.mnistFormat(directory: url, split: .train)
-        } else {
-            do {
-                set = try ImageDataset.classFolders(directory: url, channels: config.imageShape[0])
-            } catch let error as FileFormatError where error.path == url.path {
-                throw DatasetError("\(error); expected train-images-idx3-ubyte and train-labels-idx1-ubyte (genstudio augment --format idx) or class folders <class>/<index>.png (--format png)")
-            }
+        do {
+            set = try SampleSet.labelledFolder(url, channels: config.imageShape[0])
+        } catch let error as FileFormatError where error.path == url.path {
+            throw DatasetError("\(error); expected train-images-idx3-ubyte and train-labels-idx1-ubyte (genstudio augment --format idx) or class folders <class>/<index>.png (--format png)")
         }
         guard set.count > 0 else { throw DatasetError("\(url.path): the synthetic set is empty") }
         try TrainingJob.checkClassifierData(config, data: set, name: "synthetic", place: url.path, recipePath: recipePath)

@@ -25,16 +25,23 @@ public enum SampleSet {
             return (images, labels.values.map { Int($0) })
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        let set: ImageDataset
-        if names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) {
-            set = try ImageDataset.mnistFormat(directory: url, split: .train)
-        } else if names.contains(where: { $0.lowercased().hasSuffix(".png") }) {
+        if !names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }),
+           names.contains(where: { $0.lowercased().hasSuffix(".png") }) {
             let (images, _) = try ImageFiles.read(url, channels: channels)
             return (images, nil)
-        } else {
-            set = try ImageDataset.classFolders(directory: url, channels: channels)
         }
+        let set = try labelledFolder(url, channels: channels)
         guard set.count > 0 else { throw FileFormatError(path: url.path, "holds no images") }
         return (set.batch(Array(0..<set.count), range: 0...1), set.labels)
+    }
+
+    /// The labelled set in a folder `genstudio augment` writes: its `train-images-idx3-ubyte` and
+    /// `train-labels-idx1-ubyte` when there, class folders `<class>/*.png` otherwise.
+    public static func labelledFolder(_ url: URL, channels: Int) throws -> ImageDataset {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        if names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) {
+            return try ImageDataset.mnistFormat(directory: url, split: .train)
+        }
+        return try ImageDataset.classFolders(directory: url, channels: channels)
     }
 }
