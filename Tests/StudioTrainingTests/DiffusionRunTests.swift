@@ -9,10 +9,9 @@ import XCTest
 /// DDIM; DDIM with eta 0 is deterministic; the moving average is what sampling uses; bad requests fail cleanly.
 final class DiffusionRunTests: XCTestCase {
     /// Two tiny runs shared by the sampling tests: unconditional and conditional, 6 steps each.
-    private static var root: URL!
-    private static var unconditional: URL!
-    private static var conditional: URL!
-    private static var setUpError: Error?
+    private static var runs: SharedRuns!
+    private static var unconditional: URL { runs.root.appendingPathComponent("unconditional") }
+    private static var conditional: URL { runs.root.appendingPathComponent("conditional") }
     private var scratch: URL!
 
     static var tinyRecipe: URL { get throws { try Fixtures.directory.appendingPathComponent("tiny-ddpm.toml") } }
@@ -20,27 +19,22 @@ final class DiffusionRunTests: XCTestCase {
 
     override class func setUp() {
         super.setUp()
-        do {
-            root = try makeTemporaryDirectory()
-            unconditional = root.appendingPathComponent("unconditional")
-            conditional = root.appendingPathComponent("conditional")
-            for (url, extra) in [(unconditional!, [String]()), (conditional!, [conditionalOverride])] {
+        runs = SharedRuns { root in
+            for (name, extra) in [("unconditional", [String]()), ("conditional", [conditionalOverride])] {
                 let session = try TrainingJob.start(recipe: try tinyRecipe, overrides: [try Fixtures.dataOverride] + extra,
-                                                    outputs: root, runDirectory: url)
+                                                    outputs: root, runDirectory: root.appendingPathComponent(name))
                 _ = try session.run()
             }
-        } catch {
-            setUpError = error
         }
     }
 
     override class func tearDown() {
-        if let root { try? FileManager.default.removeItem(at: root) }
+        runs?.remove()
         super.tearDown()
     }
 
     override func setUpWithError() throws {
-        if let error = Self.setUpError { throw error }
+        try Self.runs.check()
         scratch = try makeTemporaryDirectory()
     }
 
@@ -212,7 +206,7 @@ final class DiffusionRunTests: XCTestCase {
     }
 
     func testBadSamplingRequestsAreClearErrors() throws {
-        let plain = Self.unconditional!, classes = Self.conditional!
+        let plain = Self.unconditional, classes = Self.conditional
         try assertRefused(plain, ["--guidance", "3"], mentions: ["--guidance", "unconditional"])
         try assertRefused(plain, ["--class", "1"], mentions: ["--class", "unconditional"])
         try assertRefused(classes, ["--class", "10"], mentions: ["--class 10", "0...9"])

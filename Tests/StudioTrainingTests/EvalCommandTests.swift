@@ -6,32 +6,27 @@ import StudioIO
 
 /// `genstudio eval SAMPLES --classifier` and `genstudio augment --filter` through the executable.
 final class EvalCommandTests: XCTestCase {
-    private static var root: URL!
-    private static var classifier: URL!
-    private static var setUpError: Error?
+    private static var runs: SharedRuns!
+    private static var classifier: URL { runs.root.appendingPathComponent("classifier") }
     private var directory: URL!
 
     override class func setUp() {
         super.setUp()
-        do {
-            root = try makeTemporaryDirectory()
-            classifier = root.appendingPathComponent("classifier")
+        runs = SharedRuns { root in
             let recipe = try Fixtures.directory.appendingPathComponent("tiny-classifier.toml")
             let session = try TrainingJob.start(recipe: recipe, overrides: [try Fixtures.dataOverride, "train.epochs=1"],
-                                                outputs: root, runDirectory: classifier)
+                                                outputs: root, runDirectory: root.appendingPathComponent("classifier"))
             _ = try session.run()
-        } catch {
-            setUpError = error
         }
     }
 
     override class func tearDown() {
-        if let root { try? FileManager.default.removeItem(at: root) }
+        runs?.remove()
         super.tearDown()
     }
 
     override func setUpWithError() throws {
-        if let error = Self.setUpError { throw error }
+        try Self.runs.check()
         directory = try makeTemporaryDirectory()
     }
 

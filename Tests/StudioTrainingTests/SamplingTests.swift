@@ -7,31 +7,26 @@ import XCTest
 /// `genstudio sample` and `inspect` from a checkpoint alone, in every output format and latent mode.
 final class SamplingTests: XCTestCase {
     /// One tiny run shared by the tests (6 steps, so batch-norm running statistics have moved).
-    private static var runURL: URL!
-    private static var root: URL!
-    private static var setUpError: Error?
+    private static var runs: SharedRuns!
+    private static var runURL: URL { runs.root.appendingPathComponent("run") }
     private var scratch: URL!
 
     override class func setUp() {
         super.setUp()
-        do {
-            root = try makeTemporaryDirectory()
-            runURL = root.appendingPathComponent("run")
+        runs = SharedRuns { root in
             let session = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=6"],
-                                                outputs: root, runDirectory: runURL)
+                                                outputs: root, runDirectory: root.appendingPathComponent("run"))
             _ = try session.run()
-        } catch {
-            setUpError = error
         }
     }
 
     override class func tearDown() {
-        if let root { try? FileManager.default.removeItem(at: root) }
+        runs?.remove()
         super.tearDown()
     }
 
     override func setUpWithError() throws {
-        if let error = Self.setUpError { throw error }
+        try Self.runs.check()
         scratch = try makeTemporaryDirectory()
     }
 

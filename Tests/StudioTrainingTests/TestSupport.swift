@@ -147,3 +147,28 @@ func rawSafeTensors(header: String, dataLength: Int) -> Data {
     data.append(Data(count: dataLength))
     return data
 }
+
+/// Runs trained once for a whole test class: `train` fills a temporary root in the class's `setUp`,
+/// every test rethrows its failure through `check()`, and `remove()` deletes the root in `tearDown`.
+final class SharedRuns {
+    private(set) var root: URL!
+    private var failure: Error?
+
+    init(training train: (URL) throws -> Void) {
+        do {
+            root = try makeTemporaryDirectory()
+            try train(root)
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Rethrows the training failure, if any, so that each dependent test fails with its cause.
+    func check() throws {
+        if let failure { throw failure }
+    }
+
+    func remove() {
+        if let root { try? FileManager.default.removeItem(at: root) }
+    }
+}
