@@ -42,12 +42,12 @@ let package = Package(
         .target(name: "StudioModels", dependencies: ["StudioCore", "StudioNN"]),
         .target(name: "StudioEval", dependencies: ["StudioCore"]),
         .target(name: "StudioTraining", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioAudio",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "genstudio", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "StudioAudioTests", dependencies: ["StudioCore", "StudioIO", "StudioAudio"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioTrainingTests", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),

@@ -53,6 +53,9 @@ struct TrainCommand: ParsableCommand {
                                             runDirectory: out.map { URL(fileURLWithPath: $0) })
             printer.message("run directory: \(session.run.url.path)")
         }
+        if session.skippedFiles > 0 {
+            printer.message("left out \(session.skippedFiles) audio files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
+        }
         printer.message("compute: \(ComputeThreads.count) threads, BLAS kernels \(ComputeThreads.blasCore)")
         StopSignal.install()
         let stop = try session.run(maxSteps: maxSteps, maxMinutes: maxMinutes, shouldStop: { StopSignal.isRaised },

@@ -12,7 +12,7 @@ public final class ClassificationTask: TrainingTask {
     let optimizer: Adam
     let seed: UInt64
     /// The held-out images scored at each epoch end and at the end (pixels 0...255, labels); nil: none.
-    let test: ImageDataset?
+    let test: (any LabelledExamples)?
 
     public let metricNames = ["loss", "accuracy"]
     public var evaluationMetricNames: [String] { test == nil ? [] : ["test_loss", "test_accuracy"] }
@@ -23,7 +23,7 @@ public final class ClassificationTask: TrainingTask {
 
     /// A freshly initialised classifier for `config`, trained with Adam as `settings` says; `test`
     /// is the held-out split `evaluate()` scores, or nil for a run without held-out metrics.
-    public init(config: ClassifierConfig, settings: TrainSettings, test: ImageDataset?) throws {
+    public init(config: ClassifierConfig, settings: TrainSettings, test: (any LabelledExamples)?) throws {
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         classifier = try Classifier(config: config, using: &generator)
         optimizer = Adam(parameters: classifier.namedParameters, learningRate: Float(settings.lr),
@@ -53,7 +53,7 @@ public final class ClassificationTask: TrainingTask {
 
     /// Mean cross-entropy and top-1 accuracy of the current weights on every image of `data`
     /// (labelled, the classifier's image shape), in evaluation mode and batches of 500.
-    public func score(on data: ImageDataset) -> (loss: Double, accuracy: Double) {
+    public func score(on data: any LabelledExamples) -> (loss: Double, accuracy: Double) {
         withoutGradients {
             var loss = 0.0
             var correct = 0

@@ -5,9 +5,9 @@ import StudioModels
 extension TrainingJob {
     /// Checks that the data fit a diffusion recipe: the image shape, and labels inside the model's
     /// classes when it is conditional.
-    static func checkDiffusionData(_ config: DiffusionConfig, data: ImageDataset, recipe: Recipe, recipePath: String) throws {
-        guard data.imageShape == Shape(config.imageShape) else {
-            throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
+    static func checkDiffusionData(_ config: DiffusionConfig, data: any LabelledExamples, recipe: Recipe, recipePath: String) throws {
+        guard data.exampleShape == Shape(config.imageShape) else {
+            throw DatasetError("images in \(recipe.data.path) are \(data.exampleShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
         }
         guard config.isConditional else { return }
         guard !data.labels.isEmpty else {

@@ -8,8 +8,10 @@ public struct Recipe: Codable, Equatable, Sendable {
     public var train: TrainSettings
     public var sample: SampleSettings
     public var checkpoint: CheckpointSettings
+    /// Set when the recipe trains on audio clips rather than images.
+    public var audio: AudioSettings?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint }
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -19,12 +21,14 @@ public struct Recipe: Codable, Equatable, Sendable {
         train = try c.decodeIfPresent(TrainSettings.self, forKey: .train) ?? TrainSettings()
         sample = try c.decodeIfPresent(SampleSettings.self, forKey: .sample) ?? SampleSettings()
         checkpoint = try c.decodeIfPresent(CheckpointSettings.self, forKey: .checkpoint) ?? CheckpointSettings()
+        audio = try c.decodeIfPresent(AudioSettings.self, forKey: .audio)
     }
 }
 
-/// `[data]`: where the training images are.
+/// `[data]`: where the training examples are.
 public struct DataSettings: Codable, Equatable, Sendable {
-    /// A directory of MNIST-format IDX files (raw or .gz).
+    /// A directory of MNIST-format IDX files (raw or .gz), or with `[audio]` a folder of audio
+    /// files in one subfolder per class (or `train/` and `test/` folders holding those).
     public var path = "data/mnist"
 
     enum CodingKeys: String, CodingKey, CaseIterable { case path }
@@ -156,6 +160,14 @@ extension Recipe {
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
         problems += train.adversarialProblems(family: model.family)
+        if let audio {
+            problems += audio.problems()
+            if problems.isEmpty && model.imageShape != audio.exampleShape {
+                let what = audio.representation == .waveform ? "[1, audio.clip_length]"
+                    : "[1, audio.fft_size / 2, 1 + audio.clip_length / audio.hop_length]"
+                problems.append("model.image_shape \(model.imageShape) does not fit the audio: \(audio.representation.rawValue) examples are \(what) = \(audio.exampleShape)")
+            }
+        }
         return problems
     }
 }

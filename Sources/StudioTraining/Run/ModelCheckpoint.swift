@@ -40,6 +40,19 @@ public enum ModelCheckpoint {
         }
     }
 
+    /// The metadata key holding an audio model's `AudioSettings` as JSON.
+    public static let audioKey = "audio"
+
+    /// The audio settings of a model trained on sound, or nil for an image model; `path` names the file in errors.
+    public static func audio(of file: SafeTensors, path: String) throws -> AudioSettings? {
+        guard let json = file.metadata[audioKey] else { return nil }
+        do {
+            return try JSONDecoder().decode(AudioSettings.self, from: Data(json.utf8))
+        } catch {
+            throw FileFormatError(path: path, "the audio settings in its metadata are not valid: \(error)")
+        }
+    }
+
     /// Every optimizer's state, each key prefixed with the optimizer's name and a dot.
     public static func encodeOptimizers(_ optimizers: [String: any Optimizer]) -> SafeTensors {
         var entries: [SafeTensors.Entry] = []

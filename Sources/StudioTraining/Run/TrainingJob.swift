@@ -9,12 +9,14 @@ public enum TrainingJob {
     /// A new run of the recipe at `recipeURL` with `overrides` (`train.lr=1e-4`) applied.
     public static func start(recipe recipeURL: URL, overrides: [String], outputs: URL, runDirectory: URL?) throws -> TrainingSession {
         let (parsed, resolved) = try RecipeLoader.load(recipeURL, overrides: overrides)
-        let data = try loadData(parsed, recipePath: recipeURL.path)
-        let recipe = parsed.resolvingEpochs(trainingCount: data.count)
-        let task = try makeTask(recipe, data: data, recipePath: recipeURL.path)
+        let loaded = try loadData(parsed, recipePath: recipeURL.path)
+        let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
+        let task = try makeTask(recipe, data: loaded.examples, recipePath: recipeURL.path)
         let name = recipeURL.deletingPathExtension().lastPathComponent
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
-        return try TrainingSession(run: run, recipe: recipe, task: task, data: data, resume: nil)
+        try logSkipped(loaded.skipped, run: run)
+        return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
+                                   skippedFiles: loaded.skipped.count)
     }
 
     /// The run in `directory`, continued from its latest checkpoint exactly where it stopped.
@@ -26,9 +28,9 @@ public enum TrainingJob {
         let (parsed, _) = try RecipeLoader.load(run.recipe)
         let checkpoint = try Checkpoint.resolve(directory)
         let state = try Checkpoint.readState(checkpoint)
-        let data = try loadData(parsed, recipePath: run.recipe.path)
-        let recipe = parsed.resolvingEpochs(trainingCount: data.count)
-        let task = try makeTask(recipe, data: data, recipePath: run.recipe.path)
+        let loaded = try loadData(parsed, recipePath: run.recipe.path)
+        let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
+        let task = try makeTask(recipe, data: loaded.examples, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
         let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
         do {
@@ -36,7 +38,9 @@ public enum TrainingJob {
         } catch {
             throw FileFormatError(path: checkpoint.path, "does not fit the run's recipe: \(error)")
         }
-        return try TrainingSession(run: run, recipe: recipe, task: task, data: data, resume: state)
+        try logSkipped(loaded.skipped, run: run)
+        return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: state,
+                                   skippedFiles: loaded.skipped.count)
     }
 
     static func applyThreads(_ recipe: Recipe) throws {
@@ -44,30 +48,20 @@ public enum TrainingJob {
         ComputeThreads.count = recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount
     }
 
-    static func loadData(_ recipe: Recipe, recipePath: String) throws -> ImageDataset {
-        let directory = URL(fileURLWithPath: recipe.data.path)
-        let data: ImageDataset
-        do {
-            data = try ImageDataset.mnistFormat(directory: directory, split: .train)
-        } catch let error as FileFormatError where error.path == directory.path {
-            throw DatasetError("""
-                \(error) (data.path in \(recipePath)).
-                Fetch MNIST with: genstudio data mnist --out \(recipe.data.path)
-                or point data.path at a directory of MNIST-format IDX files (--set data.path=DIR).
-                """)
+    static func loadData(_ recipe: Recipe, recipePath: String) throws -> LoadedExamples {
+        let loaded = try loadSplit(recipe, split: .train, recipePath: recipePath)
+        guard loaded.examples.count >= recipe.train.batch else {
+            throw DatasetError("\(recipe.data.path): \(loaded.examples.count) examples, fewer than one batch of train.batch = \(recipe.train.batch)")
         }
-        guard data.count >= recipe.train.batch else {
-            throw DatasetError("\(directory.path): \(data.count) images, fewer than one batch of train.batch = \(recipe.train.batch)")
-        }
-        return data
+        return loaded
     }
 
-    static func makeTask(_ recipe: Recipe, data: ImageDataset, recipePath: String) throws -> TrainingTask {
+    static func makeTask(_ recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
         try applyThreads(recipe)
         switch recipe.model {
         case .gan(let config):
-            guard data.imageShape == Shape(config.imageShape) else {
-                throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
+            guard data.exampleShape == Shape(config.imageShape) else {
+                throw DatasetError("examples in \(recipe.data.path) are \(data.exampleShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
             }
             if config.isConditional {
                 guard !data.labels.isEmpty, let top = data.labels.max(), top < config.classCount, data.labels.min()! >= 0 else {

@@ -22,7 +22,9 @@ public final class TrainingSession {
     public let run: RunDirectory
     public let recipe: Recipe
     let task: TrainingTask
-    let data: ImageDataset
+    let data: any LabelledExamples
+    /// Audio files the data loader could not decode (listed in the run's `data.log`).
+    public let skippedFiles: Int
     let sampler: EpochSampler
     private(set) var state: TrainingState
     private var order: (epoch: Int, order: [Int])?
@@ -33,8 +35,10 @@ public final class TrainingSession {
     private let events: TensorBoardWriter
 
     /// A session for `task` on `data`; `resume` is the state of the checkpoint the task was restored from.
-    public init(run: RunDirectory, recipe: Recipe, task: TrainingTask, data: ImageDataset, resume: TrainingState?) throws {
+    public init(run: RunDirectory, recipe: Recipe, task: TrainingTask, data: any LabelledExamples, resume: TrainingState?,
+                skippedFiles: Int = 0) throws {
         self.run = run
+        self.skippedFiles = skippedFiles
         self.recipe = recipe
         self.task = task
         self.data = data
@@ -115,13 +119,18 @@ public final class TrainingSession {
 
     /// Writes `samples/step-NNNNNN.png` from the task's fixed latents (and `samples/<name>-step-NNNNNN.png`
     /// for any further grid), and each grid to TensorBoard under its name; returns the first file, or
-    /// nil for a task that draws no grids (a classifier).
+    /// nil for a task that draws no grids (a classifier). Audio runs write clips instead (`writeClips`).
     func writeSamples() throws -> URL? {
         var first: URL?
         for (index, (name, images)) in task.sampleGrids().enumerated() {
+            let file = (index == 0 ? "" : name + "-") + Checkpoint.name(step: state.step)
+            if let audio = recipe.audio {
+                let url = try writeClips(images, audio: audio, name: name, file: file)
+                first = first ?? url
+                continue
+            }
             let grid = ImageGrid.make(images, range: task.pixelRange)
-            let file = (index == 0 ? "" : name + "-") + Checkpoint.name(step: state.step) + ".png"
-            let url = run.samples.appendingPathComponent(file)
+            let url = run.samples.appendingPathComponent(file + ".png")
             let png = try grid.encoded()
             try AtomicFile.write(png, to: url)
             try events.addImage(name, png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
@@ -130,8 +139,30 @@ public final class TrainingSession {
         return first
     }
 
+    /// Writes `samples/<file>.wav` (the clips one after another with short silences), its picture
+    /// `samples/<file>.png`, and the audio and picture to TensorBoard; returns the WAV file.
+    func writeClips(_ examples: Tensor, audio: AudioSettings, name: String, file: String) throws -> URL {
+        let range = task.pixelRange
+        let unit = examples.scalars.map { (($0 - range.lowerBound) / (range.upperBound - range.lowerBound)) * 2 - 1 }
+        let clips = try audio.clips(from: Tensor(shape: examples.shape, scalars: unit), seed: recipe.train.seed)
+        let joined = AudioFile.concatenating(clips, sampleRate: audio.sampleRate)
+        let wav = try joined.encodedWAV()
+        let url = run.samples.appendingPathComponent(file + ".wav")
+        try AtomicFile.write(wav, to: url)
+        let picture = try audio.preview(of: clips)
+        let png = try picture.encoded()
+        try AtomicFile.write(png, to: run.samples.appendingPathComponent(file + ".png"))
+        try events.addAudio(name, wav: wav, sampleRate: Float(audio.sampleRate), channels: 1,
+                            frames: joined.samples.count, step: state.step)
+        try events.addImage(name, png: png, width: picture.width, height: picture.height,
+                            channels: picture.channels, step: state.step)
+        return url
+    }
+
     func writeCheckpoint() throws -> URL {
-        let url = try Checkpoint.write(into: run.checkpoints, model: try task.modelState(step: state.step),
+        var model = try task.modelState(step: state.step)
+        if let audio = recipe.audio { model.metadata[ModelCheckpoint.audioKey] = try audio.jsonString() }
+        let url = try Checkpoint.write(into: run.checkpoints, model: model,
                                        optimizer: task.optimizerState(), state: state, keep: recipe.checkpoint.keep)
         checkpointedStep = state.step
         return url

@@ -6,18 +6,18 @@ import StudioModels
 extension TrainingJob {
     /// A `VariationalTask` after checking the data fits the config; the held-out split comes from the
     /// same directory (`t10k-*` files), since the test ELBO is part of every VAE run.
-    static func makeVariationalTask(_ config: VAEConfig, recipe: Recipe, data: ImageDataset, recipePath: String) throws -> TrainingTask {
-        guard data.imageShape == Shape(config.imageShape) else {
-            throw DatasetError("images in \(recipe.data.path) are \(data.imageShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
+    static func makeVariationalTask(_ config: VAEConfig, recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
+        guard data.exampleShape == Shape(config.imageShape) else {
+            throw DatasetError("images in \(recipe.data.path) are \(data.exampleShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
         }
-        let test: ImageDataset
+        let test: any LabelledExamples
         do {
-            test = try ImageDataset.mnistFormat(directory: URL(fileURLWithPath: recipe.data.path), split: .test)
+            test = try loadSplit(recipe, split: .test, recipePath: recipePath).examples
         } catch {
-            throw DatasetError("\(error)\nA VAE run reports the test-set ELBO, so \(recipe.data.path) needs the test split (t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]) too.")
+            throw DatasetError("\(error)\nA VAE run reports the test-set ELBO, so \(recipe.data.path) needs the test split too (t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or a test/ audio folder beside train/).")
         }
-        guard test.imageShape == data.imageShape else {
-            throw DatasetError("test images in \(recipe.data.path) are \(test.imageShape), training images \(data.imageShape)")
+        guard test.exampleShape == data.exampleShape else {
+            throw DatasetError("test images in \(recipe.data.path) are \(test.exampleShape), training images \(data.exampleShape)")
         }
         if config.isConditional {
             for (name, set) in [("training", data), ("test", test)] {

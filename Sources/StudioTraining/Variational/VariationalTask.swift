@@ -12,7 +12,7 @@ public final class VariationalTask: TrainingTask {
     let optimizer: Adam
     let seed: UInt64
     /// The held-out images the test ELBO and the reconstruction grid use (pixels 0...255, labels).
-    let test: ImageDataset
+    let test: any LabelledExamples
     /// The fixed latent batch of every prior-sample grid, `[count, latentSize]`.
     public let sampleLatents: Tensor
     /// The labels of the fixed sample batch when conditional (cycling through the classes), else empty.
@@ -23,7 +23,7 @@ public final class VariationalTask: TrainingTask {
     public var pixelRange: ClosedRange<Float> { 0...1 }
 
     /// A freshly initialised VAE for `config`, trained with Adam as `settings` says; `test` is the held-out split.
-    public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: ImageDataset) throws {
+    public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: any LabelledExamples) throws {
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         vae = try VAE(config: config, using: &generator)
         optimizer = Adam(parameters: vae.namedParameters, learningRate: Float(settings.lr),
