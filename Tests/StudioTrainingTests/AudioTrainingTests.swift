@@ -18,7 +18,8 @@ final class AudioTrainingTests: XCTestCase {
     }
 
     /// `train/` and `test/` with `perClass` clips of a class-specific tone in folders `0` and `1`,
-    /// at 8 kHz (so the recipe's 4 kHz means resampling), plus one undecodable file in `train/1`.
+    /// at 8 kHz (so the recipe's 4 kHz means resampling), plus an undecodable file in `train/1` and
+    /// an empty one in `train/0`.
     static func makeToneFolder(at root: URL, perClass: Int = 4) throws {
         for split in ["train", "test"] {
             for label in 0..<2 {
@@ -33,6 +34,7 @@ final class AudioTrainingTests: XCTestCase {
             }
         }
         try Data("not audio".utf8).write(to: root.appendingPathComponent("train/1/broken.wav"))
+        try Data().write(to: root.appendingPathComponent("train/0/empty.flac"))
     }
 
     private func recipe(_ name: String) throws -> URL { try Fixtures.directory.appendingPathComponent(name) }
@@ -48,9 +50,11 @@ final class AudioTrainingTests: XCTestCase {
         let data = scratch.appendingPathComponent("tones")
         try Self.makeToneFolder(at: data)
         let session = try train("tiny-wavegan.toml", run: "wave", data: data)
-        XCTAssertEqual(session.skippedFiles, 1)
+        XCTAssertEqual(session.skippedFiles, 2)
         let log = try String(contentsOf: session.run.url.appendingPathComponent("data.log"), encoding: .utf8)
-        XCTAssertTrue(log.contains("train/1/broken.wav"), log)
+        XCTAssertTrue(log.hasPrefix("2 audio files could not be decoded"), log)
+        XCTAssertTrue(log.contains("train/1/broken.wav: not a readable audio file"), log)
+        XCTAssertTrue(log.contains("train/0/empty.flac"), log)
 
         let wav = session.run.samples.appendingPathComponent("step-000002.wav")
         let clip = try AudioFile.read(from: wav)
@@ -102,6 +106,7 @@ final class AudioTrainingTests: XCTestCase {
         let loudest = (0..<16).max { first[$0 * 16 + middle] < first[$1 * 16 + middle] }!
         XCTAssertTrue((2...3).contains(loudest), "loudest bin \(loudest)")
         XCTAssertEqual(examples.labels.filter { $0 == 1 }.count, 4, "the broken file is left out")
+        XCTAssertEqual(examples.labels.filter { $0 == 0 }.count, 4, "the empty file is left out")
     }
 
     func testBadAudioRecipesAndFoldersAreClearErrors() throws {
