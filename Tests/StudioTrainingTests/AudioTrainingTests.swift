@@ -109,6 +109,18 @@ final class AudioTrainingTests: XCTestCase {
         XCTAssertEqual(examples.labels.filter { $0 == 0 }.count, 4, "the empty file is left out")
     }
 
+    func testAConditionalDiffusionModelTrainsOnSpectrogramsAndPreviewsEachClass() throws {
+        let data = scratch.appendingPathComponent("tones")
+        try Self.makeToneFolder(at: data)
+        let session = try train("tiny-specddpm.toml", run: "ddpm", data: data)
+        let clip = try AudioFile.read(from: session.run.samples.appendingPathComponent("step-000002.wav"))
+        XCTAssertEqual(clip.sampleRate, 4000)
+        XCTAssertEqual(clip.samples.count, 2 * 240 + 1000, "one clip per class")
+        XCTAssertTrue(clip.samples.allSatisfy(\.isFinite))
+        let model = try SafeTensors.read(from: try Checkpoint.resolve(session.run.url).appendingPathComponent(Checkpoint.modelFile))
+        XCTAssertEqual(try ModelCheckpoint.audio(of: model, path: "model")?.representation, .spectrogram)
+    }
+
     func testBadAudioRecipesAndFoldersAreClearErrors() throws {
         let data = scratch.appendingPathComponent("tones")
         try Self.makeToneFolder(at: data)
