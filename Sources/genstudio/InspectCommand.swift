@@ -21,6 +21,7 @@ struct InspectCommand: ParsableCommand {
         if let family = tensors.metadata["family"] { print("family: \(family)") }
         if let step = tensors.metadata["step"] { print("step: \(step)") }
         if let config = tensors.metadata["config"] { print("config: \(config)") }
+        if let audio = tensors.metadata["audio"] { print("audio: \(audio)") }
         let directory = file.deletingLastPathComponent()
         if let state = try? Checkpoint.readState(directory) {
             print("state: step \(state.step), epoch \(state.epoch), cursor \(state.cursor), seed \(state.seed), threads \(state.threads), \(Int(state.elapsedSeconds)) s trained")

@@ -70,6 +70,10 @@ final class AudioTrainingTests: XCTestCase {
         let eventsName = try XCTUnwrap(listing(session.run.url).first { $0.hasPrefix("events.out.tfevents") })
         let events = try contents(of: session.run.url.appendingPathComponent(eventsName))
         XCTAssertNotNil(events.range(of: Data("audio/wav".utf8)), "TensorBoard gets the clips")
+
+        let inspected = try GenStudioExecutable.run(["inspect", session.run.url.path], logs: scratch)
+        assertSuccess(inspected)
+        XCTAssertTrue(inspected.stdout.contains(#"audio: {"clip_length":256,"#), inspected.stdout)
     }
 
     func testAnAudioRunResumesByteForByte() throws {
