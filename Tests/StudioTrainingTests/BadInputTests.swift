@@ -88,7 +88,7 @@ final class BadInputTests: XCTestCase {
         let labels = IDXFile(elementType: .uint8, shape: [32], values: [Float](repeating: 1, count: 32))
         try FileManager.default.removeItem(at: directory.appendingPathComponent("train-labels-idx1-ubyte.gz"))
         try labels.write(to: directory.appendingPathComponent("train-labels-idx1-ubyte"))
-        try assertTrainingRefused(data: directory, mentions: ["images in \(directory.path) are [1, 16, 16]",
+        try assertTrainingRefused(data: directory, mentions: ["examples in \(directory.path) are [1, 16, 16]",
                                                               "model.image_shape in \(try Fixtures.tinyRecipe.path) is [1, 28, 28]"])
 
         // A model for 32x32 images: the recipe loader sees that the generator cannot make them.
