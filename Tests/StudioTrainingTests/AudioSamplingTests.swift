@@ -217,4 +217,60 @@ final class AudioSamplingTests: XCTestCase {
         XCTAssertEqual(listing(scratch).filter { $0.hasSuffix(".wav") || $0.hasSuffix(".png") || $0 == "clips" }, [],
                        "nothing written by a refused request")
     }
+
+    /// Every regular file under `root` by relative path.
+    private func files(in root: URL) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
+        for case let url as URL in walker where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
+            result[String(url.path.dropFirst(root.path.count + 1))] = try Data(contentsOf: url)
+        }
+        return result
+    }
+
+    func testAugmentWritesClassFoldersOfWAVsIdenticalForAnyShardSplit() throws {
+        for name in ["cwave", "cspec"] {
+            let common = [run(name).path, "--per-class", "3", "--format", "wav", "--seed", "5", "--block-size", "2"]
+            let whole = scratch.appendingPathComponent("\(name)-whole")
+            try succeed(["augment"] + common + ["--out", whole.path])
+            let manifest = try XCTUnwrap(try AugmentationManifest.read(in: whole))
+            XCTAssertTrue(manifest.complete)
+            XCTAssertEqual(manifest.files.map(\.path), ["0/000000.wav", "0/000001.wav", "0/000002.wav",
+                                                        "1/000000.wav", "1/000001.wav", "1/000002.wav"])
+            let written = try files(in: whole)
+            for file in manifest.files {
+                XCTAssertEqual(file.sha256, AugmentationManifest.sha256(of: try XCTUnwrap(written[file.path])), file.path)
+            }
+            let clip = try AudioFile.read(from: whole.appendingPathComponent("1/000002.wav"))
+            XCTAssertEqual(clip.sampleRate, 4000)
+            XCTAssertEqual(clip.samples.count, name == "cwave" ? 256 : 240)
+            let block = try SafeTensors.read(from: whole.appendingPathComponent("blocks/class-0/block-000000.safetensors"))
+            XCTAssertEqual(block.entries.first?.dtype, .float32, "audio blocks keep the examples' floats")
+
+            for index in 0..<2 {
+                try succeed(["augment"] + common + ["--shard", "\(index)/2", "--out", out("\(name)-s\(index)")])
+            }
+            let merged = scratch.appendingPathComponent("\(name)-merged")
+            try succeed(["augment", "merge", out("\(name)-s1"), out("\(name)-s0"), "--out", merged.path])
+            XCTAssertEqual(try files(in: merged), written, "\(name): merged shards equal the single-process job")
+        }
+    }
+
+    func testAugmentFormatsMustFitTheModel() throws {
+        for format in ["png", "idx"] {
+            assertCleanFailure(try GenStudioExecutable.run(["augment", run("cwave").path, "--per-class", "1", "--format", format,
+                                                            "--out", out("a-\(format)")], logs: scratch),
+                               mentions: ["--format \(format) is an image format", "--format wav"])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out("a-\(format)")))
+        }
+        try succeed(["augment", run("cwave").path, "--per-class", "1", "--out", out("default")])
+        XCTAssertEqual(listing(scratch.appendingPathComponent("default/0")), ["000000.wav"], "an audio model writes WAV by default")
+
+        let image = scratch.appendingPathComponent("image.safetensors")
+        try AugmentationTests.writeCheckpoint(classes: 2, to: image)
+        assertCleanFailure(try GenStudioExecutable.run(["augment", image.path, "--per-class", "1", "--format", "wav", "--steps", "1",
+                                                        "--out", out("i")], logs: scratch),
+                           mentions: ["--format wav needs a model trained on audio"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out("i")))
+    }
 }
