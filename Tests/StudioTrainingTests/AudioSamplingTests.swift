@@ -94,13 +94,11 @@ final class AudioSamplingTests: XCTestCase {
         super.tearDown()
     }
 
+    /// Each test writes into its own folder under the shared root, which the class's `tearDown` removes.
     override func setUpWithError() throws {
         try Self.runs.check()
-        scratch = try makeTemporaryDirectory()
-    }
-
-    override func tearDownWithError() throws {
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        scratch = Self.runs.root.appendingPathComponent("test-\(name.filter(\.isLetter))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
 
     private func run(_ name: String) -> URL { Self.runs.root.appendingPathComponent(name) }
