@@ -34,8 +34,8 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "Comma-separated classes to generate (default: all the model's classes).")
     var classes: String?
 
-    @Option(help: "Output format: idx (train-images/labels files MNIST loaders read) or png (DIR/<class>/<index>.png).")
-    var format: String = "idx"
+    @Option(help: "Output format: idx (train-images/labels files MNIST loaders read) or png (DIR/<class>/<index>.png); audio models: wav (DIR/<class>/<index>.wav). Default: idx, or wav for an audio model.")
+    var format: String?
 
     @Option(help: "The output directory; it holds blocks/, the output files and manifest.json.")
     var out: String
@@ -76,15 +76,17 @@ struct AugmentRun: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: checkpoint)
         let (source, model, file) = try loadSource(url)
-        guard let format = AugmentationFormat(rawValue: format) else {
-            throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
+        let audio = try LoadedModel.audio(checkpoint: url)
+        let name = format ?? (audio == nil ? "idx" : "wav")
+        guard let format = AugmentationFormat(rawValue: name) else {
+            throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
         }
         let chosen = try classes.map(Self.parseClasses) ?? Array(0..<source.classCount)
         let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize,
                                     minConfidence: minConfidence, maxTries: maxTries)
         let sampleFilter = try filter.map { try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: $0)) }
         let job = try AugmentationJob(source: source, model: model, checkpoint: file, spec: spec,
-                                      shard: try Shard(parsing: shard), filter: sampleFilter,
+                                      shard: try Shard(parsing: shard), filter: sampleFilter, audio: audio,
                                       directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
         printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(out)")

@@ -50,7 +50,7 @@ struct DiffusionSampleOptionGroup: ParsableArguments {
 
 extension SampleCommand {
     /// Samples a diffusion checkpoint with DDPM or DDIM, printing progress over the denoising steps.
-    func runDiffusion(checkpoint: URL) throws {
+    func runDiffusion(checkpoint: URL, output: SampleOutput) throws {
         let options = diffusion
         if interpolate != nil { throw ValidationError("--interpolate applies to GAN checkpoints only") }
         if batchStatistics { throw ValidationError("--batch-statistics applies to GAN checkpoints only") }
@@ -102,10 +102,10 @@ extension SampleCommand {
         let result = try model.sampler.sample(noise: noise, labels: labels, options: request, generator: &generator,
                                               progress: printer.update)
         printer.finish()
-        let written = try SampleWriter.write(result.images, to: URL(fileURLWithPath: out), columns: layout?.columns)
+        let written = try output.write(result.images, columns: layout?.columns)
         let origin = model.step.map { "step \($0) of " } ?? ""
         let weights = model.usesAveragedWeights ? "averaged" : "trained"
-        print("wrote \(n) images (\(kind.rawValue), \(request.resolvedSteps(timesteps: config.timesteps)) steps, \(weights) weights) from \(origin)\(model.source.path) to \(written.count == 1 ? written[0].path : out)")
+        print("wrote \(n) \(output.noun) (\(kind.rawValue), \(request.resolvedSteps(timesteps: config.timesteps)) steps, \(weights) weights) from \(origin)\(model.source.path) to \(output.place(written))")
         if let path = options.trajectory {
             let rows = min(n, 8), columns = result.trajectory.count
             let stacked = Tensor.stack(result.trajectory, alongAxis: 1).sliced(alongAxis: 0, 0..<rows)

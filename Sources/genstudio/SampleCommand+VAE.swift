@@ -15,7 +15,7 @@ extension SampleCommand {
         return try LoadedModel.family(checkpoint: URL(fileURLWithPath: checkpoint!)) == "vae"
     }
 
-    func runVAE() throws {
+    func runVAE(output: SampleOutput) throws {
         if batchStatistics { throw SampleError("--batch-statistics is for GAN generators with batch norm") }
         if manifold && (reconstruct != nil || interpolate != nil || latents != nil) {
             throw SampleError("--manifold draws the whole latent plane; it takes no --reconstruct, --interpolate or --latents")
@@ -30,11 +30,10 @@ extension SampleCommand {
             model = try LoadedVAE.load(checkpoint: URL(fileURLWithPath: checkpoint!))
         }
         let layout = grid.flatMap(parseGrid)
-        let output = URL(fileURLWithPath: out)
-        let isGrid = output.pathExtension.lowercased() == "png"
+        let isGrid = output.url.pathExtension.lowercased() == "png"
         var images: Tensor
         var columns = layout?.columns
-        var what = "images"
+        var what = output.noun
         if manifold {
             if let layout, layout.rows != layout.columns { throw SampleError("--manifold needs a square --grid, such as 20x20") }
             let size = layout?.columns ?? count.map { Int(Double($0).squareRoot().rounded()) } ?? 20
@@ -77,9 +76,9 @@ extension SampleCommand {
             if let interpolate { columns = interpolate }
         }
         // The writers take the GAN convention, pixels in -1...1.
-        let written = try SampleWriter.write(images * 2 - 1, to: output, columns: columns)
+        let written = try output.write(images * 2 - 1, columns: columns)
         let origin = model.step.map { "step \($0) of " } ?? ""
         let made = what == "reconstructions" && isGrid ? images.shape[0] / 2 : images.shape[0]
-        print("wrote \(made) \(what) from \(origin)\(model.source.path) to \(written.count == 1 ? written[0].path : out)")
+        print("wrote \(made) \(what) from \(origin)\(model.source.path) to \(output.place(written))")
     }
 }

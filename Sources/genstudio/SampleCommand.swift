@@ -8,18 +8,24 @@ import StudioTraining
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Generate images from a checkpoint.",
+        abstract: "Generate images (or, from an audio model, WAV clips) from a checkpoint.",
         discussion: """
             CHECKPOINT is a run directory (its latest checkpoint), a checkpoint directory or a model.safetensors.
             The output format follows PATH: .png a grid, .idx an IDX image file, .safetensors the raw floats
             (tensor 'samples' [N, C, H, W]), anything else a directory with one PNG per image.
+            An audio model writes WAV: .wav one file of the clips with 0.25 s silences between them and its
+            picture (same name, .png: each clip's waveform and spectrogram), anything else a directory of
+            clip-000.wav, clip-001.wav, ... and preview.png.
             """)
 
     @Argument(help: "Run directory, checkpoint directory or model.safetensors.")
     var checkpoint: String?
 
-    @Option(help: "Output path (.png, .idx, .safetensors, or a directory).")
+    @Option(help: "Output path (.png, .idx, .safetensors, or a directory; audio models: .wav or a directory).")
     var out: String
+
+    @Option(help: "Audio models: WAV samples as pcm16 (default) or float.")
+    var wavFormat: String?
 
     @Option(help: "Number of images (or interpolation rows).")
     var count: Int?
@@ -72,12 +78,13 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        let output = try makeOutput()
         if let checkpoint, try LoadedDiffusion.isDiffusionCheckpoint(URL(fileURLWithPath: checkpoint)) {
             if reconstruct != nil || manifold { throw ValidationError("--reconstruct and --manifold work on VAE checkpoints only") }
-            return try runDiffusion(checkpoint: URL(fileURLWithPath: checkpoint))
+            return try runDiffusion(checkpoint: URL(fileURLWithPath: checkpoint), output: output)
         }
         try diffusion.rejectForOtherFamilies()
-        if try isVAE() { return try runVAE() }
+        if try isVAE() { return try runVAE(output: output) }
         if reconstruct != nil || manifold {
             throw SampleError("--reconstruct and --manifold work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
         }
@@ -108,8 +115,8 @@ struct SampleCommand: ParsableCommand {
         let labels = try model.labels(for: request, count: z.shape[0])
         let images = model.generate(latents: z, labels: labels, useBatchStatistics: batchStatistics)
         let columns = interpolate ?? layout?.columns
-        let written = try SampleWriter.write(images, to: URL(fileURLWithPath: out), columns: columns)
+        let written = try output.write(images, columns: columns)
         let origin = model.step.map { "step \($0) of " } ?? ""
-        print("wrote \(images.shape[0]) images from \(origin)\(model.source.path) to \(written.count == 1 ? written[0].path : out)")
+        print("wrote \(images.shape[0]) \(output.noun) from \(origin)\(model.source.path) to \(output.place(written))")
     }
 }

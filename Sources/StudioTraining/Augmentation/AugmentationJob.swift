@@ -27,12 +27,23 @@ public struct AugmentationJob {
 
     static let noiseStream: UInt64 = 0x4155_4700
     static let stepNoiseStream: UInt64 = 0x4155_4800
+    static let griffinLimStream: UInt64 = 0x4155_4900
 
     /// Prepares a job writing into `directory`: a new or empty folder, or one holding this same job's
     /// manifest (which resumes it). A folder with another job's manifest, or other files, is an error.
+    /// `audio` is the checkpoint's audio settings (nil for an image model); audio jobs write `.wav`.
     public init(source: ClassConditionalSource, model: ModelConfig, checkpoint: URL, spec: AugmentationSpec,
-                shard: Shard = .whole, filter: SampleFilter? = nil, directory: URL) throws {
+                shard: Shard = .whole, filter: SampleFilter? = nil, audio: AudioSettings? = nil, directory: URL) throws {
         try spec.validate(classCount: source.classCount)
+        if audio == nil, spec.format == .wav {
+            throw SampleError("--format wav needs a model trained on audio; \(checkpoint.path) holds an image model (use idx or png)")
+        }
+        if audio != nil {
+            guard spec.format == .wav else {
+                throw SampleError("--format \(spec.format.rawValue) is an image format; \(checkpoint.path) holds an audio model, whose samples are written with --format wav")
+            }
+            guard filter == nil else { throw SampleError("--filter is not supported for audio models yet; \(checkpoint.path) holds one") }
+        }
         if let filter {
             guard filter.imageShape == source.imageShape else {
                 throw SampleError("the classifier takes images \(filter.imageShape), but the model makes \(source.imageShape)")
@@ -42,7 +53,8 @@ public struct AugmentationJob {
             throw SampleError("--min-confidence needs --filter CLASSIFIER")
         }
         let job = AugmentationManifest.Job(checkpointSHA256: try AugmentationManifest.sha256(of: checkpoint), model: model,
-                                           sampler: source.settings, spec: spec, classifierSHA256: filter?.identity, shard: shard)
+                                           sampler: source.settings, spec: spec, classifierSHA256: filter?.identity, shard: shard,
+                                           audio: audio)
         self.source = source
         self.spec = spec
         self.shard = shard
@@ -68,7 +80,7 @@ public struct AugmentationJob {
             }
             if shouldStop() { return nil }
             let (images, tried) = try generate(block)
-            try BlockStore.write(images: images, tried: tried, block: block, in: directory)
+            try BlockStore.write(images: images, tried: tried, block: block, format: spec.format, in: directory)
             state.kept += block.count
             state.generated += tried
             progress(state)
@@ -85,6 +97,12 @@ public struct AugmentationJob {
             return Tensor.randomNormal(one, using: &generator)
         }
         return Tensor.stack(draws, alongAxis: 0)
+    }
+
+    /// The Griffin-Lim seed of sample `index` of class `label` (spectrogram models), from (seed, label, index) alone.
+    static func griffinLimSeed(_ seed: UInt64, label: Int, index: Int) -> UInt64 {
+        var generator = RandomGenerator(seed: seed, stream: griffinLimStream &+ UInt64(label), step: UInt64(index))
+        return generator.next()
     }
 
     /// The block's kept images `[count, C, H, W]` in 0...1 and the number of candidates it took.

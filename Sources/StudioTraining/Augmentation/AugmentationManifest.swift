@@ -15,10 +15,12 @@ public struct AugmentationManifest: Codable, Equatable {
         /// The SHA-256 of the filtering classifier's weights, when filtered.
         public var classifierSHA256: String?
         public var shard: Shard
+        /// How an audio model's examples become clips (absent for image models).
+        public var audio: AudioSettings? = nil
 
         enum CodingKeys: String, CodingKey {
             case checkpointSHA256 = "checkpoint_sha256", model, sampler, spec
-            case classifierSHA256 = "classifier_sha256", shard
+            case classifierSHA256 = "classifier_sha256", shard, audio
         }
     }
 

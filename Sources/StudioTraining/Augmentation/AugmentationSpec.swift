@@ -7,6 +7,8 @@ public enum AugmentationFormat: String, Codable, CaseIterable, Sendable {
     case idx
     /// `<class>/<index>.png`: the class-folder layout image tools read.
     case png
+    /// `<class>/<index>.wav`: the same layout of 16-bit WAV clips, for models trained on audio.
+    case wav
 }
 
 /// Which part of a job one process does: the blocks whose ordinal is `index` modulo `count`.

@@ -2,8 +2,8 @@ import Foundation
 import StudioCore
 import StudioIO
 
-/// The block files of an augmentation job (`blocks/class-C/block-K.safetensors`, pixels as bytes) and
-/// the output files made from them.
+/// The block files of an augmentation job (`blocks/class-C/block-K.safetensors`: pixels as bytes, or
+/// for audio the examples' floats, which 8 bits would audibly quantise) and the output files made from them.
 enum BlockStore {
     static func url(of block: AugmentationBlock, in directory: URL) -> URL {
         directory.appendingPathComponent("blocks/class-\(block.label)")
@@ -18,15 +18,19 @@ enum BlockStore {
         return images.shape.dimensions == [block.count] + imageShape
     }
 
-    /// Stores a block's images `[count, C, H, W]` in 0...1 as bytes, atomically.
-    static func write(images: Tensor, tried: Int, block: AugmentationBlock, in directory: URL) throws {
+    /// Stores a block's images `[count, C, H, W]` in 0...1 atomically: as bytes 0...255, or for the
+    /// `.wav` format as they are (Float32).
+    static func write(images: Tensor, tried: Int, block: AugmentationBlock, format: AugmentationFormat,
+                      in directory: URL) throws {
         let url = url(of: block, in: directory)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
             throw SampleError("cannot create \(url.deletingLastPathComponent().path): \(error.localizedDescription)")
         }
-        let file = SafeTensors(entries: [.init(name: "images", tensor: images * 255, dtype: .uint8)],
+        let entry: SafeTensors.Entry = format == .wav ? .init(name: "images", tensor: images)
+            : .init(name: "images", tensor: images * 255, dtype: .uint8)
+        let file = SafeTensors(entries: [entry],
                                metadata: ["class": String(block.label), "first": String(block.first),
                                           "tried": String(tried), "rejected": String(tried - block.count)])
         try file.write(to: url)
@@ -58,14 +62,27 @@ enum BlockStore {
                     let relative = "\(block.label)/" + String(format: "%06d.png", block.first + i)
                     files.append(try writePNG(pixels.sliced(alongAxis: 0, i..<(i + 1)), to: relative, in: directory))
                 }
+            case .wav:
+                guard let audio = manifest.job.audio else {
+                    throw FileFormatError(path: directory.appendingPathComponent(AugmentationManifest.fileName).path,
+                                          "asks for WAV output but records no audio settings")
+                }
+                for i in 0..<block.count {
+                    let relative = "\(block.label)/" + String(format: "%06d.wav", block.first + i)
+                    let seed = AugmentationJob.griffinLimSeed(manifest.job.spec.seed, label: block.label, index: block.first + i)
+                    let clips = try ClipWriter.clips(from: pixels.sliced(alongAxis: 0, i..<(i + 1)), range: 0...1,
+                                                     audio: audio, seed: seed)
+                    let data = try AudioFile(samples: clips[0], sampleRate: audio.sampleRate).encodedWAV()
+                    files.append(try write(data, to: relative, in: directory))
+                }
             }
         }
         if manifest.job.spec.format == .idx {
             let n = labels.count
             let shape = imageShape[0] == 1 ? [n, imageShape[1], imageShape[2]] : [n] + imageShape
-            files.append(try write(IDXFile(elementType: .uint8, shape: Shape(shape), values: images),
+            files.append(try write(IDXFile(elementType: .uint8, shape: Shape(shape), values: images).encoded(),
                                    to: "train-images-idx3-ubyte", in: directory))
-            files.append(try write(IDXFile(elementType: .uint8, shape: [n], values: labels),
+            files.append(try write(IDXFile(elementType: .uint8, shape: [n], values: labels).encoded(),
                                    to: "train-labels-idx1-ubyte", in: directory))
         }
         result.files = files
@@ -74,16 +91,16 @@ enum BlockStore {
         return result
     }
 
-    private static func write(_ file: IDXFile, to relative: String, in directory: URL) throws -> AugmentationManifest.File {
-        let data = file.encoded()
-        try AtomicFile.write(data, to: directory.appendingPathComponent(relative))
+    /// Writes `data` atomically at `relative` (creating its folder) and returns its manifest entry.
+    private static func write(_ data: Data, to relative: String, in directory: URL) throws -> AugmentationManifest.File {
+        let url = directory.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(data, to: url)
         return .init(path: relative, sha256: AugmentationManifest.sha256(of: data))
     }
 
     /// One `[1, C, H, W]` byte-valued image as a PNG at `relative`.
     private static func writePNG(_ image: Tensor, to relative: String, in directory: URL) throws -> AugmentationManifest.File {
-        let url = directory.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let (c, h, w) = (image.shape[1], image.shape[2], image.shape[3])
         let planar = image.scalars
         var pixels = [UInt8](repeating: 0, count: c * h * w)
@@ -91,8 +108,6 @@ enum BlockStore {
         for channel in 0..<c {
             for p in 0..<(h * w) { pixels[p * c + channel] = UInt8(planar[channel * h * w + p]) }
         }
-        let data = try PNGImage(width: w, height: h, channels: c, pixels: pixels).encoded()
-        try AtomicFile.write(data, to: url)
-        return .init(path: relative, sha256: AugmentationManifest.sha256(of: data))
+        return try write(try PNGImage(width: w, height: h, channels: c, pixels: pixels).encoded(), to: relative, in: directory)
     }
 }

@@ -142,9 +142,7 @@ public final class TrainingSession {
     /// Writes `samples/<file>.wav` (the clips one after another with short silences), its picture
     /// `samples/<file>.png`, and the audio and picture to TensorBoard; returns the WAV file.
     func writeClips(_ examples: Tensor, audio: AudioSettings, name: String, file: String) throws -> URL {
-        let range = task.pixelRange
-        let unit = examples.scalars.map { (($0 - range.lowerBound) / (range.upperBound - range.lowerBound)) * 2 - 1 }
-        let clips = try audio.clips(from: Tensor(shape: examples.shape, scalars: unit), seed: recipe.train.seed)
+        let clips = try ClipWriter.clips(from: examples, range: task.pixelRange, audio: audio, seed: recipe.train.seed)
         let joined = AudioFile.concatenating(clips, sampleRate: audio.sampleRate)
         let wav = try joined.encodedWAV()
         let url = run.samples.appendingPathComponent(file + ".wav")
