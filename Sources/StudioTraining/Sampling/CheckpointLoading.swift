@@ -44,4 +44,10 @@ extension LoadedModel {
         let (file, tensors) = try readCheckpoint(path)
         return try ModelCheckpoint.config(of: tensors, path: file.path).family
     }
+
+    /// The audio settings stored in a checkpoint of a model trained on sound; nil for an image model.
+    public static func audio(checkpoint path: URL) throws -> AudioSettings? {
+        let (file, tensors) = try readCheckpoint(path)
+        return try ModelCheckpoint.audio(of: tensors, path: file.path)
+    }
 }
