@@ -154,4 +154,20 @@ final class AudioEvalTests: XCTestCase {
         assertCleanFailure(try run(["eval", testClips, "--classifier", broken.path]),
                            mentions: ["cannot take clips", "480-sample clips", "its network reads [1, 16, 16]"])
     }
+
+    func testTheShippedDigitClassifierReadsWaveGANsClipsAsSpectrograms() throws {
+        func recipe(_ name: String) throws -> Recipe {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../recipes/\(name).toml").standardized
+            return try RecipeLoader.parse(try String(contentsOf: url, encoding: .utf8), path: "recipes/\(name).toml").recipe
+        }
+        let classifier = try recipe("classifier-digits"), wavegan = try recipe("wavegan-digits")
+        let audio = try XCTUnwrap(classifier.audio), clips = try XCTUnwrap(wavegan.audio)
+        XCTAssertEqual([audio.sampleRate, audio.clipLength], [clips.sampleRate, clips.clipLength])
+        XCTAssertEqual(audio.exampleShape, [1, 128, 65])
+        guard case .classifier(let config) = classifier.model else { return XCTFail("classifier-digits.toml is a classifier") }
+        try config.validate()
+        XCTAssertEqual(config.imageShape, audio.exampleShape)
+        XCTAssertEqual(try config.featureSize(), 128)
+        XCTAssertEqual(classifier.data.path, "data/spoken-digits")
+    }
 }
