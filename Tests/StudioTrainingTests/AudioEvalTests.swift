@@ -125,6 +125,8 @@ final class AudioEvalTests: XCTestCase {
         try AugmentationTests.writeCheckpoint(classes: 10, to: imageModel, size: 28)
         assertCleanFailure(try run(["eval", imageModel.path, "--classifier", classifier]),
                            mentions: ["holds an image model", "reads audio (spectrogram [1, 16, 16] of 240-sample clips at 4000 Hz)"])
+        assertCleanFailure(try run(["eval", Self.tones.appendingPathComponent("test/0/tone-0.wav").path, "--classifier", classifier]),
+                           mentions: ["is a single clip", "give a folder of clips"])
         let noClips = directory.appendingPathComponent("no-clips")
         try FileManager.default.createDirectory(at: noClips, withIntermediateDirectories: true)
         assertCleanFailure(try run(["eval", noClips.path, "--classifier", classifier]),

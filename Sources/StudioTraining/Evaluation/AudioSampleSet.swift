@@ -34,11 +34,11 @@ public enum AudioSampleSet {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw FileFormatError(path: url.path, "no such checkpoint or folder of audio clips")
         }
-        guard isDirectory.boolValue else {
-            throw FileFormatError(path: url.path, "is a single clip; evaluation needs at least 2, so give a folder of clips (class folders 0, 1, ... give labels)")
-        }
         guard holdsAudio(url) else {
             throw SampleSet.kindMismatch(url, isCheckpoint: false, classifier: classifier)
+        }
+        guard isDirectory.boolValue else {
+            throw FileFormatError(path: url.path, "is a single clip; evaluation needs at least 2, so give a folder of clips (class folders 0, 1, ... give labels)")
         }
         let folder = try AudioFolderDataset.load(from: url, sampleRate: target.sampleRate, clipLength: target.clipLength)
         var labels: [Int]?
