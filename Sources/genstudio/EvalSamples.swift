@@ -9,7 +9,7 @@ import StudioTraining
 struct EvalSamples: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "samples",
-        abstract: "Score generated images with a classifier (the default: `genstudio eval SAMPLES --classifier CKPT`).",
+        abstract: "Score generated images or clips with a classifier (the default: `genstudio eval SAMPLES --classifier CKPT`).",
         discussion: """
         SAMPLES is a checkpoint (that many images are drawn from it; conditional models draw class i % classes), \
         an IDX images file, or a folder (genstudio augment output, class folders or PNGs). Reports FID on the \
@@ -17,18 +17,25 @@ struct EvalSamples: ParsableCommand {
         (fid10k-classifier) with the real-versus-real value at that count as its floor; the Inception-score \
         analogue and class histogram; k-NN precision and recall (k = 3); the accuracy on labelled samples; \
         and each sample's distance to its nearest training image.
+        With an audio classifier (recipes/classifier-digits.toml) SAMPLES is an audio generator checkpoint or a \
+        folder of clips (class folders 0, 1, ... give labels); clips are resampled, centred and turned into the \
+        classifier's input with its own audio settings, and the reference holds train/ and test/ clip folders.
         """)
 
-    @Argument(help: "A checkpoint, an IDX images file or a folder of images.")
+    @Argument(help: "A checkpoint, an IDX images file, a folder of images, or (audio classifiers) a folder of clips.")
     var samples: String
 
-    @Option(help: "The classifier checkpoint (genstudio train recipes/classifier-mnist.toml).")
+    @Option(help: "The classifier checkpoint (genstudio train recipes/classifier-mnist.toml, or classifier-digits.toml for audio).")
     var classifier: String
 
-    @Option(help: "The MNIST-format directory of real images: test split for FID, train split for memorisation.")
-    var reference: String = "data/mnist"
+    @Option(help: """
+        The real data: test split for FID, train split for the floor and memorisation. Image classifiers: an \
+        MNIST-format directory (default data/mnist); audio classifiers: a folder with train/ and test/ clip \
+        folders (default the classifier run's data.path, else data/spoken-digits).
+        """)
+    var reference: String?
 
-    @Option(help: "Images drawn when SAMPLES is a checkpoint.")
+    @Option(help: "Images or clips drawn when SAMPLES is a checkpoint.")
     var count: Int = 10_000
 
     @Option(help: "The seed of the drawn images and of the floor's draws.")
@@ -52,24 +59,46 @@ struct EvalSamples: ParsableCommand {
     func run() throws {
         let loaded = try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: classifier))
         let url = URL(fileURLWithPath: samples)
-        let drawn: (images: Tensor, labels: [Int]?)
-        if Self.isCheckpoint(url) {
-            let options = DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
-                                                 guidance: guidance ?? DiffusionTask.gridGuidance)
-            let progress = DenoisingProgress(label: "samples")
-            drawn = try GeneratedSamples.draw(checkpoint: url, count: count, seed: seed, options: options, progress: progress.update)
-            progress.finish()
-        } else {
-            drawn = try SampleSet.read(url, channels: loaded.imageShape[0])
+        let isCheckpoint = Self.isCheckpoint(url)
+        try SampleSet.requireKind(of: url, isCheckpoint: isCheckpoint, classifier: loaded)
+        if loaded.audio != nil, pairs != nil {
+            throw ValidationError("--pairs draws images beside their nearest training images and is for image classifiers only; \(classifier) is an audio classifier")
         }
-        let referenceURL = URL(fileURLWithPath: reference)
-        let test = try ImageDataset.mnistFormat(directory: referenceURL, split: .test)
-        let training = try ImageDataset.mnistFormat(directory: referenceURL, split: .train)
-        let report = try SampleEvaluation(samples: drawn.images, labels: drawn.labels,
-                                          test: test.batch(Array(0..<test.count), range: 0...1),
-                                          training: training.batch(Array(0..<training.count), range: 0...1),
+        let options = isCheckpoint ? DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
+                                                            guidance: guidance ?? DiffusionTask.gridGuidance) : nil
+        let progress = DenoisingProgress(label: "samples")
+        let drawn: (images: Tensor, labels: [Int]?)
+        let test: Tensor, training: Tensor
+        if let audio = loaded.audio {
+            if let options {
+                let generated = try AudioSampleSet.draw(checkpoint: url, count: count, seed: seed, options: options,
+                                                        classifier: loaded, progress: progress.update)
+                progress.finish()
+                drawn = (generated.examples, generated.labels)
+                if generated.generatorRate < audio.sampleRate {
+                    print("note: the clips were upsampled from \(generated.generatorRate) Hz to the classifier's \(audio.sampleRate) Hz, so they hold nothing above \(generated.generatorRate / 2) Hz")
+                }
+            } else {
+                let read = try AudioSampleSet.read(url, classifier: loaded)
+                drawn = (read.examples, read.labels)
+            }
+            let referenceURL = URL(fileURLWithPath: reference ?? AudioSampleSet.trainingData(ofRun: URL(fileURLWithPath: classifier)) ?? "data/spoken-digits")
+            test = try AudioSampleSet.reference(referenceURL, split: .test, classifier: loaded)
+            training = try AudioSampleSet.reference(referenceURL, split: .train, classifier: loaded)
+        } else {
+            if let options {
+                drawn = try GeneratedSamples.draw(checkpoint: url, count: count, seed: seed, options: options, progress: progress.update)
+                progress.finish()
+            } else {
+                drawn = try SampleSet.read(url, channels: loaded.imageShape[0])
+            }
+            let referenceURL = URL(fileURLWithPath: reference ?? "data/mnist")
+            test = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .test))
+            training = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .train))
+        }
+        let report = try SampleEvaluation(samples: drawn.images, labels: drawn.labels, test: test, training: training,
                                           classifier: loaded, seed: seed)
-        print(Self.describe(report, samples: drawn.images.shape[0]))
+        print(Self.describe(report, samples: drawn.images.shape[0], audio: loaded.audio))
         if let out {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -78,12 +107,15 @@ struct EvalSamples: ParsableCommand {
         }
         if let pairs {
             let rows = report.closestPairs.map { drawn.images.sliced(alongAxis: 0, $0.sample..<($0.sample + 1)) }
-                + report.closestPairs.map { training.batch([$0.trainingImage], range: 0...1) }
+                + report.closestPairs.map { training.sliced(alongAxis: 0, $0.trainingImage..<($0.trainingImage + 1)) }
             let grid = ImageGrid.make(Tensor.concatenate(rows, alongAxis: 0), columns: report.closestPairs.count, range: 0...1)
             try grid.write(to: URL(fileURLWithPath: pairs))
             print("wrote the \(report.closestPairs.count) closest pairs to \(pairs) (samples above, training images below)")
         }
     }
+
+    /// Every image of `set`, `[N, C, H, W]` in 0...1.
+    static func allImages(_ set: ImageDataset) -> Tensor { set.batch(Array(0..<set.count), range: 0...1) }
 
     /// Whether `url` names a model file, a checkpoint directory or a run directory (not images).
     static func isCheckpoint(_ url: URL) -> Bool {
@@ -92,13 +124,16 @@ struct EvalSamples: ParsableCommand {
         return isDirectory.boolValue ? (try? Checkpoint.resolve(url)) != nil : url.pathExtension == "safetensors"
     }
 
-    static func describe(_ report: SampleEvaluation, samples: Int) -> String {
+    /// The report as lines of text; clips and the classifier's input for an audio classifier.
+    static func describe(_ report: SampleEvaluation, samples: Int, audio: AudioSettings? = nil) -> String {
         var lines = ["\(report.fidName)  \(String(format: "%.3f", report.fid.value))  (real-versus-real floor \(report.fid.realFloor.map { String(format: "%.3f", $0) } ?? "-"))"]
         lines.append("inception-score analogue  \(String(format: "%.3f", report.inceptionScore.mean)) ± \(String(format: "%.3f", report.inceptionScore.standardDeviation))")
         lines.append("class histogram  " + report.classHistogram.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: "  "))
         lines.append("precision \(String(format: "%.3f", report.precisionRecall.precision))  recall \(String(format: "%.3f", report.precisionRecall.recall))  (k = \(report.precisionRecall.neighbours))")
         if let accuracy = report.accuracy { lines.append("classifier accuracy on the samples' labels  \(String(format: "%.2f", accuracy * 100))%") }
-        lines.append("nearest training image (L2, pixels in 0...1): mean \(String(format: "%.3f", report.nearestDistanceMean)), median \(String(format: "%.3f", report.nearestDistanceMedian)), least \(String(format: "%.3f", report.nearestDistanceMin))")
-        return "\(samples) samples\n" + lines.joined(separator: "\n")
+        let nearest = audio.map { "nearest training clip (L2 on the classifier's \($0.representation.rawValue) input in 0...1)" }
+            ?? "nearest training image (L2, pixels in 0...1)"
+        lines.append("\(nearest): mean \(String(format: "%.3f", report.nearestDistanceMean)), median \(String(format: "%.3f", report.nearestDistanceMedian)), least \(String(format: "%.3f", report.nearestDistanceMin))")
+        return "\(samples) \(audio == nil ? "samples" : "clips")\n" + lines.joined(separator: "\n")
     }
 }

@@ -14,20 +14,28 @@ extension AudioSettings {
     /// The clips of `folder` as the model's examples, `[N] + exampleShape` in -1...1, with its labels.
     public func examples(of folder: AudioFolderDataset) throws -> SignalDataset {
         precondition(folder.clipLength == clipLength, "AudioSettings.examples: clips of \(folder.clipLength) samples, settings say \(clipLength)")
-        let shape = Shape([folder.count] + exampleShape)
+        return try examples(ofClips: folder.samples, labels: folder.labels)
+    }
+
+    /// Clips of `clip_length` samples at `sample_rate`, row-major `[N * clip_length]`, as the
+    /// model's examples `[N] + exampleShape` in -1...1 with `labels` (empty or one per clip).
+    public func examples(ofClips samples: [Float], labels: [Int]) throws -> SignalDataset {
+        precondition(samples.count % clipLength == 0, "AudioSettings.examples: \(samples.count) samples are not whole clips of \(clipLength)")
+        let count = samples.count / clipLength
+        let shape = Shape([count] + exampleShape)
         switch representation {
         case .waveform:
             // Decoded PCM may overshoot full scale by a hair after resampling; the model's range is -1...1.
-            return SignalDataset(shape: shape, values: folder.samples.map { min(max($0, -1), 1) }, labels: folder.labels)
+            return SignalDataset(shape: shape, values: samples.map { min(max($0, -1), 1) }, labels: labels)
         case .spectrogram:
             let stft = try stft()
             var values: [Float] = []
             values.reserveCapacity(shape.elementCount)
-            for n in 0..<folder.count {
-                let clip = Array(folder.samples[n * clipLength..<(n + 1) * clipLength])
+            for n in 0..<count {
+                let clip = Array(samples[n * clipLength..<(n + 1) * clipLength])
                 values += try stft.logMagnitudeImage(of: clip, scale: spectrogramScale, dropsNyquist: true).scalars
             }
-            return SignalDataset(shape: shape, values: values, labels: folder.labels)
+            return SignalDataset(shape: shape, values: values, labels: labels)
         }
     }
 

@@ -24,7 +24,8 @@ public struct SampleEvaluation: Codable, Sendable {
     public var precisionRecall: PrecisionRecall
     /// The classifier's top-1 accuracy on the samples' labels, for labelled samples.
     public var accuracy: Double?
-    /// Pixel-space L2 distance of each sample to its nearest training image: mean, median, least.
+    /// L2 distance in the classifier's input space (pixels, or an audio classifier's spectrogram or
+    /// waveform values in 0...1) of each sample to its nearest training example: mean, median, least.
     public var nearestDistanceMean: Double
     public var nearestDistanceMedian: Double
     public var nearestDistanceMin: Double
@@ -38,7 +39,8 @@ public struct SampleEvaluation: Codable, Sendable {
         case closestPairs = "closest_pairs"
     }
 
-    /// Evaluates `samples` `[N, C, H, W]` in 0...1 (with `labels` when they are labelled) against the
+    /// Evaluates `samples` `[N, C, H, W]` in 0...1 (with `labels` when they are labelled; for an audio
+    /// classifier, clips already turned into its input by `AudioSampleSet`) against the
     /// real `test` images (FID, precision/recall; the floor is test against `training` at the same
     /// count) and the `training` images (memorisation). `seed` picks the floor's draws.
     public init(samples: Tensor, labels: [Int]?, test: Tensor, training: Tensor, classifier: FeatureClassifier,

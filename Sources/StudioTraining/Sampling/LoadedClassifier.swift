@@ -13,6 +13,8 @@ public struct LoadedClassifier {
     public let source: URL
     /// The SHA-256 of that file, naming these weights in manifests.
     public let weightsSHA256: String
+    /// How clips become its input, for a classifier trained on sound (the checkpoint's "audio"); nil for images.
+    public let audio: AudioSettings?
 
     /// The model's config.
     public var config: ClassifierConfig { classifier.config }
@@ -36,7 +38,8 @@ public struct LoadedClassifier {
         let classifier = try Classifier(config: classifierConfig, using: &generator)
         try CheckpointLoading.restore(weights, into: classifier, source: source)
         return LoadedClassifier(classifier: classifier, step: step, source: source,
-                                weightsSHA256: try AugmentationManifest.sha256(of: source))
+                                weightsSHA256: try AugmentationManifest.sha256(of: source),
+                                audio: try ModelCheckpoint.audio(of: weights, path: source.path))
     }
 
     /// Logits of images in 0...1: `[N, C, H, W] -> [N, classes]`, in batches.
