@@ -64,6 +64,10 @@ struct EvalSamples: ParsableCommand {
         if loaded.audio != nil, pairs != nil {
             throw ValidationError("--pairs draws images beside their nearest training images and is for image classifiers only; \(classifier) is an audio classifier")
         }
+        // Before the slow part, so that a report path that cannot be made fails at once.
+        for path in [out, pairs].compactMap({ $0 }) {
+            try SampleWriter.ensureDirectory(URL(fileURLWithPath: path).deletingLastPathComponent())
+        }
         let options = isCheckpoint ? DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
                                                             guidance: guidance ?? DiffusionTask.gridGuidance) : nil
         let progress = DenoisingProgress(label: "samples")

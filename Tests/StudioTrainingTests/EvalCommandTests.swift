@@ -43,7 +43,8 @@ final class EvalCommandTests: XCTestCase {
         assertSuccess(try run(["augment", model.path, "--per-class", "2", "--classes", "3,4", "--steps", "2",
                                "--out", synthetic.path]))
         let reference = try Fixtures.mnistSmall.path
-        let report = directory.appendingPathComponent("report.json"), pairs = directory.appendingPathComponent("pairs.png")
+        // Folders that do not exist yet are made, rather than failing after the evaluation's work.
+        let report = directory.appendingPathComponent("reports/report.json"), pairs = directory.appendingPathComponent("grids/pairs.png")
         let folder = try run(["eval", synthetic.path, "--classifier", Self.classifier.path, "--reference", reference,
                               "--out", report.path, "--pairs", pairs.path])
         assertSuccess(folder)

@@ -39,7 +39,8 @@ public enum SampleWriter {
         }
     }
 
-    static func ensureDirectory(_ url: URL) throws {
+    /// Creates `url` and its parents, or throws a `FileFormatError` naming it.
+    public static func ensureDirectory(_ url: URL) throws {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
