@@ -27,20 +27,7 @@ public struct ImageDataset: Sendable {
     /// The images at `indices` as `[indices.count, C, H, W]`, pixel 0 mapped to `range.lowerBound`
     /// and 255 to `range.upperBound`.
     public func batch(_ indices: [Int], range: ClosedRange<Float> = -1...1) -> Tensor {
-        let size = imageShape.elementCount
-        let scale = (range.upperBound - range.lowerBound) / 255
-        let low = range.lowerBound
-        var values = [Float](repeating: 0, count: indices.count * size)
-        pixels.withUnsafeBufferPointer { src in
-            values.withUnsafeMutableBufferPointer { dst in
-                for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < count, "ImageDataset.batch: index \(index) outside 0..<\(count)")
-                    let s = index * size, d = row * size
-                    for j in 0..<size { dst[d + j] = Float(src[s + j]) * scale + low }
-                }
-            }
-        }
-        return Tensor(shape: Shape([indices.count] + imageShape.dimensions), scalars: values)
+        gatherRows(pixels, indices: indices, scale: (range.upperBound - range.lowerBound) / 255, offset: range.lowerBound)
     }
 }
 

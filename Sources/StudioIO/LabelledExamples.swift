@@ -42,19 +42,41 @@ public struct SignalDataset: LabelledExamples {
 
     /// The examples at `indices`, -1 mapped to `range.lowerBound` and +1 to `range.upperBound`.
     public func batch(_ indices: [Int], range: ClosedRange<Float> = -1...1) -> Tensor {
-        let size = exampleShape.elementCount
         let scale = (range.upperBound - range.lowerBound) / 2
-        let low = range.lowerBound
+        return gatherRows(values, indices: indices, scale: scale, offset: range.lowerBound + scale)
+    }
+}
+
+extension LabelledExamples {
+    /// Rows `indices` of `storage` (one example of `exampleShape` each) as `[indices.count] + exampleShape`,
+    /// every value `v` becoming `v * scale + offset`.
+    @inline(__always)
+    func gatherRows<Value: StoredValue>(_ storage: [Value], indices: [Int], scale: Float, offset: Float) -> Tensor {
+        let size = exampleShape.elementCount
         var out = [Float](repeating: 0, count: indices.count * size)
-        values.withUnsafeBufferPointer { src in
+        storage.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < count, "SignalDataset.batch: index \(index) outside 0..<\(count)")
+                    precondition(index >= 0 && index < count, "\(Self.self).batch: index \(index) outside 0..<\(count)")
                     let s = index * size, d = row * size
-                    for j in 0..<size { dst[d + j] = (src[s + j] + 1) * scale + low }
+                    for j in 0..<size { dst[d + j] = src[s + j].floatValue * scale + offset }
                 }
             }
         }
         return Tensor(shape: Shape([indices.count] + exampleShape.dimensions), scalars: out)
     }
+}
+
+/// How a data set stores its values: pixels as bytes, signals as floats.
+protocol StoredValue {
+    /// The value as a Float.
+    var floatValue: Float { get }
+}
+
+extension UInt8: StoredValue {
+    var floatValue: Float { Float(self) }
+}
+
+extension Float: StoredValue {
+    var floatValue: Float { self }
 }
