@@ -6,8 +6,8 @@ import XCTest
 
 /// `genstudio sample` and `augment --format wav` on audio checkpoints: WAV clips and their pictures.
 final class AudioSamplingTests: XCTestCase {
-    /// Tiny runs trained for 2 steps on tones: a WaveGAN, a conditional one, a conditional spectrogram
-    /// GAN, a spectrogram VAE and a spectrogram diffusion model.
+    /// Tiny runs trained on tones: a WaveGAN, a conditional one, a conditional spectrogram GAN, a
+    /// spectrogram VAE and a spectrogram diffusion model (2 steps each), and a spectrogram classifier.
     private static var runs: SharedRuns!
     private var scratch: URL!
 
@@ -81,6 +81,10 @@ final class AudioSamplingTests: XCTestCase {
             try train(try Fixtures.directory.appendingPathComponent("tiny-wavegan.toml"), "wave")
             try train(try Fixtures.directory.appendingPathComponent("tiny-wavegan.toml"), "cwave", conditional)
             try train(try Fixtures.directory.appendingPathComponent("tiny-specgan.toml"), "cspec", conditional)
+            let classifier = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-spec-classifier.toml"),
+                                                   overrides: ["data.path=\(data.path)"], outputs: root,
+                                                   runDirectory: root.appendingPathComponent("classifier"))
+            _ = try classifier.run()
             for (name, text) in [("vae", spectrogramVAE), ("diffusion", spectrogramDiffusion)] {
                 let recipe = root.appendingPathComponent("\(name).toml")
                 try Data(text.utf8).write(to: recipe)
@@ -270,5 +274,41 @@ final class AudioSamplingTests: XCTestCase {
                                                         "--out", out("i")], logs: scratch),
                            mentions: ["--format wav needs a model trained on audio"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out("i")))
+    }
+
+    func testAugmentFiltersClipsWithAnAudioClassifier() throws {
+        // Unfiltered candidates 0..<8 of class 0, scored as the classifier hears them (the waveform model's
+        // 256 samples at 4 kHz resampled and centred to its 240): with a threshold just below the top two
+        // scores, the filtered job must keep exactly those two, byte for byte, and reject the other six.
+        let classifier = try LoadedClassifier.load(checkpoint: run("classifier"))
+        let candidates = scratch.appendingPathComponent("candidates")
+        try succeed(["augment", run("cwave").path, "--classes", "0", "--per-class", "8", "--seed", "2", "--out", candidates.path])
+        let heard = try AudioSampleSet.read(candidates, classifier: classifier)
+        let scores = try classifier.confidence(images: heard.examples, labels: [Int](repeating: 0, count: 8))
+        let sorted = scores.sorted()
+        let threshold = (sorted[5] + sorted[6]) / 2
+        XCTAssertGreaterThan(sorted[6] - sorted[5], 1e-3, "the scores must straddle the threshold clearly: \(sorted)")
+        let passing = scores.indices.filter { scores[$0] >= threshold }
+        XCTAssertEqual(passing.count, 2)
+        XCTAssertNotEqual(passing, [0, 1], "seed 2 puts a rejected candidate between the kept ones: \(scores)")
+
+        let out = scratch.appendingPathComponent("filtered")
+        try succeed(["augment", run("cwave").path, "--classes", "0", "--per-class", "2", "--seed", "2", "--filter", run("classifier").path,
+                     "--min-confidence", "\(threshold)", "--max-tries", "4", "--out", out.path])
+        let manifest = try XCTUnwrap(try AugmentationManifest.read(in: out))
+        XCTAssertNotNil(manifest.job.classifierSHA256)
+        XCTAssertEqual(manifest.rejected["0"], 8 - 2, "one round of 8 candidates, two kept: \(manifest.rejected)")
+        for (kept, candidate) in passing.enumerated() {
+            XCTAssertEqual(try contents(of: out.appendingPathComponent(String(format: "0/%06d.wav", kept))),
+                           try contents(of: candidates.appendingPathComponent(String(format: "0/%06d.wav", candidate))))
+        }
+
+        let image = scratch.appendingPathComponent("image.safetensors")
+        try AugmentationTests.writeCheckpoint(classes: 2, to: image)
+        assertCleanFailure(try GenStudioExecutable.run(["augment", image.path, "--per-class", "1", "--steps", "1",
+                                                        "--filter", run("classifier").path, "--min-confidence", "0.5",
+                                                        "--out", self.out("a")], logs: scratch),
+                           mentions: ["the classifier reads audio", "makes images"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: self.out("a")))
     }
 }

@@ -22,6 +22,8 @@ public struct AugmentationJob {
     public let spec: AugmentationSpec
     public let shard: Shard
     public let filter: SampleFilter?
+    /// The model's audio settings; nil for an image model.
+    public let audio: AudioSettings?
     public let directory: URL
     let manifest: AugmentationManifest
 
@@ -42,11 +44,22 @@ public struct AugmentationJob {
             guard spec.format == .wav else {
                 throw SampleError("--format \(spec.format.rawValue) is an image format; \(checkpoint.path) holds an audio model, whose samples are written with --format wav")
             }
-            guard filter == nil else { throw SampleError("--filter is not supported for audio models yet; \(checkpoint.path) holds one") }
         }
         if let filter {
-            guard filter.imageShape == source.imageShape else {
-                throw SampleError("the classifier takes images \(filter.imageShape), but the model makes \(source.imageShape)")
+            switch (audio, filter.audio) {
+            case (nil, nil):
+                guard filter.imageShape == source.imageShape else {
+                    throw SampleError("the classifier takes images \(filter.imageShape), but the model makes \(source.imageShape)")
+                }
+            case (.some, .some(let heard)):
+                // Clips are resampled and centred to the classifier's settings, so only its own settings must agree.
+                guard heard.exampleShape == filter.imageShape else {
+                    throw SampleError("the classifier's audio settings make \(heard.exampleShape), but its network reads \(filter.imageShape)")
+                }
+            case (.some, nil):
+                throw SampleError("the classifier reads \(filter.imageShape) images, but \(checkpoint.path) makes audio; filter with an audio classifier (recipes/classifier-digits.toml)")
+            case (nil, .some):
+                throw SampleError("the classifier reads audio, but \(checkpoint.path) makes images; filter with an image classifier")
             }
             guard spec.minConfidence != nil else { throw SampleError("a filter needs --min-confidence") }
         } else if spec.minConfidence != nil {
@@ -59,6 +72,7 @@ public struct AugmentationJob {
         self.spec = spec
         self.shard = shard
         self.filter = filter
+        self.audio = audio
         self.directory = directory
         self.manifest = AugmentationManifest(job: job, checkpointPath: checkpoint.path, complete: false,
                                              counts: [:], rejected: [:], files: [])
@@ -125,7 +139,8 @@ public struct AugmentationJob {
                                            generator: &generator)
             tried += size
             if let filter, let threshold = spec.minConfidence {
-                let confidence = try filter.confidence(images: images, labels: labels)
+                let judged = try filterInput(images, label: block.label, first: start, filter: filter)
+                let confidence = try filter.confidence(images: judged, labels: labels)
                 for i in 0..<size where Double(confidence[i]) >= threshold && keptCount < block.count {
                     kept.append(images.sliced(alongAxis: 0, i..<(i + 1)))
                     keptCount += 1
@@ -136,6 +151,19 @@ public struct AugmentationJob {
             }
         }
         return (Tensor.concatenate(kept, alongAxis: 0), tried)
+    }
+
+    /// What `filter` reads of candidates `first...` of class `label` (`images` `[N] + exampleShape` in
+    /// 0...1): the images themselves, or for an audio model the clips as the classifier hears them.
+    /// A spectrogram model's clip gets its Griffin-Lim phases from the candidate's index here and
+    /// from the kept sample's index when written, so the filter judges the same magnitudes.
+    func filterInput(_ images: Tensor, label: Int, first: Int, filter: SampleFilter) throws -> Tensor {
+        guard let audio, let heard = filter.audio else { return images }
+        let clips = try (0..<images.shape[0]).flatMap { i in
+            try ClipWriter.clips(from: images.sliced(alongAxis: 0, i..<(i + 1)), range: 0...1, audio: audio,
+                                 seed: Self.griffinLimSeed(spec.seed, label: label, index: first + i))
+        }
+        return try AudioSampleSet.examples(clips: clips, sampleRate: audio.sampleRate, labels: nil, as: heard)
     }
 
     /// Creates the directory and its manifest, or checks that the manifest there is this job's.

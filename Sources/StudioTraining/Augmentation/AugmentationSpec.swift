@@ -38,12 +38,19 @@ public struct Shard: Codable, Equatable, Sendable, CustomStringConvertible {
 
 /// A classifier's verdict on generated samples: how sure it is that each is of its asked-for class.
 public protocol SampleFilter {
-    /// One image's shape `[C, H, W]` the classifier was trained on.
+    /// One input's shape `[C, H, W]` the classifier was trained on.
     var imageShape: [Int] { get }
+    /// How a classifier trained on sound turns clips into its input; nil for an image classifier.
+    var audio: AudioSettings? { get }
     /// The SHA-256 of the classifier's weights file, for the manifest.
     var identity: String { get }
-    /// The probability of class `labels[i]` for image i of `images` `[N, C, H, W]` in 0...1.
+    /// The probability of class `labels[i]` for input i of `images` `[N, C, H, W]` in 0...1.
     func confidence(images: Tensor, labels: [Int]) throws -> [Float]
+}
+
+extension SampleFilter {
+    /// None: an image classifier.
+    public var audio: AudioSettings? { nil }
 }
 
 /// What decides an augmentation job's samples: with the checkpoint, equal specs give equal bytes.
