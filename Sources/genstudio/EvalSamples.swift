@@ -35,7 +35,7 @@ struct EvalSamples: ParsableCommand {
         """)
     var reference: String?
 
-    @Option(help: "Images or clips drawn when SAMPLES is a checkpoint.")
+    @Option(help: "Images or clips drawn when SAMPLES is a checkpoint; from files, a random subset of this many when there are more.")
     var count: Int = 10_000
 
     @Option(help: "The seed of the drawn images and of the floor's draws.")
@@ -71,7 +71,7 @@ struct EvalSamples: ParsableCommand {
         let options = isCheckpoint ? DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
                                                             guidance: guidance ?? DiffusionTask.gridGuidance) : nil
         let progress = DenoisingProgress(label: "samples")
-        let drawn: (images: Tensor, labels: [Int]?)
+        var drawn: (images: Tensor, labels: [Int]?)
         let test: Tensor, training: Tensor
         if let audio = loaded.audio {
             if let options {
@@ -99,6 +99,12 @@ struct EvalSamples: ParsableCommand {
             let referenceURL = URL(fileURLWithPath: reference ?? "data/mnist")
             test = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .test))
             training = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .train))
+        }
+        if options == nil, drawn.images.shape[0] > count {
+            let total = drawn.images.shape[0]
+            let chosen = SampleSet.subset(drawn.images, labels: drawn.labels, count: count, seed: seed)
+            drawn = (chosen.samples, chosen.labels)
+            print("scoring a random \(count) of the \(total) \(loaded.audio == nil ? "images" : "clips") (seed \(seed); --count sets how many)")
         }
         let report = try SampleEvaluation(samples: drawn.images, labels: drawn.labels, test: test, training: training,
                                           classifier: loaded, seed: seed)

@@ -40,15 +40,16 @@ final class EvalCommandTests: XCTestCase {
         let model = directory.appendingPathComponent("model.safetensors")
         try AugmentationTests.writeCheckpoint(classes: 10, to: model, size: 28)
         let synthetic = directory.appendingPathComponent("synthetic")
-        assertSuccess(try run(["augment", model.path, "--per-class", "2", "--classes", "3,4", "--steps", "2",
+        assertSuccess(try run(["augment", model.path, "--per-class", "3", "--classes", "3,4", "--steps", "2",
                                "--out", synthetic.path]))
         let reference = try Fixtures.mnistSmall.path
         // Folders that do not exist yet are made, rather than failing after the evaluation's work.
         let report = directory.appendingPathComponent("reports/report.json"), pairs = directory.appendingPathComponent("grids/pairs.png")
-        let folder = try run(["eval", synthetic.path, "--classifier", Self.classifier.path, "--reference", reference,
+        // --count takes a seeded random subset of a larger set, so that a 60000-sample job scores as fid10k.
+        let folder = try run(["eval", synthetic.path, "--count", "4", "--classifier", Self.classifier.path, "--reference", reference,
                               "--out", report.path, "--pairs", pairs.path])
         assertSuccess(folder)
-        for phrase in ["4 samples", "fid4-classifier", "real-versus-real floor", "inception-score analogue",
+        for phrase in ["scoring a random 4 of the 6 images", "4 samples", "fid4-classifier", "real-versus-real floor", "inception-score analogue",
                        "precision", "recall", "accuracy on the samples' labels", "nearest training image"] {
             XCTAssertTrue(folder.stdout.contains(phrase), "'\(phrase)' in \(folder.stdout)")
         }
@@ -61,6 +62,7 @@ final class EvalCommandTests: XCTestCase {
                            "--classifier", Self.classifier.path, "--reference", reference])
         assertSuccess(idx)
         XCTAssertTrue(idx.stdout.contains("accuracy on the samples' labels"), "labels come from the sibling file: \(idx.stdout)")
+        XCTAssertTrue(idx.stdout.contains("6 samples"), "all of them when --count is larger: \(idx.stdout)")
 
         let drawn = try run(["eval", model.path, "--count", "6", "--steps", "2", "--classifier", Self.classifier.path,
                              "--reference", reference])
@@ -92,5 +94,19 @@ final class EvalCommandTests: XCTestCase {
         assertCleanFailure(try run(["eval", small.path, "--count", "4", "--steps", "2", "--classifier", Self.classifier.path,
                                     "--reference", try Fixtures.mnistSmall.path]),
                            mentions: ["[1, 8, 8]", "[1, 28, 28]"])
+    }
+
+    func testASubsetKeepsEachSampleWithItsLabel() {
+        let samples = Tensor(shape: [5, 1, 2], scalars: (0..<10).map(Float.init))
+        let chosen = SampleSet.subset(samples, labels: [0, 1, 2, 3, 4], count: 3, seed: 9)
+        XCTAssertEqual(chosen.samples.shape, [3, 1, 2])
+        let labels = try? XCTUnwrap(chosen.labels)
+        XCTAssertEqual(labels?.count, 3)
+        XCTAssertEqual(labels, labels?.sorted(), "file order is kept")
+        for (row, label) in (labels ?? []).enumerated() {
+            XCTAssertEqual(Array(chosen.samples.scalars[row * 2..<row * 2 + 2]), [Float(2 * label), Float(2 * label + 1)])
+        }
+        XCTAssertEqual(SampleSet.subset(samples, labels: nil, count: 3, seed: 9).samples.scalars, chosen.samples.scalars, "same seed, same subset")
+        XCTAssertEqual(SampleSet.subset(samples, labels: nil, count: 5, seed: 9).samples.scalars, samples.scalars)
     }
 }

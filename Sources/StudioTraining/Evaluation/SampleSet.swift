@@ -35,6 +35,22 @@ public enum SampleSet {
         return (set.batch(Array(0..<set.count), range: 0...1), set.labels)
     }
 
+    /// At most `count` of `samples` `[N, ...]` (with their labels): all of them when N <= count, else a
+    /// random subset drawn from `seed`, in file order, so that a 60000-sample folder scores as `fid10k`.
+    public static func subset(_ samples: Tensor, labels: [Int]?, count: Int, seed: UInt64) -> (samples: Tensor, labels: [Int]?) {
+        let total = samples.shape[0]
+        guard total > count else { return (samples, labels) }
+        let chosen = EpochSampler(count: total, batch: 1, seed: seed).order(epoch: 0).prefix(count).sorted()
+        let size = samples.shape.elementCount / total
+        var values: [Float] = []
+        values.reserveCapacity(count * size)
+        samples.scalars.withUnsafeBufferPointer { all in
+            for index in chosen { values.append(contentsOf: all[index * size..<(index + 1) * size]) }
+        }
+        let shape = Shape([count] + Array(samples.shape.dimensions.dropFirst()))
+        return (Tensor(shape: shape, scalars: values), labels.map { all in chosen.map { all[$0] } })
+    }
+
     /// The labelled set in a folder `genstudio augment` writes: its `train-images-idx3-ubyte` and
     /// `train-labels-idx1-ubyte` when there, class folders `<class>/*.png` otherwise.
     public static func labelledFolder(_ url: URL, channels: Int) throws -> ImageDataset {
