@@ -49,4 +49,14 @@ final class SampleEvaluationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("[1, 8, 8]") && "\(error)".contains("[1, 4, 4]"), "\(error)")
         }
     }
+
+    func testTheInceptionScoreOfSamplesSortedByClassIsThatOfShuffledOnes() throws {
+        // 1000 confident samples, 100 of each of 10 classes, sorted by class as augment writes them.
+        let sorted = Tensor.oneHot((0..<1000).map { $0 / 100 }, classes: 10)
+        let score = try SampleEvaluation.inceptionScore(probabilities: sorted, seed: 0)
+        XCTAssertEqual(score.splitScores.count, 10)
+        XCTAssertGreaterThan(score.mean, 8, "each split sees most classes, not one: \(score.splitScores)")
+        XCTAssertEqual(try InceptionScore(probabilities: sorted, splits: 10).mean, 1, accuracy: 1e-6,
+                       "without shuffling every split would hold one class")
+    }
 }

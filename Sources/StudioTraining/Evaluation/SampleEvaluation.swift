@@ -62,7 +62,7 @@ public struct SampleEvaluation: Codable, Sendable {
                                                     count: floorCount, seed: seed)
         fid = try FrechetScore(generated: generated.features, reference: real.features, realFloor: floor)
         fidName = fid.name
-        inceptionScore = try InceptionScore(probabilities: generated.probabilities, splits: n >= 1000 ? 10 : 1)
+        inceptionScore = try Self.inceptionScore(probabilities: generated.probabilities, seed: seed)
         classHistogram = try ClassHistogram(probabilities: generated.probabilities).counts
         precisionRecall = try PrecisionRecall(real: real.features, generated: generated.features)
         if let labels {
@@ -74,5 +74,14 @@ public struct SampleEvaluation: Codable, Sendable {
         nearestDistanceMedian = distances[distances.count / 2]
         nearestDistanceMin = distances[0]
         closestPairs = nearest.closest(closestPairCount)
+    }
+
+    /// The Inception-score analogue of class probabilities `[N, C]`: ten splits from 1000 samples on,
+    /// taken over an order shuffled from `seed`, since the protocol's splits assume samples in random
+    /// order and files (augment's output) come sorted by class, which would leave one class per split.
+    static func inceptionScore(probabilities: Tensor, seed: UInt64) throws -> InceptionScore {
+        let n = probabilities.shape[0]
+        let shuffled = probabilities.indexSelect(EpochSampler(count: n, batch: 1, seed: seed).order(epoch: 0), alongAxis: 0)
+        return try InceptionScore(probabilities: shuffled, splits: n >= 1000 ? 10 : 1)
     }
 }

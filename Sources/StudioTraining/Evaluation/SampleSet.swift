@@ -41,14 +41,7 @@ public enum SampleSet {
         let total = samples.shape[0]
         guard total > count else { return (samples, labels) }
         let chosen = EpochSampler(count: total, batch: 1, seed: seed).order(epoch: 0).prefix(count).sorted()
-        let size = samples.shape.elementCount / total
-        var values: [Float] = []
-        values.reserveCapacity(count * size)
-        samples.scalars.withUnsafeBufferPointer { all in
-            for index in chosen { values.append(contentsOf: all[index * size..<(index + 1) * size]) }
-        }
-        let shape = Shape([count] + Array(samples.shape.dimensions.dropFirst()))
-        return (Tensor(shape: shape, scalars: values), labels.map { all in chosen.map { all[$0] } })
+        return (samples.indexSelect(chosen, alongAxis: 0), labels.map { all in chosen.map { all[$0] } })
     }
 
     /// The labelled set in a folder `genstudio augment` writes: its `train-images-idx3-ubyte` and
