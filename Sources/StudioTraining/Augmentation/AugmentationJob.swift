@@ -119,6 +119,15 @@ public struct AugmentationJob {
         return generator.next()
     }
 
+    /// The clips of samples `first...` of class `label` (`examples` `[N] + exampleShape` in 0...1), each
+    /// spectrogram's Griffin-Lim phases drawn from (seed, label, index) alone.
+    static func clips(of examples: Tensor, audio: AudioSettings, seed: UInt64, label: Int, first: Int) throws -> [[Float]] {
+        try (0..<examples.shape[0]).flatMap { i in
+            try ClipWriter.clips(from: examples.sliced(alongAxis: 0, i..<(i + 1)), range: 0...1, audio: audio,
+                                 seed: griffinLimSeed(seed, label: label, index: first + i))
+        }
+    }
+
     /// The block's kept images `[count, C, H, W]` in 0...1 and the number of candidates it took.
     func generate(_ block: AugmentationBlock) throws -> (Tensor, Int) {
         let firstCandidate = block.first * spec.maxTries
@@ -159,10 +168,7 @@ public struct AugmentationJob {
     /// from the kept sample's index when written, so the filter judges the same magnitudes.
     func filterInput(_ images: Tensor, label: Int, first: Int, filter: SampleFilter) throws -> Tensor {
         guard let audio, let heard = filter.audio else { return images }
-        let clips = try (0..<images.shape[0]).flatMap { i in
-            try ClipWriter.clips(from: images.sliced(alongAxis: 0, i..<(i + 1)), range: 0...1, audio: audio,
-                                 seed: Self.griffinLimSeed(spec.seed, label: label, index: first + i))
-        }
+        let clips = try Self.clips(of: images, audio: audio, seed: spec.seed, label: label, first: first)
         return try AudioSampleSet.examples(clips: clips, sampleRate: audio.sampleRate, labels: nil, as: heard)
     }
 

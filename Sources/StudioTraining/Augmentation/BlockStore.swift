@@ -67,12 +67,11 @@ enum BlockStore {
                     throw FileFormatError(path: directory.appendingPathComponent(AugmentationManifest.fileName).path,
                                           "asks for WAV output but records no audio settings")
                 }
-                for i in 0..<block.count {
+                let clips = try AugmentationJob.clips(of: pixels, audio: audio, seed: manifest.job.spec.seed,
+                                                      label: block.label, first: block.first)
+                for (i, clip) in clips.enumerated() {
                     let relative = "\(block.label)/" + String(format: "%06d.wav", block.first + i)
-                    let seed = AugmentationJob.griffinLimSeed(manifest.job.spec.seed, label: block.label, index: block.first + i)
-                    let clips = try ClipWriter.clips(from: pixels.sliced(alongAxis: 0, i..<(i + 1)), range: 0...1,
-                                                     audio: audio, seed: seed)
-                    let data = try AudioFile(samples: clips[0], sampleRate: audio.sampleRate).encodedWAV()
+                    let data = try AudioFile(samples: clip, sampleRate: audio.sampleRate).encodedWAV()
                     files.append(try write(data, to: relative, in: directory))
                 }
             }

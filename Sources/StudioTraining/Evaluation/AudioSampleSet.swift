@@ -20,8 +20,8 @@ public enum AudioSampleSet {
             throw SampleSet.kindMismatch(checkpoint, isCheckpoint: true, classifier: classifier)
         }
         let drawn = try GeneratedSamples.draw(checkpoint: checkpoint, count: count, seed: seed, options: options, progress: progress)
-        // Every family's draw maps its -1...1 outputs onto 0...1; the audio settings read -1...1.
-        let clips = try source.clips(from: drawn.images * 2 - 1, seed: seed)
+        // Every family's draw maps its outputs onto 0...1.
+        let clips = try ClipWriter.clips(from: drawn.images, range: 0...1, audio: source, seed: seed)
         let examples = try Self.examples(clips: clips, sampleRate: source.sampleRate, labels: drawn.labels, as: target)
         return (examples, drawn.labels, source.sampleRate)
     }
