@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StudioCore
-import StudioModels
 import StudioTraining
 
 /// `genstudio augment CHECKPOINT ...` and `genstudio augment merge DIR...`.
@@ -58,26 +57,12 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "With --filter: candidates tried per kept sample at most before the job fails.")
     var maxTries: Int = 20
 
-    @Option(help: "Diffusion: sampler, ddpm or ddim.")
-    var sampler: String?
-
-    @Option(help: "Diffusion: denoising steps (default: T for ddpm, 50 for ddim).")
-    var steps: Int?
-
-    @Option(help: "Diffusion, DDIM: stochasticity (0 deterministic).")
-    var eta: Double?
-
-    @Option(help: "Diffusion: classifier-free guidance scale (default 3).")
-    var guidance: Double?
-
-    @Flag(help: "Diffusion: sample with the trained weights instead of their moving average.")
-    var noEma = false
+    @OptionGroup(title: "Diffusion models")
+    var sampling: SamplingOptionGroup
 
     func run() throws {
-        let url = URL(fileURLWithPath: checkpoint)
-        let (source, model, file) = try loadSource(url)
-        let audio = try LoadedModel.audio(checkpoint: url)
-        let name = format ?? (audio == nil ? "idx" : "wav")
+        let source = try GeneratorLoader.load(checkpoint: URL(fileURLWithPath: checkpoint), options: try sampling.options())
+        let name = format ?? (source.audio == nil ? "idx" : "wav")
         guard let format = AugmentationFormat(rawValue: name) else {
             throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
         }
@@ -85,8 +70,7 @@ struct AugmentRun: ParsableCommand {
         let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize,
                                     minConfidence: minConfidence, maxTries: maxTries)
         let sampleFilter = try filter.map { try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: $0)) }
-        let job = try AugmentationJob(source: source, model: model, checkpoint: file, spec: spec,
-                                      shard: try Shard(parsing: shard), filter: sampleFilter, audio: audio,
+        let job = try AugmentationJob(source: source, spec: spec, shard: try Shard(parsing: shard), filter: sampleFilter,
                                       directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
         printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(out)")
@@ -106,31 +90,6 @@ struct AugmentRun: ParsableCommand {
         }
         let rejected = manifest.rejected.values.reduce(0, +)
         printer.message("wrote \(manifest.counts.values.reduce(0, +)) samples (\(rejected) rejected) as \(format.rawValue) to \(out) with \(AugmentationManifest.fileName)")
-    }
-
-    /// The checkpoint as a class-conditional source, its config, and its model file.
-    private func loadSource(_ url: URL) throws -> (ClassConditionalSource, ModelConfig, URL) {
-        let family = try LoadedModel.family(checkpoint: url)
-        let diffusionOnly = [sampler.map { _ in "--sampler" }, steps.map { _ in "--steps" }, eta.map { _ in "--eta" },
-                             guidance.map { _ in "--guidance" }, noEma ? "--no-ema" : nil].compactMap { $0 }
-        if family != "diffusion", !diffusionOnly.isEmpty {
-            throw ValidationError("\(diffusionOnly.joined(separator: ", ")) apply to diffusion checkpoints only; \(checkpoint) holds a \(family) model")
-        }
-        switch family {
-        case "diffusion":
-            let model = try LoadedDiffusion.load(checkpoint: url, averaged: !noEma)
-            let options = DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
-                                                 eta: eta ?? 0, guidance: guidance ?? DiffusionTask.gridGuidance)
-            return (try DiffusionSource(model: model, options: options), .diffusion(model.config), model.source)
-        case "vae":
-            let model = try LoadedVAE.load(checkpoint: url)
-            return (try VAESource(model: model), .vae(model.config), model.source)
-        case "gan":
-            let model = try LoadedModel.load(checkpoint: url)
-            return (try GANSource(model: model), model.config, model.source)
-        default:
-            throw SampleError("\(checkpoint) holds a \(family) model; augmentation jobs take class-conditional GAN, VAE and diffusion checkpoints")
-        }
     }
 
     static func parseClasses(_ text: String) throws -> [Int] {

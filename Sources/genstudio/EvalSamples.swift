@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import StudioCore
 import StudioEval
-import StudioIO
 import StudioTraining
 
 /// `genstudio eval SAMPLES --classifier CKPT`: FID on the classifier's features and the rest.
@@ -41,14 +39,8 @@ struct EvalSamples: ParsableCommand {
     @Option(help: "The seed of the drawn images and of the floor's draws.")
     var seed: UInt64 = 0
 
-    @Option(help: "Diffusion checkpoints: sampler, ddpm or ddim.")
-    var sampler: String?
-
-    @Option(help: "Diffusion checkpoints: denoising steps (default 50 for ddim).")
-    var steps: Int?
-
-    @Option(help: "Diffusion checkpoints: guidance scale for conditional models (default 3).")
-    var guidance: Double?
+    @OptionGroup(title: "Diffusion checkpoints")
+    var sampling: SamplingOptionGroup
 
     @Option(help: "Write the report as JSON here.")
     var out: String?
@@ -57,81 +49,30 @@ struct EvalSamples: ParsableCommand {
     var pairs: String?
 
     func run() throws {
-        let loaded = try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: classifier))
-        let url = URL(fileURLWithPath: samples)
-        let isCheckpoint = Self.isCheckpoint(url)
-        try SampleSet.requireKind(of: url, isCheckpoint: isCheckpoint, classifier: loaded)
-        if loaded.audio != nil, pairs != nil {
+        let job = try SampleEvaluationJob(samples: URL(fileURLWithPath: samples), classifierPath: URL(fileURLWithPath: classifier),
+                                          reference: reference.map { URL(fileURLWithPath: $0) }, count: count, seed: seed,
+                                          sampling: try sampling.options())
+        if job.classifier.audio != nil, pairs != nil {
             throw ValidationError("--pairs draws images beside their nearest training images and is for image classifiers only; \(classifier) is an audio classifier")
         }
         // Before the slow part, so that a report path that cannot be made fails at once.
         for path in [out, pairs].compactMap({ $0 }) {
             try SampleWriter.ensureDirectory(URL(fileURLWithPath: path).deletingLastPathComponent())
         }
-        let options = isCheckpoint ? DiffusionSampleOptions(sampler: try DiffusionSampleOptionGroup.kind(sampler), steps: steps,
-                                                            guidance: guidance ?? DiffusionTask.gridGuidance) : nil
         let progress = DenoisingProgress(label: "samples")
-        var drawn: (images: Tensor, labels: [Int]?)
-        let test: Tensor, training: Tensor
-        if let audio = loaded.audio {
-            if let options {
-                let generated = try AudioSampleSet.draw(checkpoint: url, count: count, seed: seed, options: options,
-                                                        classifier: loaded, progress: progress.update)
-                progress.finish()
-                drawn = (generated.examples, generated.labels)
-                if generated.generatorRate < audio.sampleRate {
-                    print("note: the clips were upsampled from \(generated.generatorRate) Hz to the classifier's \(audio.sampleRate) Hz, so they hold nothing above \(generated.generatorRate / 2) Hz")
-                }
-            } else {
-                let read = try AudioSampleSet.read(url, classifier: loaded)
-                drawn = (read.examples, read.labels)
-            }
-            let referenceURL = URL(fileURLWithPath: reference ?? AudioSampleSet.trainingData(ofRun: URL(fileURLWithPath: classifier)) ?? "data/spoken-digits")
-            test = try AudioSampleSet.reference(referenceURL, split: .test, classifier: loaded)
-            training = try AudioSampleSet.reference(referenceURL, split: .train, classifier: loaded)
-        } else {
-            if let options {
-                drawn = try GeneratedSamples.draw(checkpoint: url, count: count, seed: seed, options: options, progress: progress.update)
-                progress.finish()
-            } else {
-                drawn = try SampleSet.read(url, channels: loaded.imageShape[0])
-            }
-            let referenceURL = URL(fileURLWithPath: reference ?? "data/mnist")
-            test = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .test))
-            training = Self.allImages(try ImageDataset.mnistFormat(directory: referenceURL, split: .train))
-        }
-        if options == nil, drawn.images.shape[0] > count {
-            let total = drawn.images.shape[0]
-            let chosen = SampleSet.subset(drawn.images, labels: drawn.labels, count: count, seed: seed)
-            drawn = (chosen.samples, chosen.labels)
-            print("scoring a random \(count) of the \(total) \(loaded.audio == nil ? "images" : "clips") (seed \(seed); --count sets how many)")
-        }
-        let report = try SampleEvaluation(samples: drawn.images, labels: drawn.labels, test: test, training: training,
-                                          classifier: loaded, seed: seed)
-        print(Self.describe(report, samples: drawn.images.shape[0], audio: loaded.audio))
+        let outcome = try job.run(progress: progress.update)
+        progress.finish()
+        for note in outcome.notes { print(note) }
+        let report = outcome.report
+        print(Self.describe(report, samples: outcome.samples.shape[0], audio: job.classifier.audio))
         if let out {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try AtomicFile.write(try encoder.encode(report), to: URL(fileURLWithPath: out))
+            try report.write(to: URL(fileURLWithPath: out))
             print("wrote \(out)")
         }
         if let pairs {
-            let rows = report.closestPairs.map { drawn.images.sliced(alongAxis: 0, $0.sample..<($0.sample + 1)) }
-                + report.closestPairs.map { training.sliced(alongAxis: 0, $0.trainingImage..<($0.trainingImage + 1)) }
-            let grid = ImageGrid.make(Tensor.concatenate(rows, alongAxis: 0), columns: report.closestPairs.count, range: 0...1)
-            try grid.write(to: URL(fileURLWithPath: pairs))
+            try outcome.writeClosestPairs(to: URL(fileURLWithPath: pairs))
             print("wrote the \(report.closestPairs.count) closest pairs to \(pairs) (samples above, training images below)")
         }
-    }
-
-    /// Every image of `set`, `[N, C, H, W]` in 0...1.
-    static func allImages(_ set: ImageDataset) -> Tensor { set.batch(Array(0..<set.count), range: 0...1) }
-
-    /// Whether `url` names a model file, a checkpoint directory or a run directory (not images).
-    static func isCheckpoint(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
-        return isDirectory.boolValue ? (try? Checkpoint.resolve(url)) != nil : url.pathExtension == "safetensors"
     }
 
     /// The report as lines of text; clips and the classifier's input for an audio classifier.

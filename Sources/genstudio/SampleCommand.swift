@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import StudioCore
-import StudioIO
 import StudioTraining
 
 /// `genstudio sample CHECKPOINT --out PATH`: images from any checkpoint, needing nothing else.
@@ -36,10 +34,10 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed of the latent noise.")
     var seed: UInt64 = 0
 
-    @Option(help: "A safetensors file with tensor 'latents' [N, latent size].")
+    @Option(help: "A safetensors file with tensor 'latents' [N, latent size] (diffusion: the initial noise [N, C, H, W]).")
     var latents: String?
 
-    @Option(help: "Walk between pairs of latents in N steps; one row per pair.")
+    @Option(help: "Walk between pairs of latents in N steps; one row per pair (GAN and VAE).")
     var interpolate: Int?
 
     @Option(help: "With --weights: the recipe describing the model the weights belong to.")
@@ -48,7 +46,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Weights written by another tool (e.g. a PyTorch state dict saved with safetensors).")
     var weights: String?
 
-    @Flag(help: "Normalise with each batch's statistics instead of the running ones.")
+    @Flag(help: "GAN: normalise with each batch's statistics instead of the running ones.")
     var batchStatistics = false
 
     @Option(help: "VAE: encode and decode the images of an IDX file, PNG folder or MNIST-format directory (originals above reconstructions in a .png).")
@@ -61,62 +59,50 @@ struct SampleCommand: ParsableCommand {
     var classLabel: Int?
 
     @OptionGroup(title: "Diffusion models")
-    var diffusion: DiffusionSampleOptionGroup
+    var sampling: SamplingOptionGroup
+
+    @Option(help: "Diffusion: also write a PNG grid of the first samples' denoising: one row per sample, one column per point.")
+    var trajectory: String?
+
+    @Option(help: "Diffusion: points along the denoising shown by --trajectory.")
+    var trajectoryPoints: Int = 10
 
     func validate() throws {
         if (recipe == nil) != (weights == nil) { throw ValidationError("--recipe and --weights go together") }
         if checkpoint == nil && weights == nil { throw ValidationError("give a CHECKPOINT, or --recipe RECIPE --weights FILE") }
         if checkpoint != nil && weights != nil { throw ValidationError("give either a CHECKPOINT or --recipe/--weights, not both") }
         if let count, count <= 0 { throw ValidationError("--count must be positive, got \(count)") }
-        if let grid, parseGrid(grid) == nil { throw ValidationError("--grid must look like 8x8, got '\(grid)'") }
-    }
-
-    func parseGrid(_ text: String) -> (rows: Int, columns: Int)? {
-        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
-        return (parts[0], parts[1])
+        if let grid, GridLayout(parsing: grid) == nil { throw ValidationError("--grid must look like 8x8, got '\(grid)'") }
     }
 
     func run() throws {
-        let output = try makeOutput()
-        if let checkpoint, try LoadedDiffusion.isDiffusionCheckpoint(URL(fileURLWithPath: checkpoint)) {
-            if reconstruct != nil || manifold { throw ValidationError("--reconstruct and --manifold work on VAE checkpoints only") }
-            return try runDiffusion(checkpoint: URL(fileURLWithPath: checkpoint), output: output)
-        }
-        try diffusion.rejectForOtherFamilies()
-        if try isVAE() { return try runVAE(output: output) }
-        if reconstruct != nil || manifold {
-            throw SampleError("--reconstruct and --manifold work on VAE checkpoints; \(checkpoint ?? weights!) holds a GAN")
-        }
-        let model: LoadedModel
-        if let weights, let recipe {
-            model = try LoadedModel.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights))
+        let options = try sampling.options(batchStatistics: batchStatistics)
+        let model = if let weights, let recipe {
+            try GeneratorLoader.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights), options: options)
         } else {
-            model = try LoadedModel.load(checkpoint: URL(fileURLWithPath: checkpoint!))
+            try GeneratorLoader.load(checkpoint: URL(fileURLWithPath: checkpoint!), options: options)
         }
-        let layout = grid.flatMap(parseGrid)
-        var given: Tensor?
-        if let latents {
-            let file = try SafeTensors.read(from: URL(fileURLWithPath: latents))
-            guard let tensor = file["latents"] else {
-                throw SampleError("\(latents): has no tensor named 'latents' (found: \(file.entries.map(\.name).joined(separator: ", ")))")
-            }
-            let size = model.gan.config.latentSize
-            guard tensor.rank == 2, tensor.shape[0] > 0, tensor.shape[1] == size else {
-                throw SampleError("\(latents): tensor 'latents' is \(tensor.shape), but this model needs [N, \(size)] with N >= 1")
-            }
-            given = tensor
+        let imageOnly = [grid.map { _ in "--grid" }, reconstruct.map { _ in "--reconstruct" }, manifold ? "--manifold" : nil]
+        let output = try SampleOutput(url: URL(fileURLWithPath: out), model: model, wavFormat: wavFormat,
+                                      imageOnly: imageOnly.compactMap { $0 }, seed: seed)
+        var job = SampleJob()
+        job.count = count
+        job.grid = grid.flatMap(GridLayout.init(parsing:))
+        job.seed = seed
+        job.latents = latents.map { URL(fileURLWithPath: $0) }
+        job.interpolationSteps = interpolate
+        job.classLabel = classLabel
+        job.reconstruct = reconstruct.map { URL(fileURLWithPath: $0) }
+        job.manifold = manifold
+        job.trajectory = trajectory.map { URL(fileURLWithPath: $0) }
+        job.trajectoryPoints = trajectoryPoints
+        try job.check(model)
+        let printer = DenoisingProgress()
+        let result = try job.run(model, output: output, progress: printer.update)
+        printer.finish()
+        print("wrote \(result.count) \(result.noun)\(result.detail) from \(model.origin) to \(result.place)")
+        if let (rows, columns, url) = result.trajectory {
+            print("wrote the denoising of \(rows) samples at \(columns) steps to \(url.relativePath)")
         }
-        let defaultCount = interpolate == nil ? 64 : 8
-        let request = SampleRequest(count: count ?? layout.map { $0.rows * $0.columns } ?? defaultCount, seed: seed,
-                                    latents: given, interpolationSteps: interpolate, useBatchStatistics: batchStatistics,
-                                    classLabel: classLabel)
-        let z = try model.latents(for: request)
-        let labels = try model.labels(for: request, count: z.shape[0])
-        let images = model.generate(latents: z, labels: labels, useBatchStatistics: batchStatistics)
-        let columns = interpolate ?? layout?.columns
-        let written = try output.write(images, columns: columns)
-        let origin = model.step.map { "step \($0) of " } ?? ""
-        print("wrote \(images.shape[0]) \(output.noun) from \(origin)\(model.source.path) to \(output.place(written))")
     }
 }

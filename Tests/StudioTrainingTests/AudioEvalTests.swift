@@ -88,9 +88,9 @@ final class AudioEvalTests: XCTestCase {
         XCTAssertEqual((try report(out)["class_histogram"] as? [Int])?.reduce(0, +), 6)
 
         let classifier = try LoadedClassifier.load(checkpoint: Self.classifier)
-        let options = DiffusionSampleOptions()
-        let first = try AudioSampleSet.draw(checkpoint: Self.wavegan, count: 4, seed: 9, options: options, classifier: classifier)
-        let again = try AudioSampleSet.draw(checkpoint: Self.wavegan, count: 4, seed: 9, options: options, classifier: classifier)
+        let wavegan = try GeneratorLoader.load(checkpoint: Self.wavegan)
+        let first = try AudioSampleSet.draw(from: wavegan, count: 4, seed: 9, classifier: classifier)
+        let again = try AudioSampleSet.draw(from: wavegan, count: 4, seed: 9, classifier: classifier)
         XCTAssertEqual(first.examples.shape, [4, 1, 16, 16])
         XCTAssertEqual(first.labels, [0, 1, 0, 1])
         XCTAssertEqual(first.generatorRate, 8000)

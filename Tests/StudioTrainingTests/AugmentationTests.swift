@@ -36,15 +36,16 @@ final class AugmentationTests: XCTestCase {
         try task.modelState(step: 0).write(to: url)
     }
 
-    private func source(sampler: DiffusionSamplerKind = .ddim) throws -> DiffusionSource {
-        try DiffusionSource(model: try LoadedDiffusion.load(checkpoint: checkpoint),
-                            options: DiffusionSampleOptions(sampler: sampler, steps: 3, guidance: 2))
+    private func source(sampler: DiffusionSamplerKind = .ddim) throws -> any GenerativeModel {
+        var options = SamplingOptions()
+        options.sampler = sampler
+        options.steps = 3
+        options.guidance = 2
+        return try GeneratorLoader.load(checkpoint: checkpoint, options: options)
     }
 
     private func job(_ spec: AugmentationSpec, shard: Shard = .whole, filter: SampleFilter? = nil, out: String) throws -> AugmentationJob {
-        let loaded = try LoadedDiffusion.load(checkpoint: checkpoint)
-        return try AugmentationJob(source: try source(), model: .diffusion(loaded.config), checkpoint: checkpoint, spec: spec,
-                                   shard: shard, filter: filter, directory: directory.appendingPathComponent(out))
+        try AugmentationJob(source: try source(), spec: spec, shard: shard, filter: filter, directory: directory.appendingPathComponent(out))
     }
 
     private func files(in name: String) throws -> [String: Data] {
@@ -145,23 +146,23 @@ final class AugmentationTests: XCTestCase {
         let session = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
                                             overrides: [try Fixtures.dataOverride, "train.steps=1"], outputs: directory, runDirectory: run)
         _ = try session.run()
-        let model = try LoadedModel.load(checkpoint: run)
-        let gan = try AugmentationJob(source: try GANSource(model: model), model: model.config, checkpoint: model.source,
-                                      spec: AugmentationSpec(perClass: 3, classes: [1, 0], seed: 2, blockSize: 2),
+        let model = try LoadedGAN.load(checkpoint: run)
+        let gan = try AugmentationJob(source: model, spec: AugmentationSpec(perClass: 3, classes: [1, 0], seed: 2, blockSize: 2),
                                       directory: directory.appendingPathComponent("gan-out"))
         let manifest = try XCTUnwrap(try gan.run())
         XCTAssertEqual(manifest.counts, ["0": 3, "1": 3])
         XCTAssertEqual(manifest.job.sampler["sampler"], "generator")
-        let drawn = try GeneratedSamples.draw(checkpoint: run, count: 5, seed: 1, options: .init())
+        let drawn = try model.drawSamples(count: 5, seed: 1)
         XCTAssertEqual(drawn.labels, (0..<5).map { $0 % model.gan.config.classCount })
-        XCTAssertEqual(drawn.images.shape.dimensions, [5] + model.gan.config.imageShape)
-        XCTAssertGreaterThanOrEqual(drawn.images.scalars.min()!, 0)
+        XCTAssertEqual(drawn.examples.shape.dimensions, [5] + model.gan.config.imageShape)
+        XCTAssertGreaterThanOrEqual(drawn.examples.scalars.min()!, 0)
     }
 
     func testBadRequestsAreClearErrorsAndOverwriteNothing() throws {
         let unconditional = directory.appendingPathComponent("unconditional.safetensors")
         try Self.writeCheckpoint(classes: 0, to: unconditional)
-        XCTAssertThrowsError(try DiffusionSource(model: try LoadedDiffusion.load(checkpoint: unconditional), options: .init())) { error in
+        XCTAssertThrowsError(try AugmentationJob(source: try LoadedDiffusion.load(checkpoint: unconditional), spec: AugmentationSpec(perClass: 1, classes: [0]),
+                                                 directory: directory.appendingPathComponent("none"))) { error in
             XCTAssertTrue("\(error)".contains("unconditional"), "\(error)")
         }
         XCTAssertThrowsError(try job(AugmentationSpec(perClass: 1, classes: [3]), out: "range")) { error in

@@ -86,11 +86,11 @@ final class ConditionalGANTests: XCTestCase {
         XCTAssertEqual(some.sliced(alongAxis: 0, 0..<1).scalars, all.sliced(alongAxis: 0, 4..<5).scalars)
         XCTAssertEqual(some.sliced(alongAxis: 0, 1..<2).scalars, all.sliced(alongAxis: 0, 1..<2).scalars)
         XCTAssertNotEqual(GANSampler.noise(seed: 10, indices: [1], latentSize: 5).scalars, some.sliced(alongAxis: 0, 1..<2).scalars)
-        XCTAssertEqual(try GANSampler.labels(count: 5, classLabel: nil, classCount: 3), [0, 1, 2, 0, 1])
-        XCTAssertEqual(try GANSampler.labels(count: 4, classLabel: nil, classCount: 3, groupSize: 2), [0, 0, 1, 1])
-        XCTAssertEqual(try GANSampler.labels(count: 2, classLabel: 2, classCount: 3), [2, 2])
-        XCTAssertThrowsError(try GANSampler.labels(count: 2, classLabel: 3, classCount: 3))
-        XCTAssertThrowsError(try GANSampler.labels(count: 2, classLabel: 0, classCount: 0))
+        XCTAssertEqual(try ClassChoice.labels(count: 5, classLabel: nil, classCount: 3), [0, 1, 2, 0, 1])
+        XCTAssertEqual(try ClassChoice.labels(count: 4, classLabel: nil, classCount: 3, groupSize: 2), [0, 0, 1, 1])
+        XCTAssertEqual(try ClassChoice.labels(count: 2, classLabel: 2, classCount: 3), [2, 2])
+        XCTAssertThrowsError(try ClassChoice.labels(count: 2, classLabel: 3, classCount: 3))
+        XCTAssertThrowsError(try ClassChoice.labels(count: 2, classLabel: 0, classCount: 0))
     }
 
     func testTrainsWithLabelsAndSamplesAChosenClass() throws {
@@ -110,7 +110,7 @@ final class ConditionalGANTests: XCTestCase {
         assertSuccess(try sample(["--count", "3"], "mixed.safetensors"))
         let sevens = try XCTUnwrap(try SafeTensors.read(from: scratch.appendingPathComponent("sevens.safetensors"))["samples"])
         let mixed = try XCTUnwrap(try SafeTensors.read(from: scratch.appendingPathComponent("mixed.safetensors"))["samples"])
-        let model = try LoadedModel.load(checkpoint: run)
+        let model = try LoadedGAN.load(checkpoint: run)
         let z = GANSampler.noise(seed: 0, indices: [0, 1, 2], latentSize: 8)
         XCTAssertEqual(sevens.scalars, model.generate(latents: z, labels: [7, 7, 7]).scalars)
         XCTAssertEqual(mixed.scalars, model.generate(latents: z, labels: [0, 1, 2]).scalars, "default class of sample i: i mod classes")

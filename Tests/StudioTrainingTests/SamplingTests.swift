@@ -114,7 +114,7 @@ final class SamplingTests: XCTestCase {
     func testSamplingUsesRunningStatisticsByDefault() throws {
         let z = randomLatents(6, seed: 5)
         let latents = try writeLatents(z, "z.safetensors")
-        let model = try LoadedModel.load(checkpoint: run)
+        let model = try LoadedGAN.load(checkpoint: run)
         XCTAssertEqual(model.step, 6)
         let evaluation = model.generate(latents: z, useBatchStatistics: false)
         let batch = model.generate(latents: z, useBatchStatistics: true)

@@ -18,7 +18,7 @@ final class TorchInteropTests: XCTestCase {
     }
 
     func testGeneratorLoadedFromAPyTorchStateDictMatchesPyTorch() throws {
-        let model = try LoadedModel.load(recipe: try Fixtures.tinyRecipe, weights: try Fixtures.torchWeights)
+        let model = try LoadedGAN.load(recipe: try Fixtures.tinyRecipe, weights: try Fixtures.torchWeights)
         XCTAssertNil(model.step)
         let latents = try expected("latents")
         XCTAssertEqual(latents.shape, [6, 8])

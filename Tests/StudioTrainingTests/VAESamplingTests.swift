@@ -19,7 +19,7 @@ final class VAESamplingTests: XCTestCase {
         // Only the checkpoint file: no recipe, no run directory.
         let alone = root.appendingPathComponent("alone-\(UUID().uuidString).safetensors")
         try FileManager.default.copyItem(at: run.appendingPathComponent("checkpoints/latest/model.safetensors"), to: alone)
-        XCTAssertEqual(try LoadedModel.family(checkpoint: alone), "vae")
+        XCTAssertEqual(try GeneratorLoader.load(checkpoint: alone).config.family, "vae")
         return try LoadedVAE.load(checkpoint: alone)
     }
 
@@ -37,14 +37,16 @@ final class VAESamplingTests: XCTestCase {
     func testPriorSamplesFollowSeedOrLatents() throws {
         let model = try checkpoint()
         XCTAssertEqual(model.step, 3)
-        let z = try model.latents(for: SampleRequest(count: 5, seed: 4))
+        let z = model.initialNoise(seed: 4, first: 0, count: 5)
         let images = model.decode(latents: z, labels: [])
         assertPixels(images, [5, 1, 28, 28])
-        XCTAssertEqual(maxDifference(model.decode(latents: try model.latents(for: SampleRequest(count: 5, seed: 4)), labels: []), images), 0)
-        XCTAssertGreaterThan(maxDifference(model.decode(latents: try model.latents(for: SampleRequest(count: 5, seed: 5)), labels: []), images), 0)
-        let given = Tensor(zeros: [2, 3])
-        XCTAssertEqual(try model.latents(for: SampleRequest(count: 9, latents: given)).shape, [2, 3])
-        XCTAssertThrowsError(try model.latents(for: SampleRequest(count: 1, latents: Tensor(zeros: [2, 16])))) {
+        XCTAssertEqual(maxDifference(model.decode(latents: model.initialNoise(seed: 4, first: 0, count: 5), labels: []), images), 0)
+        XCTAssertGreaterThan(maxDifference(model.decode(latents: model.initialNoise(seed: 5, first: 0, count: 5), labels: []), images), 0)
+        let given = root.appendingPathComponent("given.safetensors"), wrong = root.appendingPathComponent("wrong.safetensors")
+        try SafeTensors(entries: [.init(name: "latents", tensor: Tensor(zeros: [2, 3]))]).write(to: given)
+        try SafeTensors(entries: [.init(name: "latents", tensor: Tensor(zeros: [2, 16]))]).write(to: wrong)
+        XCTAssertEqual(try LatentsFile.read(given, noiseShape: model.noiseShape).shape, [2, 3])
+        XCTAssertThrowsError(try LatentsFile.read(wrong, noiseShape: model.noiseShape)) {
             XCTAssertTrue("\($0)".contains("[N, 3]"))
         }
     }
@@ -87,7 +89,7 @@ final class VAESamplingTests: XCTestCase {
             XCTAssertLessThan(maxDifference(first, reconstructions.sliced(alongAxis: 0, start..<(start + 1))), 1e-5)
             XCTAssertLessThan(maxDifference(last, reconstructions.sliced(alongAxis: 0, end..<(end + 1))), 1e-5)
         }
-        let latentWalk = try model.latents(for: SampleRequest(count: 2, seed: 1, interpolationSteps: 3))
+        let latentWalk = try model.walk(model.initialNoise(seed: 1, first: 0, count: 4), steps: 3)
         XCTAssertEqual(latentWalk.shape, [6, 3])
         let middle = latentWalk.sliced(alongAxis: 0, 1..<2).scalars
         let ends = (latentWalk.sliced(alongAxis: 0, 0..<1).scalars, latentWalk.sliced(alongAxis: 0, 2..<3).scalars)
@@ -114,10 +116,10 @@ final class VAESamplingTests: XCTestCase {
     func testConditionalVAEDrawsTheRequestedClass() throws {
         // Conditional: the encoder reads one extra label channel, the decoder z plus a 4-long embedding.
         let model = try checkpoint(model: "classes = 10\nembedding_size = 4", encoderInput: 2 * 784, decoderInput: 7)
-        XCTAssertEqual(try model.labels(count: 3, classLabel: 7), [7, 7, 7])
-        XCTAssertEqual(try model.labels(count: 12, classLabel: nil), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
-        XCTAssertThrowsError(try model.labels(count: 1, classLabel: 10)) { XCTAssertTrue("\($0)".contains("0...9")) }
-        let z = try model.latents(for: SampleRequest(count: 2, seed: 1))
+        XCTAssertEqual(try ClassChoice.labels(count: 3, classLabel: 7, model: model), [7, 7, 7])
+        XCTAssertEqual(try ClassChoice.labels(count: 12, classLabel: nil, model: model), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
+        XCTAssertThrowsError(try ClassChoice.labels(count: 1, classLabel: 10, model: model)) { XCTAssertTrue("\($0)".contains("0...9")) }
+        let z = model.initialNoise(seed: 1, first: 0, count: 2)
         let three = model.decode(latents: z, labels: [3, 3]), five = model.decode(latents: z, labels: [5, 5])
         assertPixels(three, [2, 1, 28, 28])
         XCTAssertGreaterThan(maxDifference(three, five), 0, "the label must reach the decoder")
@@ -129,7 +131,7 @@ final class VAESamplingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("conditional"))
         }
         let unconditional = try checkpoint()
-        XCTAssertThrowsError(try unconditional.labels(count: 1, classLabel: 3)) { XCTAssertTrue("\($0)".contains("not conditional")) }
+        XCTAssertThrowsError(try ClassChoice.labels(count: 1, classLabel: 3, model: unconditional)) { XCTAssertTrue("\($0)".contains("VAE is unconditional")) }
     }
 
     func testLearnedGaussianVarianceIsSavedAndRestored() throws {
@@ -141,7 +143,7 @@ final class VAESamplingTests: XCTestCase {
 
     func testOptionsOfOneFamilyOnACheckpointOfAnotherAreClearErrors() throws {
         let vaeFile = try checkpoint().source
-        XCTAssertThrowsError(try LoadedModel.load(checkpoint: vaeFile)) { XCTAssertTrue("\($0)".contains("holds a VAE")) }
+        XCTAssertThrowsError(try LoadedGAN.load(checkpoint: vaeFile)) { XCTAssertTrue("\($0)".contains("holds a vae model, not a GAN")) }
 
         var generator = RandomGenerator(seed: 0)
         let ganConfig = GANConfig(latentSize: 2, imageShape: [1, 2, 2], initialization: .pytorch,
@@ -152,7 +154,7 @@ final class VAESamplingTests: XCTestCase {
         let gan = try GAN(config: ganConfig, using: &generator)
         let ganFile = root.appendingPathComponent("gan.safetensors")
         try ModelCheckpoint.encode(gan, config: .gan(ganConfig), step: 1).write(to: ganFile)
-        XCTAssertEqual(try LoadedModel.family(checkpoint: ganFile), "gan")
+        XCTAssertEqual(try GeneratorLoader.load(checkpoint: ganFile).config.family, "gan")
         XCTAssertThrowsError(try LoadedVAE.load(checkpoint: ganFile)) {
             XCTAssertTrue("\($0)".contains("holds a gan model, not a VAE; --reconstruct, --manifold and --class need a VAE checkpoint"), "\($0)")
         }

@@ -18,12 +18,13 @@ public struct AugmentationProgress: Sendable {
 /// A data-augmentation generation job: labelled samples from a class-conditional model, written
 /// block by block so that it shards and resumes, then as IDX or class folders with a manifest.
 public struct AugmentationJob {
-    public let source: ClassConditionalSource
+    /// The class-conditional model the samples come from.
+    public let source: any GenerativeModel
     public let spec: AugmentationSpec
     public let shard: Shard
     public let filter: SampleFilter?
     /// The model's audio settings; nil for an image model.
-    public let audio: AudioSettings?
+    public var audio: AudioSettings? { source.audio }
     public let directory: URL
     let manifest: AugmentationManifest
 
@@ -31,11 +32,15 @@ public struct AugmentationJob {
     static let stepNoiseStream: UInt64 = 0x4155_4800
     static let griffinLimStream: UInt64 = 0x4155_4900
 
-    /// Prepares a job writing into `directory`: a new or empty folder, or one holding this same job's
-    /// manifest (which resumes it). A folder with another job's manifest, or other files, is an error.
-    /// `audio` is the checkpoint's audio settings (nil for an image model); audio jobs write `.wav`.
-    public init(source: ClassConditionalSource, model: ModelConfig, checkpoint: URL, spec: AugmentationSpec,
-                shard: Shard = .whole, filter: SampleFilter? = nil, audio: AudioSettings? = nil, directory: URL) throws {
+    /// Prepares a job drawing from `source` and writing into `directory`: a new or empty folder, or
+    /// one holding this same job's manifest (which resumes it). A folder with another job's manifest,
+    /// or other files, is an error. Models trained on audio write `.wav`.
+    public init(source: any GenerativeModel, spec: AugmentationSpec, shard: Shard = .whole, filter: SampleFilter? = nil,
+                directory: URL) throws {
+        guard source.isConditional else {
+            throw SampleError("\(source.source.path) holds an unconditional \(source.familyName) (model.classes = 0); augmentation jobs need a class-conditional checkpoint")
+        }
+        let checkpoint = source.source, audio = source.audio
         try spec.validate(classCount: source.classCount)
         if audio == nil, spec.format == .wav {
             throw SampleError("--format wav needs a model trained on audio; \(checkpoint.path) holds an image model (use idx or png)")
@@ -48,8 +53,8 @@ public struct AugmentationJob {
         if let filter {
             switch (audio, filter.audio) {
             case (nil, nil):
-                guard filter.imageShape == source.imageShape else {
-                    throw SampleError("the classifier takes images \(filter.imageShape), but the model makes \(source.imageShape)")
+                guard filter.imageShape == source.exampleShape else {
+                    throw SampleError("the classifier takes images \(filter.imageShape), but the model makes \(source.exampleShape)")
                 }
             case (.some, .some(let heard)):
                 // Clips are resampled and centred to the classifier's settings, so only its own settings must agree.
@@ -65,14 +70,13 @@ public struct AugmentationJob {
         } else if spec.minConfidence != nil {
             throw SampleError("--min-confidence needs --filter CLASSIFIER")
         }
-        let job = AugmentationManifest.Job(checkpointSHA256: try AugmentationManifest.sha256(of: checkpoint), model: model,
+        let job = AugmentationManifest.Job(checkpointSHA256: try AugmentationManifest.sha256(of: checkpoint), model: source.config,
                                            sampler: source.settings, spec: spec, classifierSHA256: filter?.identity, shard: shard,
                                            audio: audio)
         self.source = source
         self.spec = spec
         self.shard = shard
         self.filter = filter
-        self.audio = audio
         self.directory = directory
         self.manifest = AugmentationManifest(job: job, checkpointPath: checkpoint.path, complete: false,
                                              counts: [:], rejected: [:], files: [])
@@ -87,7 +91,7 @@ public struct AugmentationJob {
         let blocks = spec.blocks(of: shard)
         var state = AugmentationProgress(kept: 0, total: blocks.reduce(0) { $0 + $1.count }, resumed: 0, generated: 0)
         for block in blocks {
-            if try BlockStore.isFinished(block, in: directory, imageShape: source.imageShape) {
+            if try BlockStore.isFinished(block, in: directory, imageShape: source.exampleShape) {
                 state.kept += block.count
                 state.resumed += block.count
                 continue
@@ -99,7 +103,7 @@ public struct AugmentationJob {
             state.generated += tried
             progress(state)
         }
-        return try BlockStore.finish(manifest, blocks: blocks.map { ($0, directory) }, imageShape: source.imageShape,
+        return try BlockStore.finish(manifest, blocks: blocks.map { ($0, directory) }, imageShape: source.exampleShape,
                                      in: directory)
     }
 
@@ -144,8 +148,8 @@ public struct AugmentationJob {
             let start = firstCandidate + tried
             let labels = [Int](repeating: block.label, count: size)
             var generator = RandomGenerator(seed: spec.seed, stream: Self.stepNoiseStream &+ UInt64(block.label), step: UInt64(start))
-            let images = try source.images(labels: labels, noise: noise(label: block.label, indices: start..<(start + size)),
-                                           generator: &generator)
+            let images = source.unitRange(try source.draw(noise: noise(label: block.label, indices: start..<(start + size)),
+                                                          labels: labels, stepNoise: &generator, progress: { _, _ in }))
             tried += size
             if let filter, let threshold = spec.minConfidence {
                 let judged = try filterInput(images, label: block.label, first: start, filter: filter)

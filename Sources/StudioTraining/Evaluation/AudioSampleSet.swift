@@ -7,21 +7,19 @@ import StudioModels
 /// folder, and the reference clips, each turned into that classifier's input `[N] + image_shape`
 /// (values in 0...1) with the classifier's own `AudioSettings`.
 public enum AudioSampleSet {
-    /// `count` clips from the audio generator CHECKPOINT as `classifier`'s input `[N] + image_shape`,
+    /// `count` clips from the audio generator `model` as `classifier`'s input `[N] + image_shape`,
     /// with their classes when the generator is class-conditional (class `i % classes` for clip i).
     /// The generator's settings make the clips (Griffin-Lim for spectrograms, phases from `seed`);
     /// they are then resampled to the classifier's rate and centred in its clip length.
     /// `generatorRate` is the generator's sample rate.
-    public static func draw(checkpoint: URL, count: Int, seed: UInt64, options: DiffusionSampleOptions,
-                            classifier: LoadedClassifier, progress: (Int, Int) -> Void = { _, _ in })
-        throws -> (examples: Tensor, labels: [Int]?, generatorRate: Int) {
-        let target = try classifier.audioInput(for: checkpoint)
-        guard let source = try LoadedModel.audio(checkpoint: checkpoint) else {
-            throw SampleSet.kindMismatch(checkpoint, isCheckpoint: true, classifier: classifier)
+    public static func draw(from model: any GenerativeModel, count: Int, seed: UInt64, classifier: LoadedClassifier,
+                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (examples: Tensor, labels: [Int]?, generatorRate: Int) {
+        let target = try classifier.audioInput(for: model.source)
+        guard let source = model.audio else {
+            throw SampleSet.kindMismatch(model.source, isCheckpoint: true, classifier: classifier)
         }
-        let drawn = try GeneratedSamples.draw(checkpoint: checkpoint, count: count, seed: seed, options: options, progress: progress)
-        // Every family's draw maps its outputs onto 0...1.
-        let clips = try ClipWriter.clips(from: drawn.images, range: 0...1, audio: source, seed: seed)
+        let drawn = try model.drawSamples(count: count, seed: seed, chunk: model.preferredChunk, progress: progress)
+        let clips = try ClipWriter.clips(from: drawn.examples, range: 0...1, audio: source, seed: seed)
         let examples = try Self.examples(clips: clips, sampleRate: source.sampleRate, labels: drawn.labels, as: target)
         return (examples, drawn.labels, source.sampleRate)
     }
@@ -131,7 +129,8 @@ extension SampleSet {
     /// Throws unless `samples` (a checkpoint when `isCheckpoint`, else files) is of the kind
     /// `classifier` reads: audio for a classifier trained on sound, images otherwise.
     public static func requireKind(of samples: URL, isCheckpoint: Bool, classifier: LoadedClassifier) throws {
-        let isAudio = isCheckpoint ? try LoadedModel.audio(checkpoint: samples) != nil : AudioSampleSet.holdsAudio(samples)
+        let isAudio = isCheckpoint ? try ModelCheckpoint.audio(of: Checkpoint.readModel(samples).tensors, path: samples.path) != nil
+            : AudioSampleSet.holdsAudio(samples)
         if isAudio != (classifier.audio != nil) { throw kindMismatch(samples, isCheckpoint: isCheckpoint, classifier: classifier) }
     }
 

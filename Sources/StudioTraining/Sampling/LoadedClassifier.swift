@@ -22,12 +22,14 @@ public struct LoadedClassifier {
     /// Loads CHECKPOINT (a run directory, checkpoint directory or `model.safetensors`); a checkpoint
     /// of another family is an error naming the family.
     public static func load(checkpoint path: URL) throws -> LoadedClassifier {
-        try CheckpointLoading.load(checkpoint: path, build: build)
+        let (file, tensors) = try Checkpoint.readModel(path)
+        return try build(try ModelCheckpoint.config(of: tensors, path: file.path), weights: tensors, source: file,
+                         step: tensors.metadata["step"].flatMap(Int.init))
     }
 
     /// Loads weights written by another tool (keys `network.0.weight`, ...) into the classifier a recipe describes.
     public static func load(recipe: URL, weights: URL) throws -> LoadedClassifier {
-        try CheckpointLoading.load(recipe: recipe, weights: weights, build: build)
+        try build(try RecipeLoader.load(recipe).recipe.model, weights: try SafeTensors.read(from: weights), source: weights, step: nil)
     }
 
     static func build(_ config: ModelConfig, weights: SafeTensors, source: URL, step: Int?) throws -> LoadedClassifier {
@@ -36,7 +38,7 @@ public struct LoadedClassifier {
         }
         var generator = RandomStream.initialization.generator(seed: 0)
         let classifier = try Classifier(config: classifierConfig, using: &generator)
-        try CheckpointLoading.restore(weights, into: classifier, source: source)
+        try GeneratorLoader.restore(weights, into: classifier, source: source)
         return LoadedClassifier(classifier: classifier, step: step, source: source,
                                 weightsSHA256: try AugmentationManifest.sha256(of: source),
                                 audio: try ModelCheckpoint.audio(of: weights, path: source.path))

@@ -4,40 +4,6 @@ import StudioIO
 import StudioNN
 
 extension LoadedVAE {
-    /// The latents a request asks for: `[N, latentSize]` from N(0, I) (or the given ones), or for
-    /// interpolation `[pairs * steps, latentSize]` along the straight line between consecutive pairs.
-    public func latents(for request: SampleRequest) throws -> Tensor {
-        let size = config.latentSize
-        var base: Tensor
-        if let given = request.latents {
-            guard given.rank == 2, given.shape[1] == size else {
-                throw SampleError("latents must be [N, \(size)] for this model, got \(given.shape)")
-            }
-            base = given
-        } else {
-            var generator = RandomGenerator(seed: request.seed, stream: 5)
-            let rows = request.interpolationSteps == nil ? request.count : request.count * 2
-            base = Tensor.randomNormal([rows, size], using: &generator)
-        }
-        guard let steps = request.interpolationSteps else { return base }
-        return try LoadedVAE.interpolateLinearly(base, steps: steps)
-    }
-
-    /// One label per image: `classLabel` for all, or the classes in turn; none for an unconditional VAE.
-    public func labels(count: Int, classLabel: Int?) throws -> [Int] {
-        guard config.isConditional else {
-            if let classLabel { throw SampleError("--class \(classLabel): this VAE is not conditional (model.classes is 0)") }
-            return []
-        }
-        if let classLabel {
-            guard classLabel >= 0 && classLabel < config.classCount else {
-                throw SampleError("--class \(classLabel): this VAE knows classes 0...\(config.classCount - 1)")
-            }
-            return Array(repeating: classLabel, count: count)
-        }
-        return (0..<count).map { $0 % config.classCount }
-    }
-
     /// Images `[N, C, H, W]` in 0...1 decoded from `latents` `[N, latentSize]`, in batches of 256.
     public func decode(latents: Tensor, labels: [Int]) -> Tensor {
         inBatches(latents.shape[0]) { range in
@@ -61,7 +27,7 @@ extension LoadedVAE {
     /// Rows of `steps` images decoded along the line between the encodings of images 0 and 1, 2 and 3, ...:
     /// `[2P, C, H, W]` -> `[P * steps, C, H, W]`; a conditional VAE keeps the first image's label along each row.
     public func interpolate(images: Tensor, labels: [Int], steps: Int) throws -> Tensor {
-        let z = try LoadedVAE.interpolateLinearly(try encode(images: images, labels: labels), steps: steps)
+        let z = try walk(try encode(images: images, labels: labels), steps: steps)
         let rowLabels = labels.isEmpty ? [] : (0..<(images.shape[0] / 2)).flatMap { Array(repeating: labels[2 * $0], count: steps) }
         return decode(latents: z, labels: rowLabels)
     }
@@ -70,8 +36,8 @@ extension LoadedVAE {
     /// rows from high to low z₂, columns from low to high z₁, at the normal quantiles of 0.05...0.95
     /// so that the grid covers the prior evenly.
     public func manifold(size: Int, classLabel: Int?) throws -> Tensor {
-        guard config.latentSize == 2 else {
-            throw SampleError("--manifold needs a 2-dimensional latent; this VAE's latent has \(config.latentSize) dimensions")
+        guard vaeConfig.latentSize == 2 else {
+            throw SampleError("--manifold needs a 2-dimensional latent; this VAE's latent has \(vaeConfig.latentSize) dimensions")
         }
         guard size >= 2 else { throw SampleError("the manifold grid needs at least 2 points per side, got \(size)") }
         let quantiles = (0..<size).map { Float(LoadedVAE.probit(0.05 + 0.9 * Double($0) / Double(size - 1))) }
@@ -80,14 +46,14 @@ extension LoadedVAE {
             for column in 0..<size { values += [quantiles[column], quantiles[size - 1 - row]] }
         }
         let z = Tensor(shape: [size * size, 2], scalars: values)
-        return decode(latents: z, labels: try labels(count: size * size, classLabel: classLabel))
+        return decode(latents: z, labels: try ClassChoice.labels(count: size * size, classLabel: classLabel, model: self) ?? [])
     }
 
     func checkImages(_ images: Tensor, labels: [Int]) throws {
-        guard images.rank == 4, Array(images.shape.dimensions.dropFirst()) == config.imageShape else {
-            throw SampleError("images are \(images.shape), but this VAE reads [N, \(config.imageShape.map(String.init).joined(separator: ", "))]")
+        guard images.rank == 4, Array(images.shape.dimensions.dropFirst()) == vaeConfig.imageShape else {
+            throw SampleError("images are \(images.shape), but this VAE reads [N, \(vaeConfig.imageShape.map(String.init).joined(separator: ", "))]")
         }
-        if config.isConditional && labels.count != images.shape[0] {
+        if vaeConfig.isConditional && labels.count != images.shape[0] {
             throw SampleError("this VAE is conditional: give --class K, or data with labels (an MNIST-format directory)")
         }
     }
@@ -105,22 +71,6 @@ extension LoadedVAE {
             }
             return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
         }
-    }
-
-    /// `steps` points on the segment between rows 0 and 1, then 2 and 3, ...: `[2P, D]` -> `[P * steps, D]`.
-    static func interpolateLinearly(_ base: Tensor, steps: Int) throws -> Tensor {
-        guard steps >= 2 else { throw SampleError("--interpolate needs at least 2 points, got \(steps)") }
-        guard base.shape[0] >= 2 else { throw SampleError("interpolation needs at least 2 latents or images, got \(base.shape[0])") }
-        var rows: [Tensor] = []
-        for pair in 0..<(base.shape[0] / 2) {
-            let a = base.sliced(alongAxis: 0, (2 * pair)..<(2 * pair + 1))
-            let b = base.sliced(alongAxis: 0, (2 * pair + 1)..<(2 * pair + 2))
-            for i in 0..<steps {
-                let t = Float(i) / Float(steps - 1)
-                rows.append(a * (1 - t) + b * t)
-            }
-        }
-        return Tensor.concatenate(rows, alongAxis: 0)
     }
 
     /// The standard normal quantile of `p` in (0, 1) (Acklam's rational approximation, relative error below 1.2e-9).

@@ -1,0 +1,87 @@
+import Foundation
+import StudioCore
+import StudioIO
+import StudioModels
+import StudioNN
+
+/// A GAN's generator rebuilt from a checkpoint (or a recipe plus foreign weights), ready to sample.
+public struct LoadedGAN {
+    public let gan: GAN
+    /// The training step the weights come from, when the file says.
+    public let step: Int?
+    /// The file the weights came from.
+    public let source: URL
+    /// How its outputs become sound, for a WaveGAN or spectrogram GAN; nil for images.
+    public let audio: AudioSettings?
+    /// Whether batch norm uses each batch's statistics instead of the running ones.
+    public var usesBatchStatistics = false
+
+    /// Builds the GAN `config` describes and loads `weights` (read from `source`) into it.
+    public init(config: GANConfig, weights: SafeTensors, source: URL, step: Int?, audio: AudioSettings?) throws {
+        var generator = RandomStream.initialization.generator(seed: 0)
+        gan = try GAN(config: config, using: &generator)
+        try GeneratorLoader.restore(weights, into: gan, source: source)
+        self.step = step
+        self.source = source
+        self.audio = audio
+    }
+
+    /// Loads CHECKPOINT: a run directory (its latest checkpoint), a checkpoint directory or a `model.safetensors`.
+    public static func load(checkpoint path: URL) throws -> LoadedGAN {
+        try GeneratorLoader.load(checkpoint: path).requiring(LoadedGAN.self, "a GAN")
+    }
+
+    /// Loads weights written by another tool (a PyTorch state dict saved with safetensors) into the
+    /// model a recipe describes.
+    public static func load(recipe: URL, weights: URL) throws -> LoadedGAN {
+        try GeneratorLoader.load(recipe: recipe, weights: weights).requiring(LoadedGAN.self, "a GAN")
+    }
+
+    /// Images `[N, C, H, W]` in -1...1 for `latents` (and N labels when conditional), in batches of 256.
+    public func generate(latents: Tensor, labels: [Int] = [], useBatchStatistics: Bool = false) -> Tensor {
+        precondition(gan.config.isConditional == !labels.isEmpty, "generate: a conditional GAN needs labels, an unconditional one none")
+        return withoutGradients {
+            let context = ForwardContext(training: useBatchStatistics)
+            var parts: [Tensor] = []
+            var start = 0
+            while start < latents.shape[0] {
+                let end = Swift.min(latents.shape[0], start + 256)
+                parts.append(gan.generate(latents.sliced(alongAxis: 0, start..<end),
+                                          labels: labels.isEmpty ? [] : Array(labels[start..<end]), context: context))
+                start = end
+            }
+            return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
+        }
+    }
+}
+
+extension LoadedGAN: LatentWalking {
+    public var config: ModelConfig { .gan(gan.config) }
+    public var familyName: String { "GAN" }
+    public var abilities: GeneratorAbilities {
+        gan.config.isConditional ? [.classes, .batchStatistics, .latentWalk] : [.batchStatistics, .latentWalk]
+    }
+    public var classCount: Int { gan.config.classCount }
+    public var exampleShape: [Int] { gan.config.imageShape }
+    public var noiseShape: [Int] { [gan.config.latentSize] }
+    public var valueRange: ClosedRange<Float> { -1...1 }
+    public var settings: [String: String] {
+        ["sampler": "generator", "normalisation": usesBatchStatistics ? "batch statistics" : "running statistics"]
+    }
+    public var preferredChunk: Int? { nil }
+
+    /// Row j from (seed, sample latents, `first + j`) alone, so that batching and sharding never change a sample.
+    public func initialNoise(seed: UInt64, first: Int, count: Int) -> Tensor {
+        GANSampler.noise(seed: seed, indices: Array(first..<(first + count)), latentSize: gan.config.latentSize)
+    }
+
+    public func draw(noise: Tensor, labels: [Int]?, stepNoise: inout RandomGenerator,
+                     progress: (Int, Int) -> Void) throws -> Tensor {
+        generate(latents: noise, labels: labels ?? [], useBatchStatistics: usesBatchStatistics)
+    }
+
+    /// Great circles (slerp), which keep the norms typical of Gaussian latents.
+    public func walk(_ latents: Tensor, steps: Int) throws -> Tensor {
+        try LatentPath.walk(latents, steps: steps, along: LatentPath.slerp)
+    }
+}

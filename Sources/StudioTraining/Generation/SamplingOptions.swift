@@ -1,0 +1,65 @@
+import Foundation
+import StudioCore
+
+/// The sampling options the commands that draw samples share (`sample`, `augment`, `eval`), as the
+/// user gave them: nil or false where not given, so that a family that cannot honour one refuses it.
+public struct SamplingOptions: Sendable {
+    /// Diffusion: the sampler; nil for DDIM.
+    public var sampler: DiffusionSamplerKind?
+    /// Diffusion: denoising steps; nil for the sampler's default.
+    public var steps: Int?
+    /// Diffusion, DDIM: stochasticity; nil for 0.
+    public var eta: Double?
+    /// Conditional diffusion: the classifier-free guidance scale; nil for `DiffusionTask.gridGuidance`.
+    public var guidance: Double?
+    /// Sample with the averaged weights (false: `--no-ema`).
+    public var averagedWeights = true
+    /// GANs: normalise with each batch's statistics (`--batch-statistics`).
+    public var batchStatistics = false
+
+    public init() {}
+
+    /// The sampler `name` names (`--sampler`).
+    public static func sampler(named name: String) throws -> DiffusionSamplerKind {
+        guard let parsed = DiffusionSamplerKind(rawValue: name.lowercased()) else {
+            let names = DiffusionSamplerKind.allCases.map(\.rawValue)
+            throw SampleError("--sampler must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got '\(name)'")
+        }
+        return parsed
+    }
+
+    /// The diffusion sampler options these ask for: DDIM, eta 0, guidance 3 for conditional models and 1 otherwise.
+    public func diffusionOptions(conditional: Bool) -> DiffusionSampleOptions {
+        DiffusionSampleOptions(sampler: sampler ?? .ddim, steps: steps, eta: eta ?? 0,
+                               guidance: guidance ?? (conditional ? DiffusionTask.gridGuidance : 1))
+    }
+
+    /// Each given option with the ability it needs and who has that ability, for messages.
+    var given: [(flag: String, needs: GeneratorAbilities, takers: String)] {
+        var flags: [(String, GeneratorAbilities, String)] = []
+        if sampler != nil { flags.append(("--sampler", .samplers, "diffusion checkpoints")) }
+        if steps != nil { flags.append(("--steps", .samplers, "diffusion checkpoints")) }
+        if eta != nil { flags.append(("--eta", .samplers, "diffusion checkpoints")) }
+        if guidance != nil { flags.append(("--guidance", .samplers, "diffusion checkpoints")) }
+        if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "diffusion checkpoints")) }
+        if batchStatistics { flags.append(("--batch-statistics", .batchStatistics, "GAN checkpoints")) }
+        return flags
+    }
+
+    /// Refuses the options `model` cannot honour, naming them, the model's family and who takes them.
+    public func check(against model: any GenerativeModel) throws {
+        try Self.refuse(given.map { ($0.flag, $0.needs, $0.takers) }, for: model)
+    }
+
+    /// The one refusal of options a model lacks the abilities for: `options` are (flag, ability
+    /// needed, the models that have it); the message names every refused flag and the model's family.
+    public static func refuse(_ options: [(flag: String, needs: GeneratorAbilities, takers: String)],
+                              for model: any GenerativeModel) throws {
+        let refused = options.filter { !model.abilities.isSuperset(of: $0.needs) }
+        guard !refused.isEmpty else { return }
+        let flags = refused.map(\.flag).joined(separator: ", ")
+        let verb = refused.count == 1 ? "applies" : "apply"
+        let takers = Array(Set(refused.map(\.takers))).sorted().joined(separator: " and ")
+        throw SampleError("\(flags) \(verb) to \(takers) only; \(model.source.path) holds a \(model.familyName)")
+    }
+}
