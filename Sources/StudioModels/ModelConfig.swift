@@ -31,6 +31,16 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Classes the model is conditioned on or tells apart; 0 for an unconditional generator.
+    public var classCount: Int {
+        switch self {
+        case .gan(let config): config.classCount
+        case .vae(let config): config.classCount
+        case .diffusion(let config): config.classes
+        case .classifier(let config): config.classCount
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let family = try c.decode(String.self, forKey: AnyCodingKey("family"))

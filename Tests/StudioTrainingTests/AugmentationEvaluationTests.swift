@@ -135,7 +135,7 @@ final class AugmentationEvaluationTests: XCTestCase {
         // Synthetic images of another size than the classifier's.
         let small = ImageDataset(shape: [2, 1, 14, 14], pixels: [UInt8](repeating: 9, count: 2 * 196), labels: [0, 1])
         let smallDirectory = try writeIDX(small, name: "small")
-        try assertRefused(synthetic: smallDirectory, mentions: ["synthetic images in \(smallDirectory.path) are [1, 14, 14]", "model.image_shape"])
+        try assertRefused(synthetic: smallDirectory, mentions: ["synthetic examples in \(smallDirectory.path) are [1, 14, 14]", "model.image_shape"])
         let badLabels = try writeIDX(ImageDataset(shape: [1, 1, 28, 28], pixels: [UInt8](repeating: 0, count: 784), labels: [12]), name: "labels")
         try assertRefused(synthetic: badLabels, mentions: ["synthetic labels in 0..<10", "found 12...12"])
         // A classifier recipe whose image size differs from the data's.
@@ -143,7 +143,7 @@ final class AugmentationEvaluationTests: XCTestCase {
             .replacingOccurrences(of: "[1, 28, 28]", with: "[1, 32, 32]").replacingOccurrences(of: "in = 784", with: "in = 1024")
         let big = scratch.appendingPathComponent("big.toml")
         try Data(text.utf8).write(to: big)
-        try assertRefused(synthetic: good, recipe: big, mentions: ["training images in", "are [1, 28, 28], but model.image_shape in \(big.path) is [1, 32, 32]"])
+        try assertRefused(synthetic: good, recipe: big, mentions: ["training examples in", "are [1, 28, 28], but model.image_shape in \(big.path) is [1, 32, 32]"])
         try assertRefused(synthetic: good, recipe: try Fixtures.tinyRecipe, mentions: ["is a gan recipe", "model.family = \"classifier\""])
     }
 

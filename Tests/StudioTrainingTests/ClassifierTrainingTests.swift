@@ -155,7 +155,7 @@ final class ClassifierTrainingTests: XCTestCase {
         try Data(text.utf8).write(to: recipe)
         XCTAssertThrowsError(try TrainingJob.start(recipe: recipe, overrides: [try Fixtures.dataOverride], outputs: scratch,
                                                    runDirectory: scratch.appendingPathComponent("big"))) { error in
-            XCTAssertTrue("\(error)".contains("training images in \(try! Fixtures.mnistSmall.path) are [1, 28, 28], but model.image_shape in \(recipe.path) is [1, 32, 32]"), "\(error)")
+            XCTAssertTrue("\(error)".contains("training examples in \(try! Fixtures.mnistSmall.path) are [1, 28, 28], but model.image_shape in \(recipe.path) is [1, 32, 32]"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("big").path))
     }

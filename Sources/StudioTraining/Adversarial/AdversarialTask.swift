@@ -98,6 +98,9 @@ public final class AdversarialTask: TrainingTask {
             + (loss == .wganGP ? [Double(penalty.item)] : [])
     }
 
+    /// The one grid of `sampleImages()`, named "samples".
+    public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
+
     public func sampleImages() -> Tensor {
         withoutGradients { gan.generate(sampleLatents, labels: sampleLabels, context: .inference) }
     }

@@ -70,11 +70,6 @@ public final class ClassificationTask: TrainingTask {
         }
     }
 
-    /// An empty batch `[0, C, H, W]`: a classifier generates nothing.
-    public func sampleImages() -> Tensor {
-        Tensor(shape: Shape([0] + classifier.config.imageShape), scalars: [])
-    }
-
     /// None: the session writes no sample grids for a classifier.
     public func sampleGrids() -> [(name: String, images: Tensor)] { [] }
 

@@ -69,6 +69,9 @@ public final class DiffusionTask: TrainingTask {
         return [Double(loss.item)]
     }
 
+    /// The one grid of `sampleImages()`, named "samples".
+    public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
+
     /// DDIM (eta 0, min(50, T) steps) from the fixed noise with the averaged weights; conditional
     /// models draw class `row % classes` with guidance `gridGuidance`.
     public func sampleImages() -> Tensor {

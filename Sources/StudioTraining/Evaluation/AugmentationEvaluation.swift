@@ -95,8 +95,8 @@ public struct AugmentationEvaluation {
         } catch {
             throw DatasetError("\(error)\nThe real images come from an MNIST-format directory with both splits; fetch MNIST with: genstudio data mnist --out \(dataURL.path)")
         }
-        try TrainingJob.checkClassifierData(config, data: train, name: "training", place: dataURL.path, recipePath: classifierRecipe.path)
-        try TrainingJob.checkClassifierData(config, data: test, name: "test", place: dataURL.path, recipePath: classifierRecipe.path)
+        try TrainingJob.checkData(train, fit: .classifier(config), name: "training", place: dataURL.path, recipePath: classifierRecipe.path)
+        try TrainingJob.checkData(test, fit: .classifier(config), name: "test", place: dataURL.path, recipePath: classifierRecipe.path)
         (real, realIndices) = try Self.select(perClass: realPerClass, from: train, classes: config.classCount, seed: seed, place: dataURL.path)
         self.synthetic = try Self.readSynthetic(synthetic, config: config, recipePath: classifierRecipe.path)
         self.recipe = parsed
@@ -226,7 +226,7 @@ public struct AugmentationEvaluation {
             throw DatasetError("\(error); expected train-images-idx3-ubyte and train-labels-idx1-ubyte (genstudio augment --format idx) or class folders <class>/<index>.png (--format png)")
         }
         guard set.count > 0 else { throw DatasetError("\(url.path): the synthetic set is empty") }
-        try TrainingJob.checkClassifierData(config, data: set, name: "synthetic", place: url.path, recipePath: recipePath)
+        try TrainingJob.checkData(set, fit: .classifier(config), name: "synthetic", place: url.path, recipePath: recipePath)
         return set
     }
 }

@@ -43,11 +43,6 @@ public enum RecipeLoader {
         do { try recipe.model.validate() } catch let error as ModelConfigError {
             throw RecipeError("\(path): model: \(error.message)")
         }
-        if case .diffusion(let config) = recipe.model {
-            do { try config.validate() } catch let error as ModelConfigError {
-                throw RecipeError("\(path): model: \(error.message)")
-            }
-        }
         return (recipe, table.convert(to: .toml))
     }
 

@@ -58,21 +58,13 @@ public enum TrainingJob {
 
     static func makeTask(_ recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
         try applyThreads(recipe)
+        try checkData(data, fit: recipe.model, name: "training", place: recipe.data.path, recipePath: recipePath)
         switch recipe.model {
         case .gan(let config):
-            guard data.exampleShape == Shape(config.imageShape) else {
-                throw DatasetError("examples in \(recipe.data.path) are \(data.exampleShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
-            }
-            if config.isConditional {
-                guard !data.labels.isEmpty, let top = data.labels.max(), top < config.classCount, data.labels.min()! >= 0 else {
-                    throw DatasetError("a conditional GAN (model.classes = \(config.classCount)) needs labels in 0..<\(config.classCount) in \(recipe.data.path)")
-                }
-            }
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
             return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)
         case .diffusion(let config):
-            try checkDiffusionData(config, data: data, recipe: recipe, recipePath: recipePath)
             return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .classifier(let config):
             return try makeClassificationTask(config, recipe: recipe, data: data, recipePath: recipePath)

@@ -9,8 +9,6 @@ public protocol TrainingTask: AnyObject {
     var metricNames: [String] { get }
     /// One optimisation step on `batch` (`[B, C, H, W]` in the model's range) with labels; returns the metrics.
     func step(batch: Tensor, labels: [Int], step: Int) -> [Double]
-    /// Images for the periodic sample grid, `[N, C, H, W]` in `pixelRange`.
-    func sampleImages() -> Tensor
     /// The model's checkpoint file contents, config metadata included.
     func modelState(step: Int) throws -> SafeTensors
     /// The optimizers' state.
@@ -37,8 +35,6 @@ extension TrainingTask {
     public var evaluationMetricNames: [String] { [] }
     /// No held-out metrics.
     public func evaluate() -> [Double] { [] }
-    /// The one grid of `sampleImages()`, named "samples".
-    public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
     /// One batch per step.
     public var batchesPerStep: Int { 1 }
 }
