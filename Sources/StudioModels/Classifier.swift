@@ -9,7 +9,7 @@ public struct Classifier: Module {
 
     /// The pixel range every method here expects; map generator output in -1...1 with `(x + 1) / 2`
     /// (`Classifier.rescaled(_:from:)`).
-    public static let pixelRange: ClosedRange<Float> = 0...1
+    public static let valueRange: ClosedRange<Float> = 0...1
 
     /// Images per forward pass in the batched inference methods, so that 10 000 images need the
     /// activations of only this many at a time.
@@ -70,7 +70,7 @@ public struct Classifier: Module {
 
     /// `images` `[N, C, H, W]` with pixels in `range` mapped linearly into 0...1.
     public static func rescaled(_ images: Tensor, from range: ClosedRange<Float>) -> Tensor {
-        range == pixelRange ? images : (images - range.lowerBound) * (1 / (range.upperBound - range.lowerBound))
+        range == valueRange ? images : (images - range.lowerBound) * (1 / (range.upperBound - range.lowerBound))
     }
 
     /// `body` over slices of `inferenceBatch` images, outputs concatenated along axis 0.

@@ -3,7 +3,7 @@ import StudioCore
 /// An image classifier described by a recipe: one sequential network `[N, C, H, W] -> [N, classes]`
 /// logits, with one of its layers named as the feature layer whose output evaluation compares.
 public struct ClassifierConfig: Codable, Equatable, Sendable {
-    /// The image shape `[C, H, W]` the network reads (pixels in 0...1, see `Classifier.pixelRange`).
+    /// The image shape `[C, H, W]` the network reads (pixels in 0...1, see `Classifier.valueRange`).
     public var imageShape: [Int]
     /// Classes it tells apart; the network ends in this many logits.
     public var classCount: Int

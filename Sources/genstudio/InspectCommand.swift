@@ -13,10 +13,7 @@ struct InspectCommand: ParsableCommand {
     var checkpoint: String
 
     func run() throws {
-        let path = URL(fileURLWithPath: checkpoint)
-        let file = path.pathExtension == "safetensors"
-            ? path : try Checkpoint.resolve(path).appendingPathComponent(Checkpoint.modelFile)
-        let tensors = try SafeTensors.read(from: file)
+        let (file, tensors) = try Checkpoint.readModel(URL(fileURLWithPath: checkpoint))
         print("file: \(file.path)")
         if let family = tensors.metadata["family"] { print("family: \(family)") }
         if let step = tensors.metadata["step"] { print("step: \(step)") }

@@ -16,7 +16,7 @@ public final class ClassificationTask: TrainingTask {
 
     public let metricNames = ["loss", "accuracy"]
     public var evaluationMetricNames: [String] { test == nil ? [] : ["test_loss", "test_accuracy"] }
-    public var pixelRange: ClosedRange<Float> { Classifier.pixelRange }
+    public var valueRange: ClosedRange<Float> { Classifier.valueRange }
 
     /// Images scored per forward pass in `score(on:)`.
     static let evaluationBatch = 500
@@ -61,7 +61,7 @@ public final class ClassificationTask: TrainingTask {
             while start < data.count {
                 let indices = Array(start..<Swift.min(data.count, start + Self.evaluationBatch))
                 let labels = indices.map { data.labels[$0] }
-                let logits = classifier.logits(data.batch(indices, range: pixelRange), context: .inference)
+                let logits = classifier.logits(data.batch(indices, range: valueRange), context: .inference)
                 loss += Double(crossEntropy(logits: logits, labels: labels, reduction: .sum).item)
                 correct += zip(logits.argmax(alongAxis: 1), labels).filter { $0 == $1 }.count
                 start += indices.count

@@ -50,7 +50,7 @@ public enum AudioSampleSet {
             }
             labels = folder.labels.map { classes[$0] }
         }
-        return (try target.examples(of: folder).batch(Array(0..<folder.count), range: Classifier.pixelRange), labels)
+        return (try target.examples(of: folder).batch(Array(0..<folder.count), range: Classifier.valueRange), labels)
     }
 
     /// The reference clips of `directory`'s `train/` or `test/` folder (a spoken-digits layout) as
@@ -63,7 +63,7 @@ public enum AudioSampleSet {
             throw FileFormatError(path: directory.path, "has no \(folder.lastPathComponent)/ folder; the reference of an audio classifier holds train/ and test/ folders of clips (its training data, e.g. data/spoken-digits)")
         }
         let clips = try AudioFolderDataset.load(from: folder, sampleRate: target.sampleRate, clipLength: target.clipLength)
-        return try target.examples(of: clips).batch(Array(0..<clips.count), range: Classifier.pixelRange)
+        return try target.examples(of: clips).batch(Array(0..<clips.count), range: Classifier.valueRange)
     }
 
     /// Clips at `sampleRate` as the input `[N] + exampleShape` in 0...1 of a classifier reading
@@ -75,7 +75,7 @@ public enum AudioSampleSet {
             let converted = try Resampler.resample(clip, from: sampleRate, to: audio.sampleRate)
             samples += AudioFolderDataset.centred(converted, length: audio.clipLength)
         }
-        return try audio.examples(ofClips: samples, labels: labels ?? []).batch(Array(0..<clips.count), range: Classifier.pixelRange)
+        return try audio.examples(ofClips: samples, labels: labels ?? []).batch(Array(0..<clips.count), range: Classifier.valueRange)
     }
 
     /// Whether `url` is an audio file or a folder holding one (at any depth).

@@ -64,17 +64,3 @@ extension GenerativeModel {
         return model
     }
 }
-
-extension Checkpoint {
-    /// The `model.safetensors` a user's CHECKPOINT path names (a run directory, a checkpoint
-    /// directory or the file itself), and its contents.
-    public static func readModel(_ path: URL) throws -> (file: URL, tensors: SafeTensors) {
-        let file = try modelFile(path)
-        return (file, try SafeTensors.read(from: file))
-    }
-
-    /// The `model.safetensors` a user's CHECKPOINT path names.
-    public static func modelFile(_ path: URL) throws -> URL {
-        path.pathExtension == "safetensors" ? path : try resolve(path).appendingPathComponent(modelFile)
-    }
-}

@@ -72,7 +72,7 @@ public final class TrainingSession {
                 next = sampler.nextBatch(epoch: next.epoch, cursor: next.cursor, cachedOrder: &order)
                 indices += next.indices
             }
-            let batch = data.batch(indices, range: task.pixelRange)
+            let batch = data.batch(indices, range: task.valueRange)
             let labels = data.labels.isEmpty ? [] : indices.map { data.labels[$0] }
             let values = task.step(batch: batch, labels: labels, step: state.step)
             state.step += 1
@@ -129,7 +129,7 @@ public final class TrainingSession {
                 first = first ?? url
                 continue
             }
-            let grid = ImageGrid.make(images, range: task.pixelRange)
+            let grid = ImageGrid.make(images, range: task.valueRange)
             let url = run.samples.appendingPathComponent(file + ".png")
             let png = try grid.encoded()
             try AtomicFile.write(png, to: url)
@@ -142,7 +142,7 @@ public final class TrainingSession {
     /// Writes `samples/<file>.wav` (the clips one after another with short silences), its picture
     /// `samples/<file>.png`, and the audio and picture to TensorBoard; returns the WAV file.
     func writeClips(_ examples: Tensor, audio: AudioSettings, name: String, file: String) throws -> URL {
-        let clips = try ClipWriter.clips(from: examples, range: task.pixelRange, audio: audio, seed: recipe.train.seed)
+        let clips = try ClipWriter.clips(from: examples, range: task.valueRange, audio: audio, seed: recipe.train.seed)
         let joined = AudioFile.concatenating(clips, sampleRate: audio.sampleRate)
         let wav = try joined.encodedWAV()
         let url = run.samples.appendingPathComponent(file + ".wav")

@@ -16,12 +16,12 @@ public protocol TrainingTask: AnyObject {
     /// Restores weights and optimizer state from a checkpoint.
     func restore(model: SafeTensors, optimizer: SafeTensors) throws
     /// The pixel range the task's batches and sample images use (GANs -1...1, VAEs 0...1).
-    var pixelRange: ClosedRange<Float> { get }
+    var valueRange: ClosedRange<Float> { get }
     /// Names of the scalars `evaluate` returns (none: no evaluation).
     var evaluationMetricNames: [String] { get }
     /// Held-out metrics, computed at each epoch end and at the end of training without changing the model.
     func evaluate() -> [Double]
-    /// The periodic grids, each `[N, C, H, W]` in `pixelRange`; the first is `samples/step-N.png`,
+    /// The periodic grids, each `[N, C, H, W]` in `valueRange`; the first is `samples/step-N.png`,
     /// the others `samples/<name>-step-N.png`; none for a task that generates nothing (a classifier).
     func sampleGrids() -> [(name: String, images: Tensor)]
     /// Data batches one step consumes, handed to `step` stacked along axis 0 (a GAN's critic steps).
@@ -30,7 +30,7 @@ public protocol TrainingTask: AnyObject {
 
 extension TrainingTask {
     /// -1...1, the range of tanh generators.
-    public var pixelRange: ClosedRange<Float> { -1...1 }
+    public var valueRange: ClosedRange<Float> { -1...1 }
     /// None: a task without held-out metrics.
     public var evaluationMetricNames: [String] { [] }
     /// No held-out metrics.

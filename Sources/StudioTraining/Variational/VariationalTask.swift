@@ -20,7 +20,7 @@ public final class VariationalTask: TrainingTask {
 
     public let metricNames = ["loss", "neg_elbo", "recon", "kl", "kl_weight"]
     public let evaluationMetricNames = ["test_neg_elbo", "test_recon", "test_kl"]
-    public var pixelRange: ClosedRange<Float> { 0...1 }
+    public var valueRange: ClosedRange<Float> { 0...1 }
 
     /// A freshly initialised VAE for `config`, trained with Adam as `settings` says; `test` is the held-out split.
     public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: any LabelledExamples) throws {
