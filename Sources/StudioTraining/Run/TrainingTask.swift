@@ -15,7 +15,7 @@ public protocol TrainingTask: AnyObject {
     func optimizerState() -> SafeTensors
     /// Restores weights and optimizer state from a checkpoint.
     func restore(model: SafeTensors, optimizer: SafeTensors) throws
-    /// The pixel range the task's batches and sample images use (GANs -1...1, VAEs 0...1).
+    /// The value range of the task's batches and sample grids, images or clips (GANs -1...1, VAEs 0...1).
     var valueRange: ClosedRange<Float> { get }
     /// Names of the scalars `evaluate` returns (none: no evaluation).
     var evaluationMetricNames: [String] { get }
