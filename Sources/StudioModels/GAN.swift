@@ -51,6 +51,11 @@ public struct GAN: Module {
         generator.namedParameters + (generatorEmbedding.map { [("generator_embedding.weight", $0.weight)] } ?? [])
     }
 
+    /// The generator's parameters under their checkpoint names (`generator.*`, `generator_embedding.weight`).
+    public var generatorParametersByCheckpointName: [(name: String, parameter: Parameter)] {
+        namedParameters.filter { $0.name.hasPrefix("generator.") || $0.name.hasPrefix("generator_embedding.") }
+    }
+
     /// The discriminator's trainable parameters, named as its optimizer stores them.
     public var discriminatorParameters: [(name: String, parameter: Parameter)] {
         discriminator.namedParameters + (discriminatorProjection.map { [("discriminator_projection.weight", $0.weight)] } ?? [])

@@ -21,15 +21,20 @@ public struct GANConfig: Codable, Equatable, Sendable {
     /// `[N] + imageShape -> [N, 1]` logits; when conditional its last layer is `linear(F -> 1)`, and
     /// the label's projection is added to it (Miyato & Koyama 2018).
     public var discriminator: SequentialSpec
+    /// The decay of a moving average of the generator's weights, which sampling uses by default; nil: none.
+    public var emaDecay: Double?
+    /// The step from which the average moves; before it, it copies the trained weights.
+    public var emaStart: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case latentSize = "latent_size", imageShape = "image_shape", initialization = "init"
         case classCount = "classes", embeddingSize = "embedding_size"
-        case generator, discriminator
+        case generator, discriminator, emaDecay = "ema_decay", emaStart = "ema_start"
     }
 
     public init(latentSize: Int, imageShape: [Int], initialization: Initialization, classCount: Int = 0,
-                embeddingSize: Int? = nil, generator: SequentialSpec, discriminator: SequentialSpec) {
+                embeddingSize: Int? = nil, generator: SequentialSpec, discriminator: SequentialSpec,
+                emaDecay: Double? = nil, emaStart: Int = 0) {
         self.latentSize = latentSize
         self.imageShape = imageShape
         self.initialization = initialization
@@ -37,6 +42,8 @@ public struct GANConfig: Codable, Equatable, Sendable {
         self.embeddingSize = embeddingSize ?? classCount
         self.generator = generator
         self.discriminator = discriminator
+        self.emaDecay = emaDecay
+        self.emaStart = emaStart
     }
 
     public init(from decoder: Decoder) throws {
@@ -50,9 +57,12 @@ public struct GANConfig: Codable, Equatable, Sendable {
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? classCount
         generator = try c.decode(SequentialSpec.self, forKey: .generator)
         discriminator = try c.decode(SequentialSpec.self, forKey: .discriminator)
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay)
+        emaStart = try c.decodeIfPresent(Int.self, forKey: .emaStart) ?? 0
     }
 
-    /// Unconditional configs encode without the class keys, as they always have.
+    /// Unconditional configs encode without the class keys, and configs without a moving average
+    /// without its keys, as they always have.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(latentSize, forKey: .latentSize)
@@ -64,6 +74,10 @@ public struct GANConfig: Codable, Equatable, Sendable {
         }
         try c.encode(generator, forKey: .generator)
         try c.encode(discriminator, forKey: .discriminator)
+        if let emaDecay {
+            try c.encode(emaDecay, forKey: .emaDecay)
+            try c.encode(emaStart, forKey: .emaStart)
+        }
     }
 
     /// Whether labels condition both networks.
@@ -92,6 +106,10 @@ public struct GANConfig: Codable, Equatable, Sendable {
         if isConditional && embeddingSize <= 0 {
             throw ModelConfigError("model.embedding_size must be positive for a conditional GAN, got \(embeddingSize)")
         }
+        if let emaDecay, !(emaDecay > 0 && emaDecay < 1) {
+            throw ModelConfigError("model.ema_decay must lie between 0 and 1 (such as 0.999), got \(emaDecay)")
+        }
+        guard emaStart >= 0 else { throw ModelConfigError("model.ema_start must be 0 or positive, got \(emaStart)") }
         let made: Shape
         do {
             made = try generator.outputShape(for: generatorInputShape, name: "generator")

@@ -26,9 +26,7 @@ public final class ExponentialMovingAverage {
         self.decay = decay
         usesWarmup = warmup
         slots = OptimizerSlots(owner: "ExponentialMovingAverage", parameters: parameters, slotNames: ["shadow"])
-        for entry in slots.entries {
-            entry.parameter.value.withUnsafeBufferPointer { _ = entry.buffers[0].storage.update(fromContentsOf: $0) }
-        }
+        follow()
     }
 
     /// A moving average of unnamed parameters, named `"0"`, `"1"`, ... by position.
@@ -56,6 +54,14 @@ public final class ExponentialMovingAverage {
             }
         }
         updateCount += 1
+    }
+
+    /// Sets every shadow value to its parameter's current value, counting no update: an average
+    /// that is to start later follows the trained weights until then.
+    public func follow() {
+        for entry in slots.entries {
+            entry.parameter.value.withUnsafeBufferPointer { _ = entry.buffers[0].storage.update(fromContentsOf: $0) }
+        }
     }
 
     /// The shadow values under their parameters' names, each of its parameter's shape.

@@ -23,6 +23,8 @@ public final class AdversarialTask: TrainingTask {
     public let sampleLatents: Tensor
     /// The classes of the sample grid (row r shows class r mod classes); empty when unconditional.
     public let sampleLabels: [Int]
+    /// The moving average of the generator's weights, when the config asks for one.
+    public let ema: ExponentialMovingAverage?
 
     public var metricNames: [String] {
         ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : [])
@@ -46,6 +48,8 @@ public final class AdversarialTask: TrainingTask {
         sampleLatents = Tensor.randomNormal([sampleCount, config.latentSize], using: &latentGenerator)
         let columns = Int(Double(sampleCount).squareRoot().rounded(.up))
         sampleLabels = config.isConditional ? (0..<sampleCount).map { ($0 / columns) % config.classCount } : []
+        let generatorParameters = gan.generatorParametersByCheckpointName
+        ema = config.emaDecay.map { ExponentialMovingAverage(parameters: generatorParameters, decay: Float($0)) }
     }
 
     /// One step on `criticSteps` real batches stacked along axis 0 (`[criticSteps · B, ...]`, with as
@@ -89,6 +93,9 @@ public final class AdversarialTask: TrainingTask {
         // they are not computed: the G update is the same, without D's weight-gradient GEMMs.
         lossG.backward(withRespectTo: gan.generatorParameters.map(\.parameter.value))
         optimizerG.step()
+        if let ema {
+            if step < gan.config.emaStart { ema.follow() } else { ema.update() }
+        }
 
         let (dReal, dFake) = withoutGradients {
             loss == .nonSaturating ? (realScores.sigmoid().mean().item, fakeScores.sigmoid().mean().item)
@@ -101,20 +108,29 @@ public final class AdversarialTask: TrainingTask {
     /// The one grid of `sampleImages()`, named "samples".
     public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
 
+    /// The fixed latents through the generator: its averaged weights when it has them, as sampling uses.
     public func sampleImages() -> Tensor {
-        withoutGradients { gan.generate(sampleLatents, labels: sampleLabels, context: .inference) }
+        let draw = { withoutGradients { self.gan.generate(self.sampleLatents, labels: self.sampleLabels, context: .inference) } }
+        return ema.map { $0.withAveragedParameters(draw) } ?? draw()
     }
 
+    /// Both networks' weights under PyTorch's names, and the generator's average under `ema.`.
     public func modelState(step: Int) throws -> SafeTensors {
-        try ModelCheckpoint.encode(gan, config: .gan(gan.config), step: step)
+        var file = try ModelCheckpoint.encode(gan, config: .gan(gan.config), step: step)
+        if let ema { ModelCheckpoint.appendAverage(ema, to: &file) }
+        return file
     }
 
     public func optimizerState() -> SafeTensors {
-        ModelCheckpoint.encodeOptimizers(["generator": optimizerG, "discriminator": optimizerD])
+        var file = ModelCheckpoint.encodeOptimizers(["generator": optimizerG, "discriminator": optimizerD])
+        if let ema { ModelCheckpoint.appendAverageCounter(ema, to: &file) }
+        return file
     }
 
     public func restore(model: SafeTensors, optimizer: SafeTensors) throws {
-        try ModelCheckpoint.load(model, into: gan)
+        let (trained, averaged) = ModelCheckpoint.splitAverage(model)
+        try gan.loadState(trained)
+        if let ema { try ModelCheckpoint.restoreAverage(ema, values: averaged, optimizer: optimizer) }
         try ModelCheckpoint.loadOptimizers(optimizer, into: ["generator": optimizerG, "discriminator": optimizerD])
     }
 }

@@ -86,37 +86,25 @@ public final class DiffusionTask: TrainingTask {
     /// `unet.*` (the trained weights) and `ema.unet.*` (their moving average).
     public func modelState(step: Int) throws -> SafeTensors {
         var file = try ModelCheckpoint.encode(model, config: .diffusion(model.config), step: step)
-        for (name, value) in ema.averagedValues {
-            file.entries.append(.init(name: Self.emaPrefix + name, tensor: value))
-        }
+        ModelCheckpoint.appendAverage(ema, to: &file)
         return file
     }
 
     /// Adam's state under `unet.*` and the average's update counter as `ema.update_count`.
     public func optimizerState() -> SafeTensors {
         var file = ModelCheckpoint.encodeOptimizers(["unet": optimizer])
-        let counter = ExponentialMovingAverage.updateCountKey
-        file.entries.append(.init(name: Self.emaPrefix + counter, tensor: ema.stateTensors()[counter]!))
+        ModelCheckpoint.appendAverageCounter(ema, to: &file)
         return file
     }
 
     /// Restores trained weights, averaged weights, Adam's state and the average's counter.
     public func restore(model file: SafeTensors, optimizer optimizerFile: SafeTensors) throws {
-        var weights: [String: Tensor] = [:], averaged: [String: Tensor] = [:]
-        for entry in file.entries {
-            if entry.name.hasPrefix(Self.emaPrefix) {
-                averaged[String(entry.name.dropFirst(Self.emaPrefix.count))] = entry.tensor
-            } else {
-                weights[entry.name] = entry.tensor
-            }
-        }
-        let counter = ExponentialMovingAverage.updateCountKey
-        if let count = optimizerFile[Self.emaPrefix + counter] { averaged[counter] = count }
+        let (weights, averaged) = ModelCheckpoint.splitAverage(file)
         try model.loadState(weights)
-        try ema.loadState(averaged)
+        try ModelCheckpoint.restoreAverage(ema, values: averaged, optimizer: optimizerFile)
         try ModelCheckpoint.loadOptimizers(optimizerFile, into: ["unet": optimizer])
     }
 
     /// The prefix of the moving average's tensors in both checkpoint files.
-    public static let emaPrefix = "ema."
+    public static let emaPrefix = ModelCheckpoint.averagePrefix
 }

@@ -29,7 +29,8 @@ public enum GeneratorLoader {
         let model: any GenerativeModel
         switch config {
         case .gan(let gan):
-            var loaded = try LoadedGAN(config: gan, weights: weights, source: source, step: step, audio: audio)
+            var loaded = try LoadedGAN(config: gan, weights: weights, source: source, step: step, audio: audio,
+                                       averaged: options.averagedWeights)
             loaded.usesBatchStatistics = options.batchStatistics
             model = loaded
         case .vae(let vae):

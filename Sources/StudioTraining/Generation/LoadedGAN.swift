@@ -15,12 +15,34 @@ public struct LoadedGAN {
     public let audio: AudioSettings?
     /// Whether batch norm uses each batch's statistics instead of the running ones.
     public var usesBatchStatistics = false
+    /// Whether the file holds a moving average of the generator's weights (`ema.generator.*`).
+    public let hasAveragedWeights: Bool
+    /// Whether the generator samples with that average rather than the trained weights.
+    public let usesAveragedWeights: Bool
 
-    /// Builds the GAN `config` describes and loads `weights` (read from `source`) into it.
-    public init(config: GANConfig, weights: SafeTensors, source: URL, step: Int?, audio: AudioSettings?) throws {
+    /// Builds the GAN `config` describes and loads `weights` (read from `source`) into it: the
+    /// generator's moving average when the file has one and `averaged` holds, else the trained weights.
+    public init(config: GANConfig, weights: SafeTensors, source: URL, step: Int?, audio: AudioSettings?,
+                averaged: Bool = true) throws {
         var generator = RandomStream.initialization.generator(seed: 0)
         gan = try GAN(config: config, using: &generator)
-        try GeneratorLoader.restore(weights, into: gan, source: source)
+        let (trained, average) = ModelCheckpoint.splitAverage(weights)
+        try GeneratorLoader.restore(SafeTensors(entries: weights.entries.filter { trained[$0.name] != nil }), into: gan, source: source)
+        hasAveragedWeights = !average.isEmpty
+        usesAveragedWeights = hasAveragedWeights && averaged
+        if usesAveragedWeights {
+            // The average covers the generator's parameters; its batch-norm statistics stay the trained ones.
+            let parameters = Dictionary(uniqueKeysWithValues: gan.generatorParametersByCheckpointName.map { ($0.name, $0.parameter) })
+            guard Set(average.keys) == Set(parameters.keys) else {
+                throw FileFormatError(path: source.path, "its moving-average weights (ema.*) are not the generator's parameters; sample the trained weights with --no-ema")
+            }
+            for (name, value) in average {
+                guard value.shape == parameters[name]!.shape else {
+                    throw FileFormatError(path: source.path, "moving-average weight ema.\(name) is \(value.shape), the generator's is \(parameters[name]!.shape)")
+                }
+                parameters[name]!.assign(value)
+            }
+        }
         self.step = step
         self.source = source
         self.audio = audio
@@ -59,14 +81,20 @@ extension LoadedGAN: LatentWalking {
     public var config: ModelConfig { .gan(gan.config) }
     public var familyName: String { "GAN" }
     public var abilities: GeneratorAbilities {
-        gan.config.isConditional ? [.classes, .batchStatistics, .latentWalk] : [.batchStatistics, .latentWalk]
+        var abilities: GeneratorAbilities = [.batchStatistics, .latentWalk]
+        if gan.config.isConditional { abilities.insert(.classes) }
+        if hasAveragedWeights { abilities.insert(.averagedWeights) }
+        return abilities
     }
     public var classCount: Int { gan.config.classCount }
     public var exampleShape: [Int] { gan.config.imageShape }
     public var noiseShape: [Int] { [gan.config.latentSize] }
     public var valueRange: ClosedRange<Float> { -1...1 }
+    /// The weights are named only for files with an average, so older jobs' manifests stay as they were.
     public var settings: [String: String] {
-        ["sampler": "generator", "normalisation": usesBatchStatistics ? "batch statistics" : "running statistics"]
+        var settings = ["sampler": "generator", "normalisation": usesBatchStatistics ? "batch statistics" : "running statistics"]
+        if hasAveragedWeights { settings["weights"] = usesAveragedWeights ? "ema" : "trained" }
+        return settings
     }
     public var preferredChunk: Int? { nil }
 

@@ -41,7 +41,7 @@ public struct SamplingOptions: Sendable {
         if steps != nil { flags.append(("--steps", .samplers, "diffusion checkpoints")) }
         if eta != nil { flags.append(("--eta", .samplers, "diffusion checkpoints")) }
         if guidance != nil { flags.append(("--guidance", .samplers, "diffusion checkpoints")) }
-        if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "diffusion checkpoints")) }
+        if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "checkpoints with averaged weights (diffusion, GANs with model.ema_decay)")) }
         if batchStatistics { flags.append(("--batch-statistics", .batchStatistics, "GAN checkpoints")) }
         return flags
     }
