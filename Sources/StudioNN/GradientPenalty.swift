@@ -15,3 +15,13 @@ public func gradientPenalty(real: Tensor, fake: Tensor, mixing: Tensor, critic: 
     let norms = (slopes.reshaped(to: [n, -1]).squared().sum(alongAxis: 1) + 1e-12).sqrt()
     return (norms - 1).squared().mean()
 }
+
+/// The R1 penalty (Mescheder et al. 2018): `mean_b ‖∇ₓ critic(x_b)‖₂²` at the real images `real`
+/// `[N, ...]`, a scalar `[]` differentiable in the critic's weights (the backward pass through the
+/// critic is recorded). The trainer scales it by gamma / 2.
+public func r1Penalty(real: Tensor, critic: (Tensor) -> Tensor) -> Tensor {
+    precondition(real.rank >= 2, "r1Penalty: real \(real.shape) must be [N, ...]")
+    let inputs = real.detached().requiringGradient()
+    let slopes = gradients(of: critic(inputs).sum(), withRespectTo: [inputs], createGraph: true)[0]!
+    return slopes.reshaped(to: [real.shape[0], -1]).squared().sum(alongAxis: 1).mean()
+}

@@ -4,7 +4,7 @@ import StudioModels
 import StudioNN
 import XCTest
 
-/// WGAN-GP's penalty and its gradient in the critic's weights (a gradient of a gradient) against
+/// WGAN-GP's and R1's penalties and their gradients in the critic's weights (gradients of gradients) against
 /// PyTorch 1.13 (Fixtures/gradient_penalty.json, made by make_gradient_penalty.py), through a GAN's
 /// discriminator with and without the class projection.
 final class GradientPenaltyGoldenTests: XCTestCase {
@@ -21,6 +21,8 @@ final class GradientPenaltyGoldenTests: XCTestCase {
         let parameters: [String: Tensor32]
         let penalty: Double
         let grads: [String: Tensor32]
+        let r1: Double
+        let r1_grads: [String: Tensor32]
     }
 
     struct Fixture: Decodable {
@@ -70,6 +72,32 @@ final class GradientPenaltyGoldenTests: XCTestCase {
                 XCTAssertEqual(actual.shape, expected.shape, "\(c.name) \(key)")
                 for (a, b) in zip(actual.scalars, expected.scalars) {
                     XCTAssertEqual(a, b, accuracy: 1e-5 + 1e-3 * Swift.abs(b), "\(c.name): d penalty / d \(key)")
+                }
+            }
+        }
+    }
+
+    func testR1PenaltyAndItsWeightGradientMatchPyTorch() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "gradient_penalty", withExtension: "json", subdirectory: "Fixtures"))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        let names = ["0.weight": "discriminator.0.weight", "0.bias": "discriminator.0.bias",
+                     "3.weight": "discriminator.3.weight", "3.bias": "discriminator.3.bias",
+                     "projection.weight": "discriminator_projection.weight"]
+        for c in fixture.cases {
+            let gan = try makeGAN(classes: c.labels == nil ? 0 : 3)
+            let byName = Dictionary(uniqueKeysWithValues: gan.namedParameters.map { ($0.name, $0.parameter) })
+            for (key, value) in c.parameters { try XCTUnwrap(byName[try XCTUnwrap(names[key])]).assign(value.tensor) }
+            let context = ForwardContext(training: true)
+            let penalty = r1Penalty(real: c.real.tensor) { gan.discriminate($0, labels: c.labels ?? [], context: context) }
+            XCTAssertEqual(Double(penalty.item), c.r1, accuracy: 1e-5 + 1e-4 * Swift.abs(c.r1), c.name)
+            let keys = c.parameters.keys.sorted()
+            let grads = gradients(of: penalty, withRespectTo: keys.map { byName[names[$0]!]!.value })
+            for (key, grad) in zip(keys, grads) {
+                let expected = try XCTUnwrap(c.r1_grads[key]).tensor
+                let actual = grad ?? Tensor(zeros: expected.shape)
+                XCTAssertEqual(actual.shape, expected.shape, "\(c.name) \(key)")
+                for (a, b) in zip(actual.scalars, expected.scalars) {
+                    XCTAssertEqual(a, b, accuracy: 1e-5 + 1e-3 * Swift.abs(b), "\(c.name): d R1 / d \(key)")
                 }
             }
         }

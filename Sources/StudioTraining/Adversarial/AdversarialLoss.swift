@@ -53,7 +53,8 @@ extension TrainSettings {
     /// Messages for adversarial settings that do not fit the model `family` or each other.
     func adversarialProblems(family: String) -> [String] {
         let given = [loss.map { _ in "train.loss" }, gpWeight.map { _ in "train.gp_weight" },
-                     criticSteps.map { _ in "train.critic_steps" }].compactMap { $0 }
+                     criticSteps.map { _ in "train.critic_steps" }, diffAugment.map { _ in "train.diffaugment" },
+                     r1Gamma.map { _ in "train.r1_gamma" }, r1Interval.map { _ in "train.r1_interval" }].compactMap { $0 }
         if family != "gan" {
             return given.map { "\($0) applies to GANs (model.family = \"gan\"), not to family \"\(family)\"" }
         }
@@ -62,6 +63,14 @@ extension TrainSettings {
         if let gpWeight {
             if resolvedLoss != .wganGP { problems.append("train.gp_weight needs train.loss = \"wgan-gp\"") }
             if !(gpWeight >= 0 && gpWeight.isFinite) { problems.append("train.gp_weight must be zero or positive, got \(gpWeight)") }
+        }
+        if let r1Gamma {
+            if resolvedLoss == .wganGP { problems.append("train.r1_gamma applies to the non-saturating and hinge losses; WGAN-GP has its own penalty (train.gp_weight)") }
+            if !(r1Gamma >= 0 && r1Gamma.isFinite) { problems.append("train.r1_gamma must be zero or positive, got \(r1Gamma)") }
+        }
+        if let r1Interval {
+            if r1Gamma == nil { problems.append("train.r1_interval needs train.r1_gamma") }
+            if r1Interval < 1 { problems.append("train.r1_interval must be at least 1, got \(r1Interval)") }
         }
         return problems
     }

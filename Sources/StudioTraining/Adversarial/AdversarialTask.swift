@@ -25,9 +25,13 @@ public final class AdversarialTask: TrainingTask {
     public let sampleLabels: [Int]
     /// The moving average of the generator's weights, when the config asks for one.
     public let ema: ExponentialMovingAverage?
+    /// The transforms both networks see real and fake images through (none: identity).
+    public let augment: DiffAugment?
+    /// R1's gamma on real images, and the interval of its lazy application.
+    public let r1: (gamma: Float, interval: Int)?
 
     public var metricNames: [String] {
-        ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : [])
+        ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : []) + (r1 == nil ? [] : ["r1"])
     }
 
     public var batchesPerStep: Int { criticSteps }
@@ -48,6 +52,8 @@ public final class AdversarialTask: TrainingTask {
         sampleLatents = Tensor.randomNormal([sampleCount, config.latentSize], using: &latentGenerator)
         let columns = Int(Double(sampleCount).squareRoot().rounded(.up))
         sampleLabels = config.isConditional ? (0..<sampleCount).map { ($0 / columns) % config.classCount } : []
+        augment = settings.diffAugment.flatMap { $0.isEmpty ? nil : DiffAugment($0) }
+        r1 = settings.r1Gamma.map { (Float($0), settings.r1Interval ?? 1) }
         let generatorParameters = gan.generatorParametersByCheckpointName
         ema = config.emaDecay.map { ExponentialMovingAverage(parameters: generatorParameters, decay: Float($0)) }
     }
@@ -57,11 +63,13 @@ public final class AdversarialTask: TrainingTask {
     public func step(batch real: Tensor, labels: [Int], step: Int) -> [Double] {
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
         var noise = RandomStream.latents.generator(seed: seed, step: step)
+        var augmentation = RandomStream.diffAugment.generator(seed: seed, step: step)
+        let seen = { (images: Tensor) in self.augment.map { $0(images, using: &augmentation) } ?? images }
         let conditional = gan.config.isConditional
         precondition(real.shape[0] % criticSteps == 0, "AdversarialTask: \(real.shape[0]) samples do not split into \(criticSteps) batches")
         precondition(!conditional || labels.count == real.shape[0], "AdversarialTask: a conditional GAN needs one label per sample")
         let n = real.shape[0] / criticSteps
-        var lossD = Tensor(0), penalty = Tensor(0), realScores = Tensor(0), fakeScores = Tensor(0)
+        var lossD = Tensor(0), penalty = Tensor(0), r1Value = Tensor(0), realScores = Tensor(0), fakeScores = Tensor(0)
         var fake = Tensor(0), fakeLabels: [Int] = []
 
         for critic in 0..<criticSteps {
@@ -71,9 +79,15 @@ public final class AdversarialTask: TrainingTask {
             // Fakes are conditioned on the real batch's labels, so both halves of D's batch share a class mix.
             fakeLabels = chunkLabels
             fake = gan.generate(z, labels: fakeLabels, context: context)
-            realScores = gan.discriminate(chunk, labels: chunkLabels, context: context)
-            fakeScores = gan.discriminate(fake.detached(), labels: fakeLabels, context: context)
+            let realSeen = seen(chunk)
+            realScores = gan.discriminate(realSeen, labels: chunkLabels, context: context)
+            fakeScores = gan.discriminate(seen(fake.detached()), labels: fakeLabels, context: context)
             lossD = loss.discriminatorLoss(real: realScores, fake: fakeScores)
+            // Lazy R1: every `interval` steps, scaled by it, on the last critic update of the step.
+            if let r1, step % r1.interval == 0, critic == criticSteps - 1 {
+                r1Value = r1Penalty(real: realSeen) { gan.discriminate($0, labels: chunkLabels, context: context) }
+                lossD = lossD + (r1.gamma / 2 * Float(r1.interval)) * r1Value
+            }
             if loss == .wganGP {
                 let mixing = Tensor.randomUniform([n], using: &noise)
                 penalty = gradientPenalty(real: chunk, fake: fake, mixing: mixing) {
@@ -87,7 +101,7 @@ public final class AdversarialTask: TrainingTask {
         }
 
         // The generator learns from the last critic iteration's fakes, scored by the updated critic.
-        let lossG = loss.generatorLoss(fake: gan.discriminate(fake, labels: fakeLabels, context: context))
+        let lossG = loss.generatorLoss(fake: gan.discriminate(seen(fake), labels: fakeLabels, context: context))
         optimizerG.zeroGradients()
         // D's weight gradients from this pass would be cleared unused before D's next update, so
         // they are not computed: the G update is the same, without D's weight-gradient GEMMs.
@@ -102,7 +116,7 @@ public final class AdversarialTask: TrainingTask {
                                    : (realScores.mean().item, fakeScores.mean().item)
         }
         return [Double(lossD.item), Double(lossG.item), Double(dReal), Double(dFake)]
-            + (loss == .wganGP ? [Double(penalty.item)] : [])
+            + (loss == .wganGP ? [Double(penalty.item)] : []) + (r1 == nil ? [] : [Double(r1Value.item)])
     }
 
     /// The one grid of `sampleImages()`, named "samples".

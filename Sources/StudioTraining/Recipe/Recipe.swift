@@ -67,10 +67,17 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var gpWeight: Double?
     /// GANs: discriminator updates per generator update, each on its own real batch (nil: 1, or 5 for WGAN-GP).
     public var criticSteps: Int?
+    /// GANs on images: DiffAugment's transforms for real and fake batches (nil or empty: none).
+    public var diffAugment: [DiffAugmentTransform]?
+    /// GANs (non-saturating or hinge): the R1 penalty's weight gamma on real images (nil: none).
+    public var r1Gamma: Double?
+    /// GANs with R1: apply the penalty every this many steps, scaled by it (lazy regularisation; nil: 1).
+    public var r1Interval: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, lr, beta1, beta2, seed, steps, epochs, threads, loss
-        case gpWeight = "gp_weight", criticSteps = "critic_steps"
+        case gpWeight = "gp_weight", criticSteps = "critic_steps", diffAugment = "diffaugment"
+        case r1Gamma = "r1_gamma", r1Interval = "r1_interval"
     }
 
     public init() {}
@@ -93,6 +100,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         loss = try c.decodeIfPresent(AdversarialLoss.self, forKey: .loss)
         gpWeight = try c.decodeIfPresent(Double.self, forKey: .gpWeight)
         criticSteps = try c.decodeIfPresent(Int.self, forKey: .criticSteps)
+        diffAugment = try c.decodeIfPresent([DiffAugmentTransform].self, forKey: .diffAugment)
+        r1Gamma = try c.decodeIfPresent(Double.self, forKey: .r1Gamma)
+        r1Interval = try c.decodeIfPresent(Int.self, forKey: .r1Interval)
     }
 }
 
@@ -160,6 +170,9 @@ extension Recipe {
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
         problems += train.adversarialProblems(family: model.family)
+        if !(train.diffAugment ?? []).isEmpty && (audio != nil || model.imageShape.count != 3) {
+            problems.append("train.diffaugment transforms images [C, H, W]; this recipe's examples are \(audio == nil ? "\(model.imageShape)" : "audio") (remove the key)")
+        }
         if let audio {
             problems += audio.problems()
             if problems.isEmpty && model.imageShape != audio.exampleShape {

@@ -10,6 +10,8 @@ public enum RandomStream: UInt64, Sendable {
     case sampleLatents = 5
     case noise = 6
     case evaluationNoise = 7
+    /// DiffAugment's draws.
+    case diffAugment = 9
 
     /// The generator of this stream for `step` (or epoch) of a run seeded with `seed`.
     public func generator(seed: UInt64, step: Int = 0) -> RandomGenerator {

@@ -4,7 +4,9 @@ Run with Debian's torch: /usr/bin/python3 make_gradient_penalty.py (from this fo
 gradient_penalty.json: a small 1-d critic (Conv1d, LeakyReLU(0.2), Flatten, Linear) and the same
 critic with a projection term for class labels (Miyato & Koyama 2018), real and fake batches, the
 mixing weights, the penalty mean((||grad_x D(x_hat)||_2 - 1)^2) and its gradient with respect to
-every critic weight (a gradient of a gradient). Floats are float32 values printed as float64.
+every critic weight (a gradient of a gradient); and the R1 penalty mean(||grad_x D(real)||_2^2) at the
+real batch with its weight gradients (r1, r1_grads), computed after the rest so that the earlier
+values keep their random draws. Floats are float32 values printed as float64.
 """
 import json
 import torch
@@ -41,6 +43,11 @@ def case(name, labels=None, classes=3):
     # The last bias does not move the slope, so its gradient is None in PyTorch: zeros here.
     grads = torch.autograd.grad(penalty, list(parameters.values()), allow_unused=True)
     grads = [torch.zeros_like(p) if g is None else g for p, g in zip(parameters.values(), grads)]
+    x_real = real.clone().requires_grad_(True)
+    g_real, = torch.autograd.grad(score(x_real).sum(), x_real, create_graph=True)
+    r1 = (g_real.reshape(4, -1) ** 2).sum(dim=1).mean()
+    r1_grads = torch.autograd.grad(r1, list(parameters.values()), allow_unused=True)
+    r1_grads = [torch.zeros_like(p) if g is None else g for p, g in zip(parameters.values(), r1_grads)]
     return {
         "name": name,
         "labels": labels.tolist() if labels is not None else None,
@@ -48,6 +55,8 @@ def case(name, labels=None, classes=3):
         "parameters": {k: t(v) for k, v in parameters.items()},
         "penalty": penalty.item(),
         "grads": {k: t(v) for k, v in zip(parameters.keys(), grads)},
+        "r1": r1.item(),
+        "r1_grads": {k: t(v) for k, v in zip(parameters.keys(), r1_grads)},
     }
 
 
