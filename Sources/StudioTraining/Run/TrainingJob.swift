@@ -56,7 +56,10 @@ public enum TrainingJob {
         return loaded
     }
 
-    static func makeTask(_ recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
+    /// The task for `recipe` after checking that `data` fits it; `test` is the held-out split of the
+    /// families that need one (VAE, classifier), nil to read it from the recipe's data directory.
+    static func makeTask(_ recipe: Recipe, data: any LabelledExamples, test: (any LabelledExamples)? = nil,
+                         recipePath: String) throws -> TrainingTask {
         try applyThreads(recipe)
         switch recipe.model {
         case .gan(let config):
@@ -70,12 +73,12 @@ public enum TrainingJob {
             }
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
-            return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)
+            return try makeVariationalTask(config, recipe: recipe, data: data, test: test, recipePath: recipePath)
         case .diffusion(let config):
             try checkDiffusionData(config, data: data, recipe: recipe, recipePath: recipePath)
             return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .classifier(let config):
-            return try makeClassificationTask(config, recipe: recipe, data: data, recipePath: recipePath)
+            return try makeClassificationTask(config, recipe: recipe, data: data, test: test, recipePath: recipePath)
         }
     }
 }
