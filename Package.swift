@@ -60,6 +60,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioAudioTests", dependencies: ["StudioCore", "StudioIO", "StudioAudio"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioModelsTests", dependencies: ["StudioCore", "StudioNN", "StudioIO", "StudioModels"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "StudioTrainingTests", dependencies: [
             "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
         ], resources: [.copy("Fixtures")]),

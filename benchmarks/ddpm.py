@@ -8,7 +8,7 @@ Training: uniform timesteps, Gaussian noise, x_t, the UNet's epsilon against the
 step and the moving-average update, on random images in [-1, 1] (3 warm-up steps). Sampling: DDIM
 with 50 steps and eta 0 from Gaussian noise, without gradients.
 The module below has the same state-dict names and shapes as genstudio's UNet (`unet.` prefix aside);
-Tests/StudioTrainingTests/Fixtures/diffusion/make_unet_fixture.py checks the forward pass against it.
+Tests/StudioModelsTests/Fixtures/diffusion/make_unet_fixture.py checks the forward pass against it.
 """
 import argparse
 import copy

@@ -4,5 +4,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run a release build: swift build -c release).",
-        subcommands: [BenchOps.self, BenchDCGAN.self, BenchVAE.self, BenchDDPM.self, BenchWaveGAN.self])
+        subcommands: [BenchOps.self, BenchTrain.self, BenchDCGAN.self, BenchVAE.self, BenchDDPM.self, BenchWaveGAN.self])
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import StudioCore
 import StudioTraining
@@ -24,27 +23,14 @@ struct BenchDCGAN: ParsableCommand {
     var recipe: String = "recipes/dcgan-mnist.toml"
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try TrainingBench.validate(batch: batch, steps: steps, threads: threads)
     }
 
     func run() throws {
-        var overrides = ["train.batch=\(batch)"]
-        if let threads { overrides.append("train.threads=\(threads)") }
-        let (parsed, _) = try RecipeLoader.load(URL(fileURLWithPath: recipe), overrides: overrides)
-        guard case .gan(let config) = parsed.model else {
-            throw ValidationError("\(recipe) is not a GAN recipe")
-        }
-        ComputeThreads.count = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let task = try AdversarialTask(config: config, settings: parsed.train, sampleCount: 1)
-        var generator = RandomGenerator(seed: 99)
-        let real = Tensor.randomUniform(Shape([batch] + config.imageShape), lower: -1, upper: 1, using: &generator)
-        for step in 0..<3 { _ = task.step(batch: real, labels: [], step: step) }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for step in 3..<(3 + steps) { _ = task.step(batch: real, labels: [], step: step) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("genstudio dcgan step: batch \(batch), threads \(ComputeThreads.count), \(steps) steps in \(String(format: "%.2f", seconds)) s")
+        let parsed = try TrainingBench.recipe(recipe, batch: batch, threads: threads)
+        guard case .gan = parsed.model else { throw ValidationError("\(recipe) is not a GAN recipe") }
+        let seconds = try TrainingJob.benchmarkTask(parsed, recipePath: recipe).timeSteps(warmUp: 3, count: steps)
+        print("genstudio dcgan step: batch \(batch), threads \(ComputeThreads.count), \(steps) steps in \(TrainingBench.fixed(seconds)) s")
         print(String(format: "genstudio  %8.1f images/s  %7.1f ms/step", Double(batch * steps) / seconds, seconds / Double(steps) * 1000))
     }
 }

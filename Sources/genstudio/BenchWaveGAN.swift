@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import StudioCore
 import StudioModels
@@ -31,14 +30,13 @@ struct BenchWaveGAN: ParsableCommand {
     var steps: Int = 3
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        try TrainingBench.validate(batch: batch, steps: steps, threads: threads)
         guard criticSteps >= 1 else { throw ValidationError("--critic-steps must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func run() throws {
-        let config = try WaveGAN.config(width: width, length: length)
+    /// The recipe timed: `WaveGAN.config(width:length:)` under WGAN-GP with Adam(1e-4, 0.5, 0.9), as
+    /// `benchmarks/wavegan.py` builds it; made in code, since the width and length are flags.
+    func waveGANRecipe() throws -> Recipe {
         var settings = TrainSettings()
         settings.batch = batch
         settings.lr = 1e-4
@@ -46,15 +44,15 @@ struct BenchWaveGAN: ParsableCommand {
         settings.beta2 = 0.9
         settings.loss = .wganGP
         settings.criticSteps = criticSteps
-        ComputeThreads.count = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let task = try AdversarialTask(config: config, settings: settings, sampleCount: 1)
-        var generator = RandomGenerator(seed: 99)
-        let real = Tensor.randomUniform([criticSteps * batch, 1, length], lower: -1, upper: 1, using: &generator)
-        _ = task.step(batch: real, labels: [], step: 0)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for step in 1...steps { _ = task.step(batch: real, labels: [], step: step) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("genstudio wavegan step: batch \(batch), width \(width), length \(length), critic steps \(criticSteps), threads \(ComputeThreads.count), \(steps) steps in \(String(format: "%.2f", seconds)) s")
+        settings.threads = threads ?? 0
+        return Recipe(model: .gan(try WaveGAN.config(width: width, length: length)), train: settings,
+                      audio: AudioSettings(sampleRate: 8000, clipLength: length))
+    }
+
+    func run() throws {
+        let bench = try TrainingJob.benchmarkTask(try waveGANRecipe(), recipePath: "bench wavegan")
+        let seconds = bench.timeSteps(warmUp: 1, count: steps)
+        print("genstudio wavegan step: batch \(batch), width \(width), length \(length), critic steps \(criticSteps), threads \(ComputeThreads.count), \(steps) steps in \(TrainingBench.fixed(seconds)) s")
         print(String(format: "genstudio  %8.1f clips/s  %7.1f ms/step", Double(batch * steps) / seconds, seconds / Double(steps) * 1000))
     }
 }

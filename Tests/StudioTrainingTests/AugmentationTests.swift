@@ -30,7 +30,7 @@ final class AugmentationTests: XCTestCase {
 
     /// A freshly initialised conditional UNet on 8x8 images with T = 10, saved as a checkpoint.
     static func writeCheckpoint(classes: Int, to url: URL, size: Int = 8) throws {
-        var config = DiffusionConfig(imageShape: [1, size, size], classes: classes, timesteps: 10, unet: UNetTwinTests.config)
+        var config = DiffusionConfig(imageShape: [1, size, size], classes: classes, timesteps: 10, unet: TinyUNet.config)
         config.unet.attentionResolutions = []
         let task = try DiffusionTask(config: config, settings: TrainSettings(), sampleCount: 1)
         try task.modelState(step: 0).write(to: url)

@@ -6,8 +6,9 @@ import StudioNN
 import XCTest
 @testable import StudioTraining
 
-/// Class-conditional GANs: config checks, the projection discriminator, training with labels, and
-/// `genstudio sample --class`; per-index sampling noise.
+/// Class-conditional GANs in training: the shipped recipe, training with labels, `genstudio sample
+/// --class`, per-index sampling noise (config checks and the projection discriminator are in
+/// StudioModelsTests' ConditionalGANModelTests).
 final class ConditionalGANTests: XCTestCase {
     private var scratch: URL!
 
@@ -15,31 +16,6 @@ final class ConditionalGANTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
     private var conditionalRecipe: URL { get throws { try Fixtures.directory.appendingPathComponent("tiny-cgan.toml") } }
-
-    private func config(_ recipe: URL, _ overrides: [String] = []) throws -> GANConfig {
-        guard case .gan(let config) = try RecipeLoader.load(recipe, overrides: overrides).recipe.model else {
-            throw XCTSkip("not a GAN recipe")
-        }
-        return config
-    }
-
-    func testConfigNeedsAWiderGeneratorInputAndALinearLastDiscriminatorLayer() throws {
-        var config = try config(try conditionalRecipe)
-        XCTAssertEqual(config.generatorInputShape, [1, 12])
-        XCTAssertEqual(config.featureSize, 392)
-        XCTAssertEqual(try ModelConfig.fromJSON(try ModelConfig.gan(config).jsonString()), .gan(config))
-        let plain = try self.config(try Fixtures.tinyRecipe)
-        XCTAssertFalse(try ModelConfig.gan(plain).jsonString().contains("classes"), "unconditional metadata is unchanged")
-
-        config.embeddingSize = 5
-        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("latent_size 8 + embedding_size 5"), "\($0)") }
-        config.embeddingSize = 4
-        var noProjection = config
-        noProjection.discriminator.layers.append(LayerSpec(.sigmoid))
-        XCTAssertThrowsError(try noProjection.validate()) { XCTAssertTrue("\($0)".contains("must end in"), "\($0)") }
-        config.classCount = -1
-        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("model.classes"), "\($0)") }
-    }
 
     func testShippedConditionalRecipeIsTheDCGANRecipeWithLabels() throws {
         func parse(_ name: String) throws -> Recipe {
@@ -53,31 +29,6 @@ final class ConditionalGANTests: XCTestCase {
         XCTAssertEqual(c.discriminator, p.discriminator)
         XCTAssertEqual(Array(c.generator.layers.dropFirst()), Array(p.generator.layers.dropFirst()))
         XCTAssertEqual(conditional.train, plain.train)
-    }
-
-    func testProjectionDiscriminatorAddsTheLabelsInnerProductWithTheFeatures() throws {
-        var generator = RandomGenerator(seed: 3)
-        let gan = try GAN(config: try config(try conditionalRecipe), using: &generator)
-        let names = gan.stateEntries.map(\.name)
-        XCTAssertTrue(names.contains("generator_embedding.weight") && names.contains("discriminator_projection.weight"), "\(names)")
-        XCTAssertEqual(gan.discriminatorProjection?.weight.shape, [10, 392])
-        XCTAssertEqual(gan.generatorParameters.last?.name, "generator_embedding.weight")
-        XCTAssertEqual(gan.discriminatorParameters.last?.name, "discriminator_projection.weight")
-
-        let x = Tensor.randomUniform([3, 1, 28, 28], lower: -1, upper: 1, using: &generator)
-        let labels = [4, 0, 9]
-        let logits = gan.discriminate(x, labels: labels, context: .inference)
-        let features = Sequential(Array(gan.discriminator.layers.dropLast()))(x)
-        let projection = gan.discriminatorProjection!.weight.value
-        for (row, label) in labels.enumerated() {
-            let plain = gan.discriminator.layers.last!(features)[row, 0]
-            let dot = (0..<392).reduce(Float(0)) { $0 + projection[label, $1] * features[row, $1] }
-            XCTAssertEqual(logits[row, 0], plain + dot, accuracy: 1e-4)
-        }
-        let z = Tensor.randomNormal([2, 8], using: &generator)
-        let a = gan.generate(z, labels: [1, 1], context: .inference), b = gan.generate(z, labels: [1, 2], context: .inference)
-        XCTAssertEqual(a.sliced(alongAxis: 0, 0..<1).scalars, b.sliced(alongAxis: 0, 0..<1).scalars)
-        XCTAssertNotEqual(a.sliced(alongAxis: 0, 1..<2).scalars, b.sliced(alongAxis: 0, 1..<2).scalars, "the label changes the image")
     }
 
     func testNoiseForSampleIDependsOnlyOnSeedAndIndex() {

@@ -8,7 +8,7 @@ import XCTest
 final class DiffusionNoiseTests: XCTestCase {
     func testSampleIIsTheSameAloneOrInABatch() throws {
         var generator = RandomGenerator(seed: 1)
-        let unet = try UNet(config: UNetTwinTests.config, imageShape: [1, 8, 8], classCount: 0, using: &generator)
+        let unet = try UNet(config: TinyUNet.config, imageShape: [1, 8, 8], classCount: 0, using: &generator)
         let sampler = DiffusionSampler(unet: unet, process: DiffusionProcess(schedule: .linear(timesteps: 10)))
         let options = DiffusionSampleOptions(sampler: .ddpm, steps: 4)
 

@@ -112,7 +112,7 @@ final class DiffusionRunTests: XCTestCase {
 
     func testLabelDropoutReplacesTheExpectedShareOfLabels() throws {
         var config = DiffusionConfig(imageShape: [1, 8, 8], classes: 10, timesteps: 20, labelDropout: 0.25,
-                                     unet: UNetTwinTests.config)
+                                     unet: TinyUNet.config)
         config.unet.attentionResolutions = []
         var settings = TrainSettings()
         settings.seed = 3

@@ -1,6 +1,7 @@
 import Foundation
 import StudioCore
 import StudioIO
+import StudioModels
 import XCTest
 
 /// The committed fixtures: 320 + 64 MNIST images, the tiny GAN recipe and its PyTorch twin's files.
@@ -18,6 +19,13 @@ enum Fixtures {
 
     /// `--set` overrides that point the tiny recipe at the fixture images.
     static var dataOverride: String { get throws { "data.path=\(try mnistSmall.path)" } }
+}
+
+/// A UNet small enough for debug builds, for 8x8 images: the config of StudioModelsTests' UNetTwinTests,
+/// whose PyTorch fixture fixes its names and forward pass.
+enum TinyUNet {
+    static let config = UNetConfig(baseChannels: 8, channelMultipliers: [1, 2], blocksPerLevel: 1, attentionResolutions: [4],
+                                   middleAttention: true, dropout: 0, groups: 4)
 }
 
 /// A fresh directory under /tmp; the caller removes it.

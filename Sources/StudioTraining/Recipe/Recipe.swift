@@ -13,6 +13,19 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio }
 
+    /// A recipe made in code (`genstudio bench wavegan` builds its model from flags); each section
+    /// not given takes the defaults a TOML file without it gets.
+    public init(model: ModelConfig, data: DataSettings = DataSettings(), train: TrainSettings = TrainSettings(),
+                sample: SampleSettings = SampleSettings(), checkpoint: CheckpointSettings = CheckpointSettings(),
+                audio: AudioSettings? = nil) {
+        self.model = model
+        self.data = data
+        self.train = train
+        self.sample = sample
+        self.checkpoint = checkpoint
+        self.audio = audio
+    }
+
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)

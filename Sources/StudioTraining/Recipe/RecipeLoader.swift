@@ -36,6 +36,13 @@ public enum RecipeLoader {
         } catch let error as DecodingError {
             throw RecipeError("\(path): \(describe(error))")
         }
+        try check(recipe, path: path)
+        return (recipe, table.convert(to: .toml))
+    }
+
+    /// Throws the problems of a decoded recipe (values that decode but cannot work, a model that
+    /// cannot be built), each naming `path` and the key.
+    static func check(_ recipe: Recipe, path: String) throws {
         let problems = try recipe.validate()
         if !problems.isEmpty {
             throw RecipeError("\(path): " + problems.joined(separator: "\n\(path): "))
@@ -43,7 +50,6 @@ public enum RecipeLoader {
         do { try recipe.model.validate() } catch let error as ModelConfigError {
             throw RecipeError("\(path): model: \(error.message)")
         }
-        return (recipe, table.convert(to: .toml))
     }
 
     /// Sets `section.key=value` in `table`; the value is read as TOML (`1e-4`, `true`, `"text"`,

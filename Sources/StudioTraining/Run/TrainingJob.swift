@@ -56,18 +56,21 @@ public enum TrainingJob {
         return loaded
     }
 
-    static func makeTask(_ recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
+    /// The task for `recipe` after checking that `data` fits it; `test` is the held-out split of the
+    /// families that need one (VAE, classifier), nil to read it from the recipe's data directory.
+    static func makeTask(_ recipe: Recipe, data: any LabelledExamples, test: (any LabelledExamples)? = nil,
+                         recipePath: String) throws -> TrainingTask {
         try applyThreads(recipe)
         try checkData(data, fit: recipe.model, name: "training", place: recipe.data.path, recipePath: recipePath)
         switch recipe.model {
         case .gan(let config):
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
-            return try makeVariationalTask(config, recipe: recipe, data: data, recipePath: recipePath)
+            return try makeVariationalTask(config, recipe: recipe, data: data, test: test, recipePath: recipePath)
         case .diffusion(let config):
             return try DiffusionTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .classifier(let config):
-            return try makeClassificationTask(config, recipe: recipe, data: data, recipePath: recipePath)
+            return try makeClassificationTask(config, recipe: recipe, data: data, test: test, recipePath: recipePath)
         }
     }
 }

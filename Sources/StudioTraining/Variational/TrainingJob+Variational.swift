@@ -6,11 +6,12 @@ import StudioModels
 extension TrainingJob {
     /// A `VariationalTask` after checking the test split fits the config (the caller checked the
     /// training data); the held-out split comes from the same directory (`t10k-*` files), since the
-    /// test ELBO is part of every VAE run.
-    static func makeVariationalTask(_ config: VAEConfig, recipe: Recipe, data: any LabelledExamples, recipePath: String) throws -> TrainingTask {
+    /// test ELBO is part of every VAE run, unless `test` gives it.
+    static func makeVariationalTask(_ config: VAEConfig, recipe: Recipe, data: any LabelledExamples,
+                                    test given: (any LabelledExamples)? = nil, recipePath: String) throws -> TrainingTask {
         let test: any LabelledExamples
         do {
-            test = try loadSplit(recipe, split: .test, recipePath: recipePath).examples
+            test = try given ?? loadSplit(recipe, split: .test, recipePath: recipePath).examples
         } catch {
             throw DatasetError("\(error)\nA VAE run reports the test-set ELBO, so \(recipe.data.path) needs the test split too (t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or a test/ audio folder beside train/).")
         }

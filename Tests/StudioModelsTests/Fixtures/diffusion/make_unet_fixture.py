@@ -2,7 +2,7 @@
 seeded default initialisation, its state dict (prefixed `unet.`), inputs and output, in unet-tiny.safetensors.
 
 Run with Debian's PyTorch from the repository root:
-    /usr/bin/python3 Tests/StudioTrainingTests/Fixtures/diffusion/make_unet_fixture.py
+    /usr/bin/python3 Tests/StudioModelsTests/Fixtures/diffusion/make_unet_fixture.py
 The config is UNetTwinTests.config: 8x8 single-channel images, 3 classes, base 8, multipliers [1, 2],
 one block per level, attention at 4x4 and in the middle, 4 groups.
 """

@@ -4,10 +4,10 @@ import StudioIO
 import StudioModels
 import StudioNN
 import XCTest
-@testable import StudioTraining
 
 /// The UNet against its PyTorch twin (benchmarks/ddpm.py, via Fixtures/diffusion/make_unet_fixture.py):
-/// the same state-dict names and shapes, and the same output for the same weights.
+/// the same state-dict names and shapes, and the same output for the same weights. StudioTrainingTests'
+/// `TinyUNet.config` is this config.
 final class UNetTwinTests: XCTestCase {
     static let config = UNetConfig(baseChannels: 8, channelMultipliers: [1, 2], blocksPerLevel: 1, attentionResolutions: [4],
                                    middleAttention: true, dropout: 0, groups: 4)
