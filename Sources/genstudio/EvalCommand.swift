@@ -5,6 +5,6 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure generated data: FID and friends on a classifier's features, and whether a synthetic set helps a classifier.",
-        subcommands: [EvalSamples.self, EvalAugmentation.self],
+        subcommands: [EvalSamples.self, EvalAugmentation.self, EvalFewShot.self],
         defaultSubcommand: EvalSamples.self)
 }

@@ -54,6 +54,9 @@ public final class TrainingSession {
     /// The steps completed so far.
     public var step: Int { state.step }
 
+    /// Whether the run has reached its recipe's step count.
+    public var isFinished: Bool { state.step >= recipe.train.steps }
+
     /// Trains until the recipe's step count, `maxSteps` (absolute), `maxMinutes` of this session, or
     /// `shouldStop()` turning true (checked between steps); always ends with a checkpoint.
     public func run(maxSteps: Int? = nil, maxMinutes: Double? = nil, shouldStop: () -> Bool = { false },

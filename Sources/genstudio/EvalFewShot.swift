@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import StudioTraining
+
+/// `genstudio eval few-shot GENERATOR_RECIPE --real-per-class K`: the whole honest protocol.
+struct EvalFewShot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "few-shot",
+        abstract: "Train a generator on K real images per class only, draw a synthetic set from it, and compare classifiers trained with and without it and with classical augmentation, over several seeds.",
+        discussion: """
+        For each seed: the generator recipe trains with data.per_class = K and data.subset_seed = seed (the \
+        same K images eval augmentation picks for that seed); --per-class samples of every class are drawn \
+        from it; the classifier recipe trains on real, real+classical, real+synthetic, \
+        real+synthetic+classical and synthetic, each scored on the whole test split. Prints and writes \
+        (report.json) each run's mean and standard deviation over seeds, and how near the synthetic images \
+        come to the K real ones beside how near real test images come. Every stage is kept in --out: give \
+        the same command again to resume.
+        """)
+
+    @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion).")
+    var generatorRecipe: String
+
+    @Option(help: "Real training images per class (K).")
+    var realPerClass: Int
+
+    @Option(help: "Comma-separated seeds, one repetition of the protocol each.")
+    var seeds: String = "0,1,2"
+
+    @Option(help: "Generator training steps (default: the recipe's train.steps).")
+    var generatorSteps: Int?
+
+    @Option(help: "Synthetic samples per class.")
+    var perClass: Int = 1000
+
+    @Option(help: "The classifier recipe.")
+    var classifierRecipe: String = "recipes/classifier-mnist.toml"
+
+    @Option(help: "Steps of each classifier training (default: the recipe's length on the full training set).")
+    var steps: Int?
+
+    @Option(help: "The MNIST-format data directory (default: each recipe's data.path).")
+    var data: String?
+
+    @Option(help: "The output directory; running the command again with it resumes.")
+    var out: String
+
+    @OptionGroup(title: "Diffusion generators")
+    var sampling: SamplingOptionGroup
+
+    func run() throws {
+        var settings = FewShotEvaluation.Settings(generatorRecipe: URL(fileURLWithPath: generatorRecipe), realPerClass: realPerClass,
+                                                  perClass: perClass, classifierRecipe: URL(fileURLWithPath: classifierRecipe))
+        let parsed = seeds.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--seeds must be comma-separated seeds like 0,1,2, got '\(seeds)'")
+        }
+        settings.seeds = parsed.map { $0! }
+        settings.generatorSteps = generatorSteps
+        settings.classifierSteps = steps
+        settings.data = data.map { URL(fileURLWithPath: $0) }
+        settings.sampling = try sampling.options()
+        let protocolRun = try FewShotEvaluation(settings: settings, directory: URL(fileURLWithPath: out))
+        let printer = ProgressPrinter()
+        printer.message("eval few-shot: K = \(realPerClass), seeds \(settings.seeds.map(String.init).joined(separator: ",")), \(perClass) synthetic per class -> \(out)")
+        StopSignal.install()
+        let start = Date()
+        var stage = ""
+        let report = try protocolRun.run(shouldStop: { StopSignal.isRaised }) { event in
+            switch event {
+            case let .stage(index, total, name, seed):
+                stage = "[\(index)/\(total) seed \(seed) \(name)]"
+                printer.message("\(stage) started after \(ProgressPrinter.duration(Date().timeIntervalSince(start)))")
+            case let .skipped(name, seed):
+                printer.message("seed \(seed) \(name): finished earlier, kept")
+            case let .training(run, .step(number, target, _, _, imagesPerSecond, secondsLeft)):
+                printer.progress("\(stage) \(run) step \(number)/\(target)  \(String(format: "%.0f", imagesPerSecond)) img/s  ETA \(ProgressPrinter.duration(secondsLeft))",
+                                 force: number == target)
+            case .training:
+                break
+            case let .sampling(state):
+                printer.progress("\(stage) samples \(state.kept)/\(state.total)", force: state.kept == state.total)
+            }
+        }
+        guard let report else {
+            printer.message("stopped; give the same command again to resume")
+            return
+        }
+        for row in report.summary {
+            printer.message(row.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: "%6.2f%% ± %.2f", 100 * row.meanAccuracy, 100 * row.standardDeviation)
+                + "   (" + row.accuracies.map { String(format: "%.2f", 100 * $0) }.joined(separator: ", ") + ")")
+        }
+        for seed in report.seeds {
+            let m = seed.memorisation
+            printer.message(String(format: "seed %d: nearest real training image, synthetic median %.3f (least %.3f); test images median %.3f (least %.3f)",
+                                   seed.seed, m.syntheticMedian, m.syntheticLeast, m.testMedian, m.testLeast))
+        }
+        printer.message("report: \(URL(fileURLWithPath: out).appendingPathComponent(FewShotReport.fileName).path)")
+    }
+}
