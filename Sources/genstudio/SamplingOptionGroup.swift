@@ -4,10 +4,10 @@ import StudioTraining
 /// The sampling options of every command that draws samples (`sample`, `augment`, `eval`); a model
 /// that cannot honour one refuses it when loaded (`SamplingOptions.check`).
 struct SamplingOptionGroup: ParsableArguments {
-    @Option(help: "Diffusion: the sampler, ddpm (ancestral) or ddim.")
+    @Option(help: "Diffusion: the sampler, ddpm (ancestral), ddim or dpm++2m (DPM-Solver++ 2M, good in 10 to 20 steps).")
     var sampler: String?
 
-    @Option(help: "Diffusion: denoising steps, 1...T (default: T for ddpm, 50 for ddim).")
+    @Option(help: "Diffusion: denoising steps, 1...T (default: T for ddpm, 50 for ddim, 20 for dpm++2m).")
     var steps: Int?
 
     @Option(help: "Diffusion, DDIM: stochasticity, 0 deterministic (default), 1 like DDPM.")

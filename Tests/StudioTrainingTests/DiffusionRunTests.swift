@@ -5,8 +5,9 @@ import StudioModels
 import XCTest
 @testable import StudioTraining
 
-/// Issue 5's runs: both recipes train and resume byte-exactly; a checkpoint alone samples with DDPM and
-/// DDIM; DDIM with eta 0 is deterministic; the moving average is what sampling uses; bad requests fail cleanly.
+/// Issue 5's runs: both recipes train and resume byte-exactly; a checkpoint alone samples with DDPM,
+/// DDIM and DPM-Solver++; DDIM with eta 0 is deterministic; the moving average is what sampling uses;
+/// bad requests fail cleanly.
 final class DiffusionRunTests: XCTestCase {
     /// Two tiny runs shared by the sampling tests: unconditional and conditional, 6 steps each.
     private static var runs: SharedRuns!
@@ -213,8 +214,9 @@ final class DiffusionRunTests: XCTestCase {
         try assertRefused(classes, ["--class=-1"], mentions: ["--class -1", "0...9"])
         try assertRefused(plain, ["--steps", "21"], mentions: ["--steps", "1...20"])
         try assertRefused(plain, ["--steps", "0"], mentions: ["--steps", "1...20"])
-        try assertRefused(plain, ["--sampler", "euler"], mentions: ["--sampler", "ddpm or ddim"])
+        try assertRefused(plain, ["--sampler", "euler"], mentions: ["--sampler", "ddpm, ddim or dpm++2m"])
         try assertRefused(plain, ["--sampler", "ddpm", "--eta", "0.5"], mentions: ["--eta", "ddim"])
+        try assertRefused(plain, ["--sampler", "dpm++2m", "--eta", "0.5"], mentions: ["--eta", "ddim sampler only"])
         try assertRefused(plain, ["--eta", "-1"], mentions: ["--eta"])
         try assertRefused(plain, ["--interpolate", "4"], mentions: ["--interpolate", "GAN"])
         let wrongLatents = scratch.appendingPathComponent("latents.safetensors")
