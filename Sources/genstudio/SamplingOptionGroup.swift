@@ -10,6 +10,12 @@ struct SamplingOptionGroup: ParsableArguments {
     @Option(help: "Diffusion: denoising steps, 1...T (default: T for ddpm, 50 for ddim, 20 for dpm++2m).")
     var steps: Int?
 
+    @Option(help: """
+        Diffusion: where the steps lie among the T timesteps, uniform, trailing or quadratic \
+        (default: uniform for ddpm and ddim, trailing for dpm++2m).
+        """)
+    var spacing: String?
+
     @Option(help: "Diffusion, DDIM: stochasticity, 0 deterministic (default), 1 like DDPM.")
     var eta: Double?
 
@@ -24,6 +30,7 @@ struct SamplingOptionGroup: ParsableArguments {
         var options = SamplingOptions()
         options.sampler = try sampler.map(SamplingOptions.sampler(named:))
         options.steps = steps
+        options.spacing = try spacing.map(SamplingOptions.spacing(named:))
         options.eta = eta
         options.guidance = guidance
         options.averagedWeights = !noEma
