@@ -5,8 +5,9 @@ import StudioModels
 import XCTest
 @testable import StudioTraining
 
-/// Issue 5's runs: both recipes train and resume byte-exactly; a checkpoint alone samples with DDPM and
-/// DDIM; DDIM with eta 0 is deterministic; the moving average is what sampling uses; bad requests fail cleanly.
+/// Issue 5's runs: both recipes train and resume byte-exactly; a checkpoint alone samples with DDPM,
+/// DDIM and DPM-Solver++; DDIM with eta 0 is deterministic; the moving average is what sampling uses;
+/// bad requests fail cleanly.
 final class DiffusionRunTests: XCTestCase {
     /// Two tiny runs shared by the sampling tests: unconditional and conditional, 6 steps each.
     private static var runs: SharedRuns!
@@ -148,6 +149,34 @@ final class DiffusionRunTests: XCTestCase {
         XCTAssertEqual(try samples(conditionalOut).shape, [2, 1, 28, 28])
     }
 
+    func testDPMSolverSamplesAndAugmentationManifestsRecordTheSpacing() throws {
+        let (out, result) = try sample(try lonelyModelFile(Self.unconditional, name: "alone"),
+                                       ["--sampler", "dpm++2m", "--steps", "3", "--count", "2"], out: "dpm.safetensors")
+        let images = try samples(out)
+        XCTAssertEqual(images.shape, [2, 1, 28, 28])
+        XCTAssertTrue(images.scalars.allSatisfy { $0 >= -1 && $0 <= 1 && $0.isFinite })
+        XCTAssertTrue(result.stdout.contains("dpm++2m, 3 steps, trailing spacing"), result.stdout)
+        let (ddim, ddimResult) = try sample(Self.unconditional, ["--steps", "3", "--count", "2"], out: "ddim.safetensors")
+        XCTAssertTrue(ddimResult.stdout.contains("(ddim, 3 steps, averaged weights)"), "no spacing unless asked: \(ddimResult.stdout)")
+        let (trailing, _) = try sample(Self.unconditional, ["--steps", "3", "--count", "2", "--spacing", "trailing"], out: "t.safetensors")
+        XCTAssertNotEqual(try samples(trailing).scalars, try samples(ddim).scalars, "--spacing moves DDIM's steps")
+
+        func augment(_ arguments: [String], out name: String) throws -> [String: String] {
+            let out = scratch.appendingPathComponent(name)
+            let result = try GenStudioExecutable.run(["augment", Self.conditional.path, "--per-class", "1", "--classes", "0,3",
+                                                      "--guidance", "2", "--out", out.path] + arguments, logs: scratch)
+            assertSuccess(result)
+            return try XCTUnwrap(try AugmentationManifest.read(in: out)).job.sampler
+        }
+        let solver = try augment(["--sampler", "dpm++2m", "--steps", "3", "--spacing", "quadratic"], out: "aug-dpm")
+        XCTAssertEqual(solver["sampler"], "dpm++2m")
+        XCTAssertEqual(solver["steps"], "3")
+        XCTAssertEqual(solver["spacing"], "quadratic")
+        XCTAssertEqual(try augment(["--sampler", "dpm++2m", "--steps", "3"], out: "aug-default")["spacing"], "trailing")
+        XCTAssertNil(try augment(["--steps", "3"], out: "aug-ddim")["spacing"], "manifests of the older samplers keep their keys")
+        XCTAssertEqual(try augment(["--steps", "3", "--spacing", "uniform"], out: "aug-uniform")["spacing"], "uniform")
+    }
+
     func testDDIMWithEtaZeroIsDeterministicAndTheSeedMatters() throws {
         let file = try lonelyModelFile(Self.conditional, name: "alone")
         let arguments = ["--sampler", "ddim", "--steps", "8", "--eta", "0", "--count", "3", "--class", "4"]
@@ -213,8 +242,10 @@ final class DiffusionRunTests: XCTestCase {
         try assertRefused(classes, ["--class=-1"], mentions: ["--class -1", "0...9"])
         try assertRefused(plain, ["--steps", "21"], mentions: ["--steps", "1...20"])
         try assertRefused(plain, ["--steps", "0"], mentions: ["--steps", "1...20"])
-        try assertRefused(plain, ["--sampler", "euler"], mentions: ["--sampler", "ddpm or ddim"])
+        try assertRefused(plain, ["--sampler", "euler"], mentions: ["--sampler", "ddpm, ddim or dpm++2m"])
         try assertRefused(plain, ["--sampler", "ddpm", "--eta", "0.5"], mentions: ["--eta", "ddim"])
+        try assertRefused(plain, ["--sampler", "dpm++2m", "--eta", "0.5"], mentions: ["--eta", "ddim sampler only"])
+        try assertRefused(plain, ["--spacing", "diagonal"], mentions: ["--spacing", "uniform, trailing or quadratic"])
         try assertRefused(plain, ["--eta", "-1"], mentions: ["--eta"])
         try assertRefused(plain, ["--interpolate", "4"], mentions: ["--interpolate", "GAN"])
         let wrongLatents = scratch.appendingPathComponent("latents.safetensors")
@@ -228,6 +259,7 @@ final class DiffusionRunTests: XCTestCase {
                                             outputs: scratch, runDirectory: gan)
         _ = try session.run()
         try assertRefused(gan, ["--sampler", "ddim", "--guidance", "2"], mentions: ["--sampler", "--guidance", "diffusion checkpoints only"])
+        try assertRefused(gan, ["--spacing", "trailing"], mentions: ["--spacing", "diffusion checkpoints only"])
     }
 
     func testConditionalRecipeOnDataWithLabelsOutsideItsClassesIsRefused() throws {

@@ -43,10 +43,36 @@ public struct NoiseSchedule: Equatable, Sendable {
     /// ᾱ at timestep `t`, with ᾱ = 1 before the first step (t = −1).
     public func alphaCumulative(_ t: Int) -> Double { t < 0 ? 1 : alphasCumulative[t] }
 
-    /// `steps` timesteps spaced evenly over 0..<T, ascending (`t_i = ⌊i·T/steps⌋`, as DDIM); all of
-    /// them when `steps` is T.
-    public func timesteps(count steps: Int) -> [Int] {
+    /// `steps` distinct timesteps of 0..<T, ascending, placed by `spacing`; all of them when `steps` is T.
+    public func timesteps(count steps: Int, spacing: TimestepSpacing = .uniform) -> [Int] {
         precondition(steps >= 1 && steps <= count, "NoiseSchedule.timesteps: \(steps) steps outside 1...\(count)")
-        return (0..<steps).map { $0 * count / steps }
+        switch spacing {
+        case .uniform:
+            return (0..<steps).map { $0 * count / steps }
+        case .trailing:
+            return (0..<steps).map { ($0 + 1) * count / steps - 1 }
+        case .quadratic:
+            // ⌈((i+1)/steps)² T⌉ − 1 can repeat near t = 0; nudging each up past the one before never
+            // passes T − steps + i, so the last stays T − 1.
+            var result: [Int] = []
+            for i in 0..<steps {
+                let square = (i + 1) * (i + 1) * count
+                let quadratic = (square + steps * steps - 1) / (steps * steps) - 1
+                result.append(Swift.max(quadratic, (result.last ?? -1) + 1))
+            }
+            return result
+        }
     }
+}
+
+/// Where a sampler of fewer steps than T puts its timesteps.
+public enum TimestepSpacing: String, CaseIterable, Sendable {
+    /// The first timestep of each of `steps` equal chunks of 0..<T, `⌊i·T/steps⌋` (DDIM's "uniform"):
+    /// sampling starts below T − 1, at T − T/steps.
+    case uniform
+    /// The last timestep of each chunk, `⌊(i+1)·T/steps⌋ − 1`: sampling starts from pure noise at T − 1
+    /// (Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed").
+    case trailing
+    /// `⌈((i+1)/steps)²·T⌉ − 1`, dense at low noise and ending at T − 1 (after DDIM's "quad" skip).
+    case quadratic
 }

@@ -2,20 +2,39 @@ import StudioCore
 import StudioModels
 import StudioNN
 
-/// The two ways of walking from noise to images.
+/// The ways of walking from noise to images.
 public enum DiffusionSamplerKind: String, CaseIterable, Sendable {
     /// Ancestral sampling (Ho et al.), normally over all T steps.
     case ddpm
     /// DDIM (Song et al.), deterministic with eta 0, usually over 20 to 50 steps.
     case ddim
+    /// DPM-Solver++(2M) (Lu et al. 2022), deterministic, second order: good samples in 10 to 20 steps.
+    case dpmSolverPlusPlus2M = "dpm++2m"
+
+    /// The spacing used when none is asked for: DDPM and DDIM keep the uniform spacing they always
+    /// had; DPM-Solver++ starts at T − 1 (trailing), as its few steps cannot afford to skip the
+    /// noisiest part of the path, which uniform spacing does (it starts at T − T/steps).
+    public var defaultSpacing: TimestepSpacing { self == .dpmSolverPlusPlus2M ? .trailing : .uniform }
+
+    /// The steps used when none are asked for, for a model of `timesteps` steps: all for DDPM, 50 for
+    /// DDIM, 20 for DPM-Solver++ (the paper's 15 to 20 for guided sampling), at most T.
+    public func defaultSteps(timesteps: Int) -> Int {
+        switch self {
+        case .ddpm: return timesteps
+        case .ddim: return Swift.min(50, timesteps)
+        case .dpmSolverPlusPlus2M: return Swift.min(20, timesteps)
+        }
+    }
 }
 
 /// How to sample a diffusion model.
 public struct DiffusionSampleOptions: Sendable {
-    /// DDPM or DDIM.
+    /// DDPM, DDIM or DPM-Solver++(2M).
     public var sampler: DiffusionSamplerKind
-    /// Denoising steps; nil for the sampler's default (T for DDPM, min(50, T) for DDIM).
+    /// Denoising steps; nil for the sampler's default (T for DDPM, min(50, T) for DDIM, min(20, T) for DPM-Solver++).
     public var steps: Int?
+    /// Where the steps lie among the T timesteps; nil for the sampler's default (`defaultSpacing`).
+    public var spacing: TimestepSpacing?
     /// DDIM's stochasticity: 0 deterministic, 1 the DDPM posterior.
     public var eta: Double
     /// Classifier-free guidance scale w for conditional sampling (1: the conditional model alone).
@@ -26,10 +45,11 @@ public struct DiffusionSampleOptions: Sendable {
     public var trajectorySteps: [Int]
 
     /// DDIM with eta 0 and the default steps, unguided, clipped, no trajectory unless asked.
-    public init(sampler: DiffusionSamplerKind = .ddim, steps: Int? = nil, eta: Double = 0, guidance: Double = 1,
-                clip: Bool = true, trajectorySteps: [Int] = []) {
+    public init(sampler: DiffusionSamplerKind = .ddim, steps: Int? = nil, spacing: TimestepSpacing? = nil, eta: Double = 0,
+                guidance: Double = 1, clip: Bool = true, trajectorySteps: [Int] = []) {
         self.sampler = sampler
         self.steps = steps
+        self.spacing = spacing
         self.eta = eta
         self.guidance = guidance
         self.clip = clip
@@ -38,8 +58,11 @@ public struct DiffusionSampleOptions: Sendable {
 
     /// The number of steps these options run for a schedule of `timesteps` steps.
     public func resolvedSteps(timesteps: Int) -> Int {
-        steps ?? (sampler == .ddpm ? timesteps : Swift.min(50, timesteps))
+        steps ?? sampler.defaultSteps(timesteps: timesteps)
     }
+
+    /// The spacing these options run: the one asked for, or the sampler's default.
+    public var resolvedSpacing: TimestepSpacing { spacing ?? sampler.defaultSpacing }
 }
 
 /// Images from a diffusion model and, when asked, snapshots of the way there.
@@ -50,7 +73,7 @@ public struct DiffusionSamples {
     public var trajectory: [Tensor]
 }
 
-/// Runs DDPM or DDIM sampling with a UNet, optionally class-conditional with classifier-free guidance.
+/// Runs DDPM, DDIM or DPM-Solver++(2M) sampling with a UNet, optionally class-conditional with classifier-free guidance.
 public struct DiffusionSampler {
     /// The denoising network (with the weights to sample from already in it).
     public let unet: UNet
@@ -72,6 +95,9 @@ public struct DiffusionSampler {
         guard options.eta >= 0 && options.eta.isFinite else { throw SampleError("--eta must be 0 or positive, got \(options.eta)") }
         if options.sampler == .ddpm && options.eta != 0 {
             throw SampleError("--eta applies to the ddim sampler only (ddpm always adds the posterior noise)")
+        }
+        if options.sampler == .dpmSolverPlusPlus2M && options.eta != 0 {
+            throw SampleError("--eta applies to the ddim sampler only (dpm++2m adds no noise)")
         }
         guard options.guidance.isFinite else { throw SampleError("--guidance must be a finite number, got \(options.guidance)") }
         if unet.classCount == 0 {
@@ -135,15 +161,26 @@ public struct DiffusionSampler {
     func denoise(noise: Tensor, labels: [Int]?, options: DiffusionSampleOptions,
                  progress: (Int, Int) -> Void, draw: (Shape) -> Tensor) -> DiffusionSamples {
         precondition(labels == nil || labels!.count == noise.shape[0], "DiffusionSampler: \(labels!.count) labels for noise \(noise.shape)")
+        return Self.denoise(noise: noise, process: process, options: options, progress: progress, draw: draw) { x, t in
+            self.output(x, t: t, labels: labels, guidance: options.guidance)
+        }
+    }
+
+    /// The denoising loop over any network: `model(x, t)` is the (guided) output for `x` at timestep
+    /// t, so that tests can put a closure with known answers where the UNet goes.
+    static func denoise(noise: Tensor, process: DiffusionProcess, options: DiffusionSampleOptions,
+                        progress: (Int, Int) -> Void, draw: (Shape) -> Tensor,
+                        model: (Tensor, Int) -> Tensor) -> DiffusionSamples {
         let steps = options.resolvedSteps(timesteps: process.schedule.count)
-        let times = process.schedule.timesteps(count: steps)
+        let times = process.schedule.timesteps(count: steps, spacing: options.resolvedSpacing)
         var x = noise
         var trajectory: [Tensor] = []
+        var history = DPMSolverHistory()
         let wanted = Set(options.trajectorySteps)
         withoutGradients {
             for (index, t) in times.enumerated().reversed() {
                 let previous = index > 0 ? times[index - 1] : -1
-                let output = self.output(x, t: t, labels: labels, guidance: options.guidance)
+                let output = model(x, t)
                 let done = steps - index
                 switch options.sampler {
                 case .ddpm:
@@ -152,6 +189,9 @@ public struct DiffusionSampler {
                 case .ddim:
                     let z = options.eta > 0 && previous >= 0 ? draw(x.shape) : nil
                     x = process.ddimStep(x: x, output: output, t: t, previous: previous, eta: options.eta, noise: z, clip: options.clip)
+                case .dpmSolverPlusPlus2M:
+                    let clean = process.predictedClean(x: x, output: output, t: t, clip: options.clip)
+                    x = history.step(process, x: x, clean: clean, t: t, previous: previous)
                 }
                 if wanted.contains(done - 1) { trajectory.append(x) }
                 progress(done, steps)

@@ -18,7 +18,7 @@ public struct LoadedDiffusion {
     public let usesAveragedWeights: Bool
     /// How its outputs become sound, for a spectrogram model; nil for images.
     public let audio: AudioSettings?
-    /// The sampler, steps, eta and guidance `draw` uses (checked against the model).
+    /// The sampler, steps, spacing, eta and guidance `draw` uses (checked against the model).
     public private(set) var options: DiffusionSampleOptions
 
     /// Builds the model `config` describes with the averaged weights of `weights` (the trained ones
@@ -72,8 +72,14 @@ extension LoadedDiffusion: TrajectoryRecording {
     public var noiseShape: [Int] { diffusionConfig.imageShape }
     public var valueRange: ClosedRange<Float> { -1...1 }
     public var settings: [String: String] {
-        ["sampler": options.sampler.rawValue, "steps": String(samplingSteps), "eta": String(options.eta),
-         "guidance": String(options.guidance), "weights": usesAveragedWeights ? "ema" : "trained"]
+        var settings = ["sampler": options.sampler.rawValue, "steps": String(samplingSteps), "eta": String(options.eta),
+                        "guidance": String(options.guidance), "weights": usesAveragedWeights ? "ema" : "trained"]
+        // Only when asked for, or for a sampler newer than the manifests written without it, so
+        // that those manifests (compared when a job resumes) keep their bytes.
+        if options.spacing != nil || options.sampler == .dpmSolverPlusPlus2M {
+            settings["spacing"] = options.resolvedSpacing.rawValue
+        }
+        return settings
     }
     public var preferredChunk: Int? { 256 }
     public var samplingSteps: Int { options.resolvedSteps(timesteps: diffusionConfig.timesteps) }

@@ -90,7 +90,9 @@ public struct SampleJob {
             let drawn = try recorder.draw(noise: noise, labels: labels, stepNoise: &stepNoise, recording: recorded, progress: progress)
             examples = drawn.examples
             let settings = model.settings
-            result.detail = " (\(settings["sampler"] ?? ""), \(recorder.samplingSteps) steps, \(settings["weights"] == "ema" ? "averaged" : "trained") weights)"
+            let spacing = settings["spacing"].map { ", \($0) spacing" } ?? ""
+            let weights = settings["weights"] == "ema" ? "averaged" : "trained"
+            result.detail = " (\(settings["sampler"] ?? ""), \(recorder.samplingSteps) steps\(spacing), \(weights) weights)"
             if let trajectory {
                 result.trajectory = try writeTrajectory(drawn.trajectory, to: trajectory, model: model)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import StudioCore
+import StudioModels
 
 /// The sampling options the commands that draw samples share (`sample`, `augment`, `eval`), as the
 /// user gave them: nil or false where not given, so that a family that cannot honour one refuses it.
@@ -8,6 +9,8 @@ public struct SamplingOptions: Sendable {
     public var sampler: DiffusionSamplerKind?
     /// Diffusion: denoising steps; nil for the sampler's default.
     public var steps: Int?
+    /// Diffusion: where the steps lie among the T timesteps; nil for the sampler's default.
+    public var spacing: TimestepSpacing?
     /// Diffusion, DDIM: stochasticity; nil for 0.
     public var eta: Double?
     /// Conditional diffusion: the classifier-free guidance scale; nil for `DiffusionTask.gridGuidance`.
@@ -28,9 +31,18 @@ public struct SamplingOptions: Sendable {
         return parsed
     }
 
+    /// The timestep spacing `name` names (`--spacing`).
+    public static func spacing(named name: String) throws -> TimestepSpacing {
+        guard let parsed = TimestepSpacing(rawValue: name.lowercased()) else {
+            let names = TimestepSpacing.allCases.map(\.rawValue)
+            throw SampleError("--spacing must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got '\(name)'")
+        }
+        return parsed
+    }
+
     /// The diffusion sampler options these ask for: DDIM, eta 0, guidance 3 for conditional models and 1 otherwise.
     public func diffusionOptions(conditional: Bool) -> DiffusionSampleOptions {
-        DiffusionSampleOptions(sampler: sampler ?? .ddim, steps: steps, eta: eta ?? 0,
+        DiffusionSampleOptions(sampler: sampler ?? .ddim, steps: steps, spacing: spacing, eta: eta ?? 0,
                                guidance: guidance ?? (conditional ? DiffusionTask.gridGuidance : 1))
     }
 
@@ -39,6 +51,7 @@ public struct SamplingOptions: Sendable {
         var flags: [(String, GeneratorAbilities, String)] = []
         if sampler != nil { flags.append(("--sampler", .samplers, "diffusion checkpoints")) }
         if steps != nil { flags.append(("--steps", .samplers, "diffusion checkpoints")) }
+        if spacing != nil { flags.append(("--spacing", .samplers, "diffusion checkpoints")) }
         if eta != nil { flags.append(("--eta", .samplers, "diffusion checkpoints")) }
         if guidance != nil { flags.append(("--guidance", .samplers, "diffusion checkpoints")) }
         if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "checkpoints with averaged weights (diffusion, GANs with model.ema_decay)")) }
