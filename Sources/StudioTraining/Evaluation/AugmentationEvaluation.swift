@@ -59,7 +59,6 @@ public struct AugmentationEvaluation {
 
     /// The file name of the report in the output directory.
     public static let reportFile = "report.json"
-    static let selectionStream: UInt64 = 0x5245_414C
 
     public let recipe: Recipe
     public let config: ClassifierConfig
@@ -176,24 +175,18 @@ public struct AugmentationEvaluation {
 
     // MARK: - Data
 
-    /// `perClass` images of each class of `data`, drawn without replacement by a generator seeded
-    /// from `seed` (one stream per class), class by class; with their indices into `data`.
+    /// `perClass` images of each class of `data` as `ClassSubset` draws them from `seed` (what a
+    /// recipe with `data.per_class` and `data.subset_seed` trains on), class by class; with their
+    /// indices into `data`.
     static func select(perClass: Int, from data: ImageDataset, classes: Int, seed: UInt64,
                        place: String) throws -> (ImageDataset, [Int]) {
-        var chosen: [Int] = []
-        for label in 0..<classes {
-            var members = data.labels.indices.filter { data.labels[$0] == label }
-            guard members.count >= perClass else {
-                throw DatasetError("--real-per-class \(perClass) asks for more images of class \(label) than the \(members.count) in the training split of \(place)")
-            }
-            var generator = RandomGenerator(seed: seed, stream: selectionStream, step: UInt64(label))
-            for i in 0..<perClass {
-                let j = i + Int(generator.next() % UInt64(members.count - i))
-                members.swapAt(i, j)
-            }
-            chosen += members[..<perClass]
+        let chosen: ClassSubset
+        do {
+            chosen = try ClassSubset(perClass: perClass, labels: data.labels, classes: classes, seed: seed)
+        } catch {
+            throw DatasetError("--real-per-class \(perClass) asks for more images of class \(error.label) than the \(error.available) in the training split of \(place)")
         }
-        return (subset(data, chosen), chosen)
+        return (subset(data, chosen.indices), chosen.indices)
     }
 
     /// The images of `data` at `indices`, in that order.

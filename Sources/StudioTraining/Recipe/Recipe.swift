@@ -30,8 +30,17 @@ public struct DataSettings: Codable, Equatable, Sendable {
     /// A directory of MNIST-format IDX files (raw or .gz), or with `[audio]` a folder of audio
     /// files in one subfolder per class (or `train/` and `test/` folders holding those).
     public var path = "data/mnist"
+    /// Train on this many examples of each class of the training split (K) instead of all of them,
+    /// drawn from `subsetSeed` exactly as `eval augmentation --real-per-class K --seed S` draws its
+    /// real images; nil: the whole split. The test split is never subset.
+    public var perClass: Int?
+    /// The seed of the `perClass` draw, separate from `train.seed` so that runs with other training
+    /// seeds can share one subset.
+    public var subsetSeed: UInt64 = 0
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case path, perClass = "per_class", subsetSeed = "subset_seed"
+    }
 
     public init() {}
 
@@ -39,6 +48,8 @@ public struct DataSettings: Codable, Equatable, Sendable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+        perClass = try c.decodeIfPresent(Int.self, forKey: .perClass)
+        subsetSeed = try c.decodeIfPresent(UInt64.self, forKey: .subsetSeed) ?? subsetSeed
     }
 }
 
@@ -135,8 +146,8 @@ public struct CheckpointSettings: Codable, Equatable, Sendable {
 }
 
 extension Recipe {
-    /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images;
-    /// unchanged when it counts steps.
+    /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images
+    /// (after `data.per_class`, so that epochs count over the subset); unchanged when it counts steps.
     public func resolvingEpochs(trainingCount count: Int) -> Recipe {
         guard let epochs = train.epochs else { return self }
         var resolved = self
@@ -148,6 +159,7 @@ extension Recipe {
     func validate() throws -> [String] {
         var problems: [String] = []
         func require(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
+        require(data.perClass.map { $0 >= 1 } ?? true, "data.per_class must be at least 1, got \(data.perClass ?? 0)")
         require(train.batch > 0, "train.batch must be positive, got \(train.batch)")
         require(train.lr > 0, "train.lr must be positive, got \(train.lr)")
         require(train.beta1 >= 0 && train.beta1 < 1, "train.beta1 must lie in [0, 1), got \(train.beta1)")
