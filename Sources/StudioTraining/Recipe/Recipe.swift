@@ -10,8 +10,10 @@ public struct Recipe: Codable, Equatable, Sendable {
     public var checkpoint: CheckpointSettings
     /// Set when the recipe trains on audio clips rather than images.
     public var audio: AudioSettings?
+    /// Classifier recipes: classical augmentation of each training batch; nil: none.
+    public var augment: AugmentSettings?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio }
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio, augment }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -22,6 +24,7 @@ public struct Recipe: Codable, Equatable, Sendable {
         sample = try c.decodeIfPresent(SampleSettings.self, forKey: .sample) ?? SampleSettings()
         checkpoint = try c.decodeIfPresent(CheckpointSettings.self, forKey: .checkpoint) ?? CheckpointSettings()
         audio = try c.decodeIfPresent(AudioSettings.self, forKey: .audio)
+        augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment)
     }
 }
 
@@ -172,6 +175,7 @@ extension Recipe {
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
         problems += train.adversarialProblems(family: model.family)
+        problems += augment?.problems(model: model) ?? []
         if let audio {
             problems += audio.problems()
             if problems.isEmpty && model.imageShape != audio.exampleShape {
