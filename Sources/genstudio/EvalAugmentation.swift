@@ -2,16 +2,19 @@ import ArgumentParser
 import Foundation
 import StudioTraining
 
-/// `genstudio eval augmentation --real-per-class K --synthetic DIR`.
+/// `genstudio eval augmentation --real-per-class K --synthetic DIR [--classical]`.
 struct EvalAugmentation: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "augmentation",
         abstract: "Train the classifier recipe on K real images per class, on those plus a synthetic set, and on the synthetic set alone; report each one's test accuracy.",
         discussion: """
-        The three runs share the seed (which also picks the K real images of each class) and the number of \
-        steps: by default the recipe's own length on the full training set (5 epochs of MNIST = 4685 steps), \
-        so that they differ only in their data. Sets smaller than the recipe's batch train in batches of the \
-        whole set. Each run directory holds its recipe, metrics and final checkpoint; report.json the results.
+        The runs share the seed (which also picks the K real images of each class, as data.per_class = K with \
+        data.subset_seed = S picks them) and the number of steps: by default the recipe's own length on the full \
+        training set (5 epochs of MNIST = 4685 steps), so that they differ only in their data. Sets smaller than \
+        the recipe's batch train in batches of the whole set. --classical adds real+classical and \
+        real+synthetic+classical: the same sets with random translation, rotation, scaling and elastic \
+        distortion of every training batch (the recipe's [augment], or all four at their default ranges). Each \
+        run directory holds its recipe, metrics and final checkpoint; report.json the results.
         """)
 
     @Option(help: "Real training images per class (K).")
@@ -32,6 +35,9 @@ struct EvalAugmentation: ParsableCommand {
     @Option(help: "Steps of each training (default: the recipe's length on the full training set).")
     var steps: Int?
 
+    @Flag(help: "Also train on the real set and on real plus synthetic with classical augmentation (five runs).")
+    var classical = false
+
     @Option(help: "The output directory (default: outputs/eval-augmentation/<time>).")
     var out: String?
 
@@ -39,10 +45,13 @@ struct EvalAugmentation: ParsableCommand {
         let evaluation = try AugmentationEvaluation(classifierRecipe: URL(fileURLWithPath: classifierRecipe),
                                                     data: data.map { URL(fileURLWithPath: $0) },
                                                     synthetic: URL(fileURLWithPath: synthetic),
-                                                    realPerClass: realPerClass, seed: seed, steps: steps)
+                                                    realPerClass: realPerClass, seed: seed, steps: steps, classical: classical)
         let directory = URL(fileURLWithPath: out ?? Self.defaultOut())
         let printer = ProgressPrinter()
         printer.message("eval augmentation: \(evaluation.real.count) real images (\(realPerClass) per class), \(evaluation.synthetic.count) synthetic, \(evaluation.steps) steps per run, seed \(seed) -> \(directory.path)")
+        if let augment = evaluation.classical {
+            printer.message("classical augmentation of the +classical runs: \(augment.summary)")
+        }
         StopSignal.install()
         var current = ""
         let report = try evaluation.run(into: directory, shouldStop: { StopSignal.isRaised }) { name, event in
@@ -56,8 +65,9 @@ struct EvalAugmentation: ParsableCommand {
             printer.message("stopped; nothing reported (the runs start over when the command is given again with another --out)")
             return
         }
+        let width = max(15, 1 + (report.runs.map(\.name.count).max() ?? 0))
         for run in report.runs {
-            let name = run.name.padding(toLength: 15, withPad: " ", startingAt: 0)
+            let name = run.name.padding(toLength: width, withPad: " ", startingAt: 0)
             printer.message(name + String(format: "%6d real + %6d synthetic  test accuracy %.2f%%  test loss %.4f  (%.0f s)",
                                           run.realImages, run.syntheticImages, 100 * run.testAccuracy, run.testLoss, run.seconds))
         }

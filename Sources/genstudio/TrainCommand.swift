@@ -53,6 +53,9 @@ struct TrainCommand: ParsableCommand {
                                             runDirectory: out.map { URL(fileURLWithPath: $0) })
             printer.message("run directory: \(session.run.url.path)")
         }
+        if let subset = try ClassSubset.read(from: session.run.url) {
+            printer.message("training on \(subset.count) examples, \(subset.perClass) per class (data.per_class, data.subset_seed = \(subset.seed)); their indices are in \(session.run.url.appendingPathComponent(ClassSubset.fileName).path)")
+        }
         if session.skippedFiles > 0 {
             printer.message("left out \(session.skippedFiles) audio files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
         }

@@ -86,6 +86,40 @@ final class AugmentationEvaluationTests: XCTestCase {
         }
     }
 
+    func testClassicalAddsTheAugmentedRunsWithTheSameStepsAndLeavesTheOthersAsTheyWere() throws {
+        let synthetic = try writeIDX(try fixtureTest, name: "synthetic")
+        func evaluate(classical: Bool, into name: String) throws -> AugmentationEvaluation.Report {
+            let evaluation = try AugmentationEvaluation(classifierRecipe: try recipe, data: try Fixtures.mnistSmall, synthetic: synthetic,
+                                                        realPerClass: 2, seed: 11, steps: 2, classical: classical)
+            return try XCTUnwrap(try evaluation.run(into: scratch.appendingPathComponent(name)))
+        }
+        let report = try evaluate(classical: true, into: "classical")
+        XCTAssertEqual(report.runs.map(\.name), ["real", "real+classical", "real+synthetic", "real+synthetic+classical", "synthetic"])
+        XCTAssertEqual(report.runs.map(\.realImages), [20, 20, 20, 20, 0])
+        XCTAssertEqual(report.runs.map(\.syntheticImages), [0, 0, 64, 64, 64])
+        XCTAssertEqual(report.runs.map(\.batch), [20, 20, 32, 32, 32])
+        XCTAssertEqual(report.runs.map(\.steps), [2, 2, 2, 2, 2])
+        XCTAssertEqual(report.classical, .classical, "the tiny recipe has no [augment]: every transform at the default ranges")
+        for run in report.runs {
+            let resolved = try RecipeLoader.load(RunDirectory(url: URL(fileURLWithPath: run.directory)).recipe).recipe
+            XCTAssertEqual(resolved.augment, run.name.hasSuffix("+classical") ? .classical : nil, run.name)
+        }
+        let plain = try evaluate(classical: false, into: "plain")
+        XCTAssertNil(plain.classical)
+        let text = String(decoding: try contents(of: scratch.appendingPathComponent("plain/\(AugmentationEvaluation.reportFile)")), as: UTF8.self)
+        XCTAssertFalse(text.contains("classical"), "without --classical the report is as it always was")
+        // The runs without augmentation are the same trainings either way; the augmented ones differ.
+        func weights(_ report: AugmentationEvaluation.Report, _ name: String) throws -> Data {
+            let run = try XCTUnwrap(report.runs.first { $0.name == name })
+            return try contents(of: try Checkpoint.resolve(URL(fileURLWithPath: run.directory)).appendingPathComponent(Checkpoint.modelFile))
+        }
+        for name in ["real", "real+synthetic", "synthetic"] {
+            XCTAssertTrue(try weights(report, name) == weights(plain, name), name)
+        }
+        XCTAssertFalse(try weights(report, "real+classical") == weights(report, "real"))
+        XCTAssertFalse(try weights(report, "real+synthetic+classical") == weights(report, "real+synthetic"))
+    }
+
     func testSeedChoosesTheRealImagesAndTheDefaultLengthIsTheRecipesOnTheFullSet() throws {
         let synthetic = try writeIDX(try fixtureTest, name: "synthetic")
         func evaluation(seed: UInt64) throws -> AugmentationEvaluation {
@@ -163,6 +197,19 @@ final class AugmentationEvaluationTests: XCTestCase {
                                               from: try contents(of: out.appendingPathComponent(AugmentationEvaluation.reportFile)))
         XCTAssertEqual(report.seed, 5)
         XCTAssertEqual(report.runs.count, 3)
+
+        let classicalOut = scratch.appendingPathComponent("eval-classical")
+        let classical = try GenStudioExecutable.run(["eval", "augmentation", "--real-per-class", "2", "--synthetic", synthetic.path,
+                                                     "--classifier-recipe", try recipe.path, "--data", try Fixtures.mnistSmall.path,
+                                                     "--steps", "1", "--classical", "--out", classicalOut.path], logs: scratch)
+        assertSuccess(classical)
+        XCTAssertTrue(classical.stdout.contains("classical augmentation of the +classical runs: translate ±2 px, rotate ±15°, scale 0.9...1.1, elastic alpha 34 sigma 4"), classical.stdout)
+        XCTAssertTrue(classical.stdout.contains("training on real+synthetic+classical"), classical.stdout)
+        XCTAssertTrue(classical.stdout.contains("real+synthetic+classical     20 real +     64 synthetic  test accuracy"), classical.stdout)
+        XCTAssertTrue(classical.stdout.contains("real+classical               20 real +      0 synthetic  test accuracy"), classical.stdout)
+        let classicalReport = try JSONDecoder().decode(AugmentationEvaluation.Report.self,
+                                                       from: try contents(of: classicalOut.appendingPathComponent(AugmentationEvaluation.reportFile)))
+        XCTAssertEqual(classicalReport.runs.count, 5)
 
         let refused = try GenStudioExecutable.run(["eval", "augmentation", "--real-per-class", "2",
                                                    "--synthetic", scratch.appendingPathComponent("nowhere").path,

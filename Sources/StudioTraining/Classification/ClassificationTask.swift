@@ -13,6 +13,8 @@ public final class ClassificationTask: TrainingTask {
     let seed: UInt64
     /// The held-out images scored at each epoch end and at the end (pixels 0...255, labels); nil: none.
     let test: (any LabelledExamples)?
+    /// Random changes to each training batch (`[augment]`); nil: the images as they are.
+    let augmentation: ClassicalAugmentation?
 
     public let metricNames = ["loss", "accuracy"]
     public var evaluationMetricNames: [String] { test == nil ? [] : ["test_loss", "test_accuracy"] }
@@ -22,20 +24,29 @@ public final class ClassificationTask: TrainingTask {
     static let evaluationBatch = 500
 
     /// A freshly initialised classifier for `config`, trained with Adam as `settings` says; `test`
-    /// is the held-out split `evaluate()` scores, or nil for a run without held-out metrics.
-    public init(config: ClassifierConfig, settings: TrainSettings, test: (any LabelledExamples)?) throws {
+    /// is the held-out split `evaluate()` scores, or nil for a run without held-out metrics;
+    /// `augmentation` changes every training batch before the step sees it.
+    public init(config: ClassifierConfig, settings: TrainSettings, test: (any LabelledExamples)?,
+                augmentation: ClassicalAugmentation? = nil) throws {
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         classifier = try Classifier(config: config, using: &generator)
         optimizer = Adam(parameters: classifier.namedParameters, learningRate: Float(settings.lr),
                          betas: (Float(settings.beta1), Float(settings.beta2)))
         seed = settings.seed
         self.test = test
+        self.augmentation = augmentation
     }
 
-    /// Mean cross-entropy and top-1 accuracy of the batch, before the update.
+    /// Mean cross-entropy and top-1 accuracy of the (augmented) batch, before the update.
     public func step(batch: Tensor, labels: [Int], step: Int) -> [Double] {
+        var input = batch
+        if let augmentation {
+            // Drawn from (seed, step) alone, so a resumed run augments exactly as an uninterrupted one.
+            var generator = RandomStream.augmentation.generator(seed: seed, step: step)
+            input = augmentation(batch, using: &generator)
+        }
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
-        let logits = classifier.logits(batch, context: context)
+        let logits = classifier.logits(input, context: context)
         let loss = crossEntropy(logits: logits, labels: labels)
         optimizer.zeroGradients()
         loss.backward()

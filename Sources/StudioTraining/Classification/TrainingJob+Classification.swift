@@ -16,6 +16,7 @@ extension TrainingJob {
             throw DatasetError("\(error)\nA classifier run reports test accuracy, so \(recipe.data.path) needs the test split too (t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or a test/ audio folder beside train/).")
         }
         try checkData(test, fit: .classifier(config), name: "test", place: recipe.data.path, recipePath: recipePath)
-        return try ClassificationTask(config: config, settings: recipe.train, test: test)
+        let augmentation = recipe.augment.flatMap { $0.isEnabled ? ClassicalAugmentation(settings: $0) : nil }
+        return try ClassificationTask(config: config, settings: recipe.train, test: test, augmentation: augmentation)
     }
 }

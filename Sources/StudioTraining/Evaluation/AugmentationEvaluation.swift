@@ -6,16 +6,18 @@ import TOMLKit
 
 /// Whether a synthetic data set helps: the classifier recipe trained three times with one seed — on
 /// K real training images per class, on those plus the synthetic set, and on the synthetic set
-/// alone — each scored on the whole real test split.
+/// alone — each scored on the whole real test split. With classical augmentation on, two more runs
+/// give the baseline synthetic data has to beat: the real images augmented, and real plus synthetic
+/// augmented (five in all).
 ///
-/// All three runs take the same number of optimiser steps: by default the recipe's own length on
+/// All runs take the same number of optimiser steps: by default the recipe's own length on
 /// the full real training set (5 epochs of MNIST in batches of 64 = 4685 steps), so that the runs
 /// differ only in their data, and a run on 100 images is not starved of updates. A set smaller
 /// than the recipe's batch trains in batches of the whole set.
 public struct AugmentationEvaluation {
-    /// One of the three trainings and its score.
+    /// One of the trainings and its score.
     public struct Run: Codable, Equatable, Sendable {
-        /// `real`, `real+synthetic` or `synthetic`.
+        /// `real`, `real+classical`, `real+synthetic`, `real+synthetic+classical` or `synthetic`.
         public var name: String
         public var realImages: Int
         public var syntheticImages: Int
@@ -48,18 +50,19 @@ public struct AugmentationEvaluation {
         public var testCount: Int
         /// The indices into the real training split of the K images per class, class by class.
         public var realIndices: [Int]
+        /// The augmentation of the `+classical` runs; nil (and absent from the file) without them.
+        public var classical: AugmentSettings?
         public var runs: [Run]
 
         enum CodingKeys: String, CodingKey {
             case realPerClass = "real_per_class", seed, steps, classifierRecipe = "classifier_recipe", data, synthetic
             case syntheticCount = "synthetic_count", syntheticPerClass = "synthetic_per_class", testCount = "test_count"
-            case realIndices = "real_indices", runs
+            case realIndices = "real_indices", classical, runs
         }
     }
 
     /// The file name of the report in the output directory.
     public static let reportFile = "report.json"
-    static let selectionStream: UInt64 = 0x5245_414C
 
     public let recipe: Recipe
     public let config: ClassifierConfig
@@ -75,12 +78,16 @@ public struct AugmentationEvaluation {
     public let synthetic: ImageDataset
     public let test: ImageDataset
     let realIndices: [Int]
+    /// The augmentation of the `+classical` runs, nil when there are none.
+    public let classical: AugmentSettings?
 
     /// Checks every input before any training: a classifier recipe, MNIST-format `data` (default: the
     /// recipe's `data.path`) with both splits, at least `realPerClass` training images of each class,
     /// and a non-empty synthetic set of the classifier's image shape (IDX pair or class folders).
+    /// `classical` adds the augmented runs, with the recipe's `[augment]` when it lists transforms and
+    /// every transform at the default ranges otherwise.
     public init(classifierRecipe: URL, data: URL? = nil, synthetic: URL, realPerClass: Int, seed: UInt64,
-                steps: Int? = nil) throws {
+                steps: Int? = nil, classical: Bool = false) throws {
         let (parsed, resolved) = try RecipeLoader.load(classifierRecipe)
         guard case .classifier(let config) = parsed.model else {
             throw RecipeError("\(classifierRecipe.path) is a \(parsed.model.family) recipe; eval augmentation trains a classifier recipe (model.family = \"classifier\", e.g. recipes/classifier-mnist.toml)")
@@ -108,23 +115,26 @@ public struct AugmentationEvaluation {
         self.realPerClass = realPerClass
         self.seed = seed
         self.steps = steps ?? parsed.resolvingEpochs(trainingCount: train.count).train.steps
+        self.classical = classical ? parsed.augment.flatMap { $0.isEnabled ? $0 : nil } ?? .classical : nil
     }
 
-    /// Trains the three classifiers into `directory/real`, `directory/real+synthetic` and
-    /// `directory/synthetic`, writes `directory/report.json` and returns the report; nil when
-    /// `shouldStop` ended a run early (nothing is reported then).
+    /// Trains the classifiers into `directory/<name>` for each run name (`real`, `real+synthetic`,
+    /// `synthetic`, with classical augmentation also `real+classical` and `real+synthetic+classical`),
+    /// writes `directory/report.json` and returns the report; nil when `shouldStop` ended a run early
+    /// (nothing is reported then). Only the `+classical` runs are augmented.
     public func run(into directory: URL, shouldStop: () -> Bool = { false },
                     observe: (String, TrainingEvent) -> Void = { _, _ in }) throws -> Report? {
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Self.reportFile).path) {
             throw DatasetError("\(directory.path) already holds an augmentation report; choose another --out")
         }
-        let sets: [(String, ImageDataset, Int, Int)] = [
-            ("real", real, real.count, 0),
-            ("real+synthetic", Self.concatenate(real, synthetic), real.count, synthetic.count),
-            ("synthetic", synthetic, 0, synthetic.count),
-        ]
+        let both = Self.concatenate(real, synthetic)
+        var sets: [(String, ImageDataset, Int, Int, AugmentSettings?)] = [("real", real, real.count, 0, nil)]
+        if let classical { sets.append(("real+classical", real, real.count, 0, classical)) }
+        sets.append(("real+synthetic", both, real.count, synthetic.count, nil))
+        if let classical { sets.append(("real+synthetic+classical", both, real.count, synthetic.count, classical)) }
+        sets.append(("synthetic", synthetic, 0, synthetic.count, nil))
         var runs: [Run] = []
-        for (name, set, realCount, syntheticCount) in sets {
+        for (name, set, realCount, syntheticCount, augment) in sets {
             let start = Date()
             var settings = recipe
             settings.train.steps = steps
@@ -133,11 +143,13 @@ public struct AugmentationEvaluation {
             settings.train.batch = Swift.min(recipe.train.batch, set.count)
             settings.checkpoint.interval = steps
             settings.checkpoint.keep = 1
+            settings.augment = augment
             let url = directory.appendingPathComponent(name)
             let runDirectory = try RunDirectory.create(outputs: directory, recipeName: name, explicit: url,
-                                                       resolvedRecipe: try resolvedRecipe(settings.train))
+                                                       resolvedRecipe: try resolvedRecipe(settings.train, augment: augment))
             try TrainingJob.applyThreads(settings)
-            let task = try ClassificationTask(config: config, settings: settings.train, test: nil)
+            let task = try ClassificationTask(config: config, settings: settings.train, test: nil,
+                                              augmentation: augment.map(ClassicalAugmentation.init))
             let session = try TrainingSession(run: runDirectory, recipe: settings, task: task, data: set, resume: nil)
             guard try session.run(shouldStop: shouldStop, observe: { observe(name, $0) }) == .finished else { return nil }
             let (loss, accuracy) = task.score(on: test)
@@ -148,7 +160,7 @@ public struct AugmentationEvaluation {
         let report = Report(realPerClass: realPerClass, seed: seed, steps: steps, classifierRecipe: recipePath, data: dataPath,
                             synthetic: syntheticPath, syntheticCount: synthetic.count,
                             syntheticPerClass: (0..<config.classCount).map { c in synthetic.labels.filter { $0 == c }.count },
-                            testCount: test.count, realIndices: realIndices, runs: runs)
+                            testCount: test.count, realIndices: realIndices, classical: classical, runs: runs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: directory.appendingPathComponent(Self.reportFile))
@@ -156,8 +168,8 @@ public struct AugmentationEvaluation {
     }
 
     /// The recipe text of one run: the classifier recipe with its training length, seed and batch
-    /// replaced (steps, never epochs, since the sets differ in size).
-    func resolvedRecipe(_ train: TrainSettings) throws -> String {
+    /// replaced (steps, never epochs, since the sets differ in size), and `[augment]` as the run has it.
+    func resolvedRecipe(_ train: TrainSettings, augment: AugmentSettings?) throws -> String {
         let table = try TOMLTable(string: recipeTable)
         func section(_ name: String) -> TOMLTable {
             if table[name]?.table == nil { table[name] = TOMLTable() }
@@ -171,29 +183,33 @@ public struct AugmentationEvaluation {
         let checkpoint = section("checkpoint")
         checkpoint["interval"] = train.steps
         checkpoint["keep"] = 1
+        table.remove(at: "augment")
+        if let augment {
+            let augmentTable = section("augment")
+            augmentTable["transforms"] = augment.transforms.map(\.rawValue)
+            augmentTable["translate"] = augment.translate
+            augmentTable["rotate"] = augment.rotate
+            augmentTable["scale"] = augment.scale
+            augmentTable["elastic_alpha"] = augment.elasticAlpha
+            augmentTable["elastic_sigma"] = augment.elasticSigma
+        }
         return table.convert(to: .toml)
     }
 
     // MARK: - Data
 
-    /// `perClass` images of each class of `data`, drawn without replacement by a generator seeded
-    /// from `seed` (one stream per class), class by class; with their indices into `data`.
+    /// `perClass` images of each class of `data` as `ClassSubset` draws them from `seed` (what a
+    /// recipe with `data.per_class` and `data.subset_seed` trains on), class by class; with their
+    /// indices into `data`.
     static func select(perClass: Int, from data: ImageDataset, classes: Int, seed: UInt64,
                        place: String) throws -> (ImageDataset, [Int]) {
-        var chosen: [Int] = []
-        for label in 0..<classes {
-            var members = data.labels.indices.filter { data.labels[$0] == label }
-            guard members.count >= perClass else {
-                throw DatasetError("--real-per-class \(perClass) asks for more images of class \(label) than the \(members.count) in the training split of \(place)")
-            }
-            var generator = RandomGenerator(seed: seed, stream: selectionStream, step: UInt64(label))
-            for i in 0..<perClass {
-                let j = i + Int(generator.next() % UInt64(members.count - i))
-                members.swapAt(i, j)
-            }
-            chosen += members[..<perClass]
+        let chosen: ClassSubset
+        do {
+            chosen = try ClassSubset(perClass: perClass, labels: data.labels, classes: classes, seed: seed)
+        } catch {
+            throw DatasetError("--real-per-class \(perClass) asks for more images of class \(error.label) than the \(error.available) in the training split of \(place)")
         }
-        return (subset(data, chosen), chosen)
+        return (subset(data, chosen.indices), chosen.indices)
     }
 
     /// The images of `data` at `indices`, in that order.

@@ -10,20 +10,23 @@ public struct Recipe: Codable, Equatable, Sendable {
     public var checkpoint: CheckpointSettings
     /// Set when the recipe trains on audio clips rather than images.
     public var audio: AudioSettings?
+    /// Classifier recipes: classical augmentation of each training batch; nil: none.
+    public var augment: AugmentSettings?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio }
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, data, train, sample, checkpoint, audio, augment }
 
     /// A recipe made in code (`genstudio bench wavegan` builds its model from flags); each section
     /// not given takes the defaults a TOML file without it gets.
     public init(model: ModelConfig, data: DataSettings = DataSettings(), train: TrainSettings = TrainSettings(),
                 sample: SampleSettings = SampleSettings(), checkpoint: CheckpointSettings = CheckpointSettings(),
-                audio: AudioSettings? = nil) {
+                audio: AudioSettings? = nil, augment: AugmentSettings? = nil) {
         self.model = model
         self.data = data
         self.train = train
         self.sample = sample
         self.checkpoint = checkpoint
         self.audio = audio
+        self.augment = augment
     }
 
     public init(from decoder: Decoder) throws {
@@ -35,6 +38,7 @@ public struct Recipe: Codable, Equatable, Sendable {
         sample = try c.decodeIfPresent(SampleSettings.self, forKey: .sample) ?? SampleSettings()
         checkpoint = try c.decodeIfPresent(CheckpointSettings.self, forKey: .checkpoint) ?? CheckpointSettings()
         audio = try c.decodeIfPresent(AudioSettings.self, forKey: .audio)
+        augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment)
     }
 }
 
@@ -43,8 +47,17 @@ public struct DataSettings: Codable, Equatable, Sendable {
     /// A directory of MNIST-format IDX files (raw or .gz), or with `[audio]` a folder of audio
     /// files in one subfolder per class (or `train/` and `test/` folders holding those).
     public var path = "data/mnist"
+    /// Train on this many examples of each class of the training split (K) instead of all of them,
+    /// drawn from `subsetSeed` exactly as `eval augmentation --real-per-class K --seed S` draws its
+    /// real images; nil: the whole split. The test split is never subset.
+    public var perClass: Int?
+    /// The seed of the `perClass` draw, separate from `train.seed` so that runs with other training
+    /// seeds can share one subset.
+    public var subsetSeed: UInt64 = 0
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case path, perClass = "per_class", subsetSeed = "subset_seed"
+    }
 
     public init() {}
 
@@ -52,6 +65,8 @@ public struct DataSettings: Codable, Equatable, Sendable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+        perClass = try c.decodeIfPresent(Int.self, forKey: .perClass)
+        subsetSeed = try c.decodeIfPresent(UInt64.self, forKey: .subsetSeed) ?? subsetSeed
     }
 }
 
@@ -158,8 +173,8 @@ public struct CheckpointSettings: Codable, Equatable, Sendable {
 }
 
 extension Recipe {
-    /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images;
-    /// unchanged when it counts steps.
+    /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images
+    /// (after `data.per_class`, so that epochs count over the subset); unchanged when it counts steps.
     public func resolvingEpochs(trainingCount count: Int) -> Recipe {
         guard let epochs = train.epochs else { return self }
         var resolved = self
@@ -171,6 +186,7 @@ extension Recipe {
     func validate() throws -> [String] {
         var problems: [String] = []
         func require(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
+        require(data.perClass.map { $0 >= 1 } ?? true, "data.per_class must be at least 1, got \(data.perClass ?? 0)")
         require(train.batch > 0, "train.batch must be positive, got \(train.batch)")
         require(train.lr > 0, "train.lr must be positive, got \(train.lr)")
         require(train.beta1 >= 0 && train.beta1 < 1, "train.beta1 must lie in [0, 1), got \(train.beta1)")
@@ -186,6 +202,7 @@ extension Recipe {
         if !(train.diffAugment ?? []).isEmpty && (audio != nil || model.imageShape.count != 3) {
             problems.append("train.diffaugment transforms images [C, H, W]; this recipe's examples are \(audio == nil ? "\(model.imageShape)" : "audio") (remove the key)")
         }
+        problems += augment?.problems(model: model) ?? []
         if let audio {
             problems += audio.problems()
             if problems.isEmpty && model.imageShape != audio.exampleShape {

@@ -10,6 +10,11 @@ public enum RandomStream: UInt64, Sendable {
     case sampleLatents = 5
     case noise = 6
     case evaluationNoise = 7
+    /// Classical augmentation of a classifier's training batch, one generator per step.
+    case augmentation = 8
+    /// The K examples per class of `ClassSubset`, one generator per class; the number ("REAL" in
+    /// ASCII) is the one `eval augmentation` drew its real images with before runs could be subset.
+    case classSubset = 0x5245_414C
     /// DiffAugment's draws.
     case diffAugment = 9
 

@@ -8,6 +8,8 @@ struct LoadedExamples {
     var examples: any LabelledExamples
     /// Audio files that were found but could not be decoded, for the run's log.
     var skipped: [AudioFolderDataset.SkippedFile] = []
+    /// With `data.per_class`: which examples of the full split `examples` are.
+    var subset: ClassSubset?
 }
 
 extension TrainingJob {

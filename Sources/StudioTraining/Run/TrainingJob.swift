@@ -14,6 +14,7 @@ public enum TrainingJob {
         let task = try makeTask(recipe, data: loaded.examples, recipePath: recipeURL.path)
         let name = recipeURL.deletingPathExtension().lastPathComponent
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
+        try loaded.subset?.write(into: run.url)
         try logSkipped(loaded.skipped, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
                                    skippedFiles: loaded.skipped.count)
@@ -29,6 +30,7 @@ public enum TrainingJob {
         let checkpoint = try Checkpoint.resolve(directory)
         let state = try Checkpoint.readState(checkpoint)
         let loaded = try loadData(parsed, recipePath: run.recipe.path)
+        try checkSubset(loaded.subset, recordedIn: run, dataPath: parsed.data.path)
         let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
         let task = try makeTask(recipe, data: loaded.examples, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
@@ -48,10 +50,15 @@ public enum TrainingJob {
         ComputeThreads.count = recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// The training split, cut to `data.per_class` examples of each class when the recipe says so.
     static func loadData(_ recipe: Recipe, recipePath: String) throws -> LoadedExamples {
-        let loaded = try loadSplit(recipe, split: .train, recipePath: recipePath)
+        var loaded = try loadSplit(recipe, split: .train, recipePath: recipePath)
+        if let perClass = recipe.data.perClass {
+            loaded = try subsetting(loaded, perClass: perClass, recipe: recipe, recipePath: recipePath)
+        }
         guard loaded.examples.count >= recipe.train.batch else {
-            throw DatasetError("\(recipe.data.path): \(loaded.examples.count) examples, fewer than one batch of train.batch = \(recipe.train.batch)")
+            let which = recipe.data.perClass.map { "data.per_class = \($0) leaves " } ?? ""
+            throw DatasetError("\(recipe.data.path): \(which)\(loaded.examples.count) examples, fewer than one batch of train.batch = \(recipe.train.batch)")
         }
         return loaded
     }
