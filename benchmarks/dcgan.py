@@ -27,6 +27,21 @@ def twin():
     return generator, discriminator
 
 
+def train_step(generator, discriminator, opt_g, opt_d, loss, real, z):
+    """One step: D on the real batch and the detached fakes of z, then G through D; returns both losses."""
+    ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+    fake = generator(z)
+    loss_d = loss(discriminator(real), ones) + loss(discriminator(fake.detach()), zeros)
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    loss_g = loss(discriminator(fake), ones)
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d, loss_g
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=64)
@@ -43,19 +58,9 @@ def main():
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loss = nn.BCEWithLogitsLoss()
     real = torch.rand(args.batch, 1, 28, 28) * 2 - 1
-    ones, zeros = torch.ones(args.batch, 1), torch.zeros(args.batch, 1)
 
     def step():
-        z = torch.randn(args.batch, 100)
-        fake = generator(z)
-        loss_d = loss(discriminator(real), ones) + loss(discriminator(fake.detach()), zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = loss(discriminator(fake), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        train_step(generator, discriminator, opt_g, opt_d, loss, real, torch.randn(args.batch, 100))
 
     for _ in range(3):
         step()

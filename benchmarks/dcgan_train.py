@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dcgan import twin
+from dcgan import train_step, twin
 
 
 def read_idx(path):
@@ -54,7 +54,6 @@ def main():
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loss = nn.BCEWithLogitsLoss()
     batch = 64
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
     order, cursor = torch.randperm(len(images)), 0
     start = time.perf_counter()
     for step in range(args.steps):
@@ -62,15 +61,7 @@ def main():
             order, cursor = torch.randperm(len(images)), 0
         real = images[order[cursor:cursor + batch]]
         cursor += batch
-        fake = generator(torch.randn(batch, 100))
-        loss_d = loss(discriminator(real), ones) + loss(discriminator(fake.detach()), zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = loss(discriminator(fake), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        loss_d, loss_g = train_step(generator, discriminator, opt_g, opt_d, loss, real, torch.randn(batch, 100))
         if (step + 1) % 200 == 0:
             print(f"step {step + 1}/{args.steps}  loss_d {loss_d.item():.4f}  loss_g {loss_g.item():.4f}  {time.perf_counter() - start:.0f} s", flush=True)
     generator.eval()
