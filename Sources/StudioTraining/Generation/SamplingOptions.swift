@@ -23,19 +23,17 @@ public struct SamplingOptions: Sendable {
     public init() {}
 
     /// The sampler `name` names (`--sampler`).
-    public static func sampler(named name: String) throws -> DiffusionSamplerKind {
-        guard let parsed = DiffusionSamplerKind(rawValue: name.lowercased()) else {
-            let names = DiffusionSamplerKind.allCases.map(\.rawValue)
-            throw SampleError("--sampler must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got '\(name)'")
-        }
-        return parsed
-    }
+    public static func sampler(named name: String) throws -> DiffusionSamplerKind { try choice(name, flag: "--sampler") }
 
     /// The timestep spacing `name` names (`--spacing`).
-    public static func spacing(named name: String) throws -> TimestepSpacing {
-        guard let parsed = TimestepSpacing(rawValue: name.lowercased()) else {
-            let names = TimestepSpacing.allCases.map(\.rawValue)
-            throw SampleError("--spacing must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got '\(name)'")
+    public static func spacing(named name: String) throws -> TimestepSpacing { try choice(name, flag: "--spacing") }
+
+    /// The case of `Choice` that `name` names, or an error listing every name `flag` takes.
+    static func choice<Choice: CaseIterable & RawRepresentable>(_ name: String, flag: String) throws -> Choice
+        where Choice.RawValue == String {
+        guard let parsed = Choice(rawValue: name.lowercased()) else {
+            let names = Choice.allCases.map(\.rawValue)
+            throw SampleError("\(flag) must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got '\(name)'")
         }
         return parsed
     }
