@@ -82,6 +82,23 @@ final class VAETrainingTests: XCTestCase {
                        try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")))
     }
 
+    func testEvaluationIntervalReplacesEpochEndsAndResumesByteForByte() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Epochs end at step 10; with an interval of 4 the test ELBO comes at 4, 8 and the last step, 12.
+        let text = Self.recipe(steps: 12).replacingOccurrences(of: "[train]", with: "[train]\nevaluation_interval = 4")
+        let run = try Self.train(text, in: root, name: "run")
+        let lines = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        let evaluated = lines.dropFirst().filter { !$0.hasSuffix("null,null,null") }.map { Int($0.split(separator: ",")[0])! }
+        XCTAssertEqual(evaluated, [4, 8, 12])
+        let interrupted = try Self.train(text, in: root, name: "interrupted", maxSteps: 6)
+        _ = try TrainingJob.resume(interrupted).run()
+        XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("metrics.jsonl")),
+                       try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")))
+        XCTAssertThrowsError(try Self.train(text.replacingOccurrences(of: "evaluation_interval = 4", with: "evaluation_interval = 0"),
+                                            in: root, name: "bad")) { XCTAssertTrue("\($0)".contains("train.evaluation_interval must be positive")) }
+    }
+
     func testRunWritesELBOMetricsTestELBOAtEpochEndsAndBothGrids() throws {
         let root = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -95,6 +95,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var gpWeight: Double?
     /// GANs: discriminator updates per generator update, each on its own real batch (nil: 1, or 5 for WGAN-GP).
     public var criticSteps: Int?
+    /// Steps between held-out evaluations (VAE test ELBO, classifier test accuracy); nil: every epoch end.
+    public var evaluationInterval: Int?
     /// GANs on images: DiffAugment's transforms for real and fake batches (nil or empty: none).
     public var diffAugment: [DiffAugmentTransform]?
     /// GANs (non-saturating or hinge): the R1 penalty's weight gamma on real images (nil: none).
@@ -105,7 +107,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, lr, beta1, beta2, seed, steps, epochs, threads, loss
         case gpWeight = "gp_weight", criticSteps = "critic_steps", diffAugment = "diffaugment"
-        case r1Gamma = "r1_gamma", r1Interval = "r1_interval"
+        case r1Gamma = "r1_gamma", r1Interval = "r1_interval", evaluationInterval = "evaluation_interval"
     }
 
     public init() {}
@@ -131,6 +133,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         diffAugment = try c.decodeIfPresent([DiffAugmentTransform].self, forKey: .diffAugment)
         r1Gamma = try c.decodeIfPresent(Double.self, forKey: .r1Gamma)
         r1Interval = try c.decodeIfPresent(Int.self, forKey: .r1Interval)
+        evaluationInterval = try c.decodeIfPresent(Int.self, forKey: .evaluationInterval)
     }
 }
 
@@ -194,6 +197,7 @@ extension Recipe {
         require(train.steps > 0, "train.steps must be positive, got \(train.steps)")
         require(train.epochs.map { $0 > 0 } ?? true, "train.epochs must be positive, got \(train.epochs ?? 0)")
         require(train.threads >= 0, "train.threads must be 0 (one per core) or positive, got \(train.threads)")
+        require(train.evaluationInterval.map { $0 > 0 } ?? true, "train.evaluation_interval must be positive, got \(train.evaluationInterval ?? 0)")
         require(sample.interval > 0, "sample.interval must be positive, got \(sample.interval)")
         require(sample.count > 0, "sample.count must be positive, got \(sample.count)")
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")

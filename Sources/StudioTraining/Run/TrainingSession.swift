@@ -87,11 +87,13 @@ public final class TrainingSession {
             if recent.count > 50 { recent.removeFirst(recent.count - 50) }
             let span = now.timeIntervalSince(recent[0].0)
             let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
-            // Held-out metrics share the step's row (empty on other rows) at each epoch end and at the
+            // Held-out metrics share the step's row (empty on other rows) at each epoch end (or every
+            // train.evaluation_interval steps, for sets whose epochs last a few steps) and at the
             // recipe's last step; not where --max-steps stops a session, so that a resumed run logs
             // exactly the rows of an uninterrupted one.
-            let epochEnds = state.cursor + recipe.train.batch > data.count
-            let evaluated = task.evaluationMetricNames.isEmpty || !(epochEnds || state.step == recipe.train.steps)
+            let due = recipe.train.evaluationInterval.map { state.step % $0 == 0 }
+                ?? (state.cursor + recipe.train.batch > data.count)
+            let evaluated = task.evaluationMetricNames.isEmpty || !(due || state.step == recipe.train.steps)
                 ? [Double](repeating: .nan, count: task.evaluationMetricNames.count) : task.evaluate()
             let row = Array(zip(task.metricNames, values))
                 + zip(task.evaluationMetricNames, evaluated).filter { !$0.1.isNaN }
