@@ -16,6 +16,7 @@ extension LayerSpec {
         var out = input
         switch kind {
         case .linear:
+            _ = try bool("spectral_norm", default: false, in: place)
             let inSize = try positive("in", in: place), outSize = try positive("out", in: place)
             try requireRank([2, 3], "[N, \(inSize)]")
             guard input.last == inSize else { throw fail("expects \(inSize) input features, got input \(input)") }
@@ -23,6 +24,7 @@ extension LayerSpec {
         case .conv1d, .conv2d, .convtranspose1d, .convtranspose2d:
             let spatial = (kind == .conv1d || kind == .convtranspose1d) ? 1 : 2
             let layout = spatial == 1 ? "[N, C, L]" : "[N, C, H, W]"
+            _ = try bool("spectral_norm", default: false, in: place)
             try requireRank([2 + spatial], layout)
             try requireChannels(try positive("in", in: place), "input channels")
             out[1] = try positive("out", in: place)
@@ -95,8 +97,18 @@ extension LayerSpec {
 // MARK: - Building
 
 extension LayerSpec {
-    /// The layer this spec describes, with PyTorch's default initialisation drawn from `generator`.
+    /// The layer this spec describes, with PyTorch's default initialisation drawn from `generator`;
+    /// with `spectral_norm = true`, u and v are drawn next, as PyTorch's `spectral_norm(module)` would.
     public func makeLayer(in place: String, using generator: inout RandomGenerator) throws -> any Layer {
+        let layer = try makePlainLayer(in: place, using: &generator)
+        guard try bool("spectral_norm", default: false, in: place) else { return layer }
+        guard let weighted = layer as? any SpectrallyNormalizable else {
+            preconditionFailure("\(place): \(kind.rawValue) accepted spectral_norm but has no weight to normalise")
+        }
+        return weighted.spectrallyNormalized(using: &generator)
+    }
+
+    private func makePlainLayer(in place: String, using generator: inout RandomGenerator) throws -> any Layer {
         switch kind {
         case .linear:
             return Linear(inputSize: try positive("in", in: place), outputSize: try positive("out", in: place),

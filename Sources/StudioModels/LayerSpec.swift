@@ -13,9 +13,10 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         /// Option keys this kind accepts besides `type`.
         public var optionKeys: [String] {
             switch self {
-            case .linear: ["in", "out", "bias"]
-            case .conv1d, .conv2d: ["in", "out", "kernel", "stride", "padding", "bias"]
-            case .convtranspose1d, .convtranspose2d: ["in", "out", "kernel", "stride", "padding", "output_padding", "bias"]
+            case .linear: ["in", "out", "bias", "spectral_norm"]
+            case .conv1d, .conv2d: ["in", "out", "kernel", "stride", "padding", "bias", "spectral_norm"]
+            case .convtranspose1d, .convtranspose2d:
+                ["in", "out", "kernel", "stride", "padding", "output_padding", "bias", "spectral_norm"]
             case .batchnorm1d, .batchnorm2d: ["features", "eps", "momentum"]
             case .groupnorm: ["groups", "channels", "eps"]
             case .layernorm: ["shape", "eps"]
@@ -81,6 +82,9 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         for key in kind.optionKeys where c.contains(AnyCodingKey(key)) {
             options[key] = try c.decode(Value.self, forKey: AnyCodingKey(key))
         }
+        // An explicit `spectral_norm = false` is dropped, so that the model config in checkpoints is
+        // byte for byte that of a recipe written before the key existed.
+        if options["spectral_norm"] == .bool(false) { options["spectral_norm"] = nil }
         self.options = options
     }
 

@@ -2,11 +2,14 @@ import StudioCore
 
 /// A 2-D convolution over NCHW images: `[N, in, H, W] -> [N, out, H', W']` with
 /// `H' = (H + 2·padding - kernel) / stride + 1`. Weight `[out, in, kh, kw]`, bias `[out]`, as PyTorch.
-public struct Conv2d: WeightedLayer {
+public struct Conv2d: SpectrallyNormalizable {
     /// `[outputChannels, inputChannels, kernelHeight, kernelWidth]`.
     public let weight: Parameter
     /// `[outputChannels]`, or nil.
     public let bias: Parameter?
+    /// PyTorch's `spectral_norm` state when the weight is spectrally normalised (`weight` is then
+    /// `weight_orig`), else nil.
+    public private(set) var spectralNorm: SpectralNorm?
     /// Steps between windows, (vertical, horizontal).
     public let stride: (Int, Int)
     /// Zeros added on each side, (vertical, horizontal).
@@ -41,24 +44,34 @@ public struct Conv2d: WeightedLayer {
         self.padding = padding
     }
 
-    /// `weight`, then `bias` when present, as PyTorch names them.
-    public var children: [(name: String, child: ModuleChild)] {
-        [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
+    /// `weight`, then `bias` when present, as PyTorch names them; spectrally normalised:
+    /// `bias`, `weight_orig`, `weight_u`, `weight_v`, as PyTorch's `state_dict()`.
+    public var children: [(name: String, child: ModuleChild)] { weightChildren }
+
+    /// This layer, sharing its parameters, with its weight spectrally normalised along axis 0 (output channels).
+    public func spectrallyNormalized(using generator: inout RandomGenerator) -> Conv2d {
+        precondition(spectralNorm == nil, "Conv2d: the weight is already spectrally normalised")
+        var copy = self
+        copy.spectralNorm = SpectralNorm(weightShape: weight.shape, axis: 0, using: &generator)
+        return copy
     }
 
     /// `[N, in, H, W] -> [N, out, H', W']`.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
-        input.conv2d(weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
+        input.conv2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding)
     }
 }
 
 /// A 1-D convolution over NCL signals: `[N, in, L] -> [N, out, L']` with
 /// `L' = (L + 2·padding - kernel) / stride + 1`. Weight `[out, in, k]`, bias `[out]`, as PyTorch.
-public struct Conv1d: WeightedLayer {
+public struct Conv1d: SpectrallyNormalizable {
     /// `[outputChannels, inputChannels, kernelSize]`.
     public let weight: Parameter
     /// `[outputChannels]`, or nil.
     public let bias: Parameter?
+    /// PyTorch's `spectral_norm` state when the weight is spectrally normalised (`weight` is then
+    /// `weight_orig`), else nil.
+    public private(set) var spectralNorm: SpectralNorm?
     /// Step between windows.
     public let stride: Int
     /// Zeros added on each side.
@@ -85,13 +98,20 @@ public struct Conv1d: WeightedLayer {
         self.padding = padding
     }
 
-    /// `weight`, then `bias` when present, as PyTorch names them.
-    public var children: [(name: String, child: ModuleChild)] {
-        [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
+    /// `weight`, then `bias` when present, as PyTorch names them; spectrally normalised:
+    /// `bias`, `weight_orig`, `weight_u`, `weight_v`, as PyTorch's `state_dict()`.
+    public var children: [(name: String, child: ModuleChild)] { weightChildren }
+
+    /// This layer, sharing its parameters, with its weight spectrally normalised along axis 0 (output channels).
+    public func spectrallyNormalized(using generator: inout RandomGenerator) -> Conv1d {
+        precondition(spectralNorm == nil, "Conv1d: the weight is already spectrally normalised")
+        var copy = self
+        copy.spectralNorm = SpectralNorm(weightShape: weight.shape, axis: 0, using: &generator)
+        return copy
     }
 
     /// `[N, in, L] -> [N, out, L']`.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
-        input.conv1d(weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
+        input.conv1d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding)
     }
 }

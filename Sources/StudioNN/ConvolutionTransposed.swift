@@ -2,11 +2,14 @@ import StudioCore
 
 /// A 2-D transposed convolution (the adjoint of `Conv2d`): `[N, in, H, W] -> [N, out, H', W']` with
 /// `H' = (H - 1)·stride - 2·padding + kernel + outputPadding`. Weight `[in, out, kh, kw]`, bias `[out]`.
-public struct ConvTranspose2d: WeightedLayer {
+public struct ConvTranspose2d: SpectrallyNormalizable {
     /// `[inputChannels, outputChannels, kernelHeight, kernelWidth]`, PyTorch's layout.
     public let weight: Parameter
     /// `[outputChannels]`, or nil.
     public let bias: Parameter?
+    /// PyTorch's `spectral_norm` state when the weight is spectrally normalised (`weight` is then
+    /// `weight_orig`), else nil.
+    public private(set) var spectralNorm: SpectralNorm?
     /// Upsampling factor, (vertical, horizontal).
     public let stride: (Int, Int)
     /// Rows and columns cropped from each side of the full output.
@@ -51,25 +54,35 @@ public struct ConvTranspose2d: WeightedLayer {
         self.outputPadding = outputPadding
     }
 
-    /// `weight`, then `bias` when present, as PyTorch names them.
-    public var children: [(name: String, child: ModuleChild)] {
-        [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
+    /// `weight`, then `bias` when present, as PyTorch names them; spectrally normalised:
+    /// `bias`, `weight_orig`, `weight_u`, `weight_v`, as PyTorch's `state_dict()`.
+    public var children: [(name: String, child: ModuleChild)] { weightChildren }
+
+    /// This layer, sharing its parameters, with its weight spectrally normalised along axis 1 (output channels).
+    public func spectrallyNormalized(using generator: inout RandomGenerator) -> ConvTranspose2d {
+        precondition(spectralNorm == nil, "ConvTranspose2d: the weight is already spectrally normalised")
+        var copy = self
+        copy.spectralNorm = SpectralNorm(weightShape: weight.shape, axis: 1, using: &generator)
+        return copy
     }
 
     /// `[N, in, H, W] -> [N, out, H', W']`.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
-        input.convTranspose2d(weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
+        input.convTranspose2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding,
                               outputPadding: outputPadding)
     }
 }
 
 /// A 1-D transposed convolution: `[N, in, L] -> [N, out, L']` with
 /// `L' = (L - 1)·stride - 2·padding + kernel + outputPadding`. Weight `[in, out, k]`, bias `[out]`.
-public struct ConvTranspose1d: WeightedLayer {
+public struct ConvTranspose1d: SpectrallyNormalizable {
     /// `[inputChannels, outputChannels, kernelSize]`, PyTorch's layout.
     public let weight: Parameter
     /// `[outputChannels]`, or nil.
     public let bias: Parameter?
+    /// PyTorch's `spectral_norm` state when the weight is spectrally normalised (`weight` is then
+    /// `weight_orig`), else nil.
+    public private(set) var spectralNorm: SpectralNorm?
     /// Upsampling factor.
     public let stride: Int
     /// Samples cropped from each end of the full output.
@@ -102,14 +115,21 @@ public struct ConvTranspose1d: WeightedLayer {
         self.outputPadding = outputPadding
     }
 
-    /// `weight`, then `bias` when present, as PyTorch names them.
-    public var children: [(name: String, child: ModuleChild)] {
-        [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
+    /// `weight`, then `bias` when present, as PyTorch names them; spectrally normalised:
+    /// `bias`, `weight_orig`, `weight_u`, `weight_v`, as PyTorch's `state_dict()`.
+    public var children: [(name: String, child: ModuleChild)] { weightChildren }
+
+    /// This layer, sharing its parameters, with its weight spectrally normalised along axis 1 (output channels).
+    public func spectrallyNormalized(using generator: inout RandomGenerator) -> ConvTranspose1d {
+        precondition(spectralNorm == nil, "ConvTranspose1d: the weight is already spectrally normalised")
+        var copy = self
+        copy.spectralNorm = SpectralNorm(weightShape: weight.shape, axis: 1, using: &generator)
+        return copy
     }
 
     /// `[N, in, L] -> [N, out, L']`.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
-        input.convTranspose1d(weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
+        input.convTranspose1d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding,
                               outputPadding: outputPadding)
     }
 }

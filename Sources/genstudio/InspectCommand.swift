@@ -29,8 +29,9 @@ struct InspectCommand: ParsableCommand {
         var total = 0
         for entry in tensors.entries {
             print("  \(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.dtype.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(entry.tensor.shape)")
-            // Counters and running statistics are state, not parameters.
-            guard entry.dtype == .float32, !entry.name.hasSuffix("running_mean"), !entry.name.hasSuffix("running_var") else { continue }
+            // Counters, running statistics and spectral norm's power-iteration vectors are state, not parameters.
+            let state = ["running_mean", "running_var", "weight_u", "weight_v"]
+            guard entry.dtype == .float32, !state.contains(where: { entry.name.hasSuffix($0) }) else { continue }
             let group = String(entry.name.prefix { $0 != "." })
             groups[group, default: 0] += entry.tensor.elementCount
             total += entry.tensor.elementCount
