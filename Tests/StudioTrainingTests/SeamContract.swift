@@ -60,7 +60,7 @@ struct SeamContract {
             var files: [String] = []
             while let relative = walker?.nextObject() as? String {
                 var inner: ObjCBool = false
-                FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path, isDirectory: &inner)
+                _ = FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path, isDirectory: &inner)
                 if !inner.boolValue { files.append(relative) }
             }
             files.sort()
