@@ -243,3 +243,86 @@ final class BadInputTests: XCTestCase {
         assertCleanFailure(try genstudio(["train", "--resume", emptyRun.path]), mentions: [emptyRun.path, "not a run directory"])
     }
 }
+
+/// Values that parse and then could not work (issue "Hardening" items 1, 3 and 4): clean errors
+/// naming the file, key or flag, before anything is allocated.
+final class ImpossibleValueTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws { scratch = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    private func trainTiny(_ name: String, steps: Int = 2) throws -> URL {
+        let run = scratch.appendingPathComponent(name)
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=\(steps)",
+                                                                             "checkpoint.interval=1"],
+                                  outputs: scratch, runDirectory: run).run(maxSteps: 1)
+        return run
+    }
+
+    func testImpossibleTrainingStatesAreRefusedOnResume() throws {
+        let run = try trainTiny("run")
+        let stateURL = try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.stateFile)
+        let original = try String(contentsOf: stateURL, encoding: .utf8)
+        for (key, bad, phrase) in [("cursor", "-1", "\"cursor\" is -1"), ("epoch", "-3", "\"epoch\" is -3"),
+                                   ("cursor", "9223372036854775000", "cursor 9223372036854775000"),
+                                   ("epoch", "4611686018427387904", "epoch 4611686018427387904")] {
+            let edited = original.replacingOccurrences(of: "\"\(key)\" : [0-9-]+", with: "\"\(key)\" : \(bad)", options: .regularExpression)
+            XCTAssertNotEqual(edited, original, "the test must change \(key)")
+            try Data(edited.utf8).write(to: stateURL)
+            let result = try GenStudioExecutable.run(["train", "--resume", run.path], logs: scratch)
+            assertCleanFailure(result, mentions: [phrase])
+        }
+    }
+
+    func testHugeCountsAreRefusedBeforeAllocating() throws {
+        let run = try trainTiny("gan")
+        let out = scratch.appendingPathComponent("x.safetensors").path
+        for (arguments, phrase) in [(["--count", "1000000000000"], "--count 1000000000000"),
+                                    (["--grid", "1000000x1000000", "--out", scratch.appendingPathComponent("g.png").path], "--grid"),
+                                    (["--interpolate", "1000000000", "--count", "4"], "--interpolate 1000000000"),
+                                    (["--grid", "99999999999x99999999999"], "--grid must look like")] {
+            let full = ["sample", run.path] + arguments + (arguments.contains("--out") ? [] : ["--out", out])
+            assertCleanFailure(try GenStudioExecutable.run(full, logs: scratch), mentions: [phrase])
+        }
+        let cgan = scratch.appendingPathComponent("cgan")
+        _ = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                  overrides: [try Fixtures.dataOverride, "train.steps=1"], outputs: scratch, runDirectory: cgan).run()
+        assertCleanFailure(try GenStudioExecutable.run(["augment", cgan.path, "--per-class", "1000000000000", "--out",
+                                                        scratch.appendingPathComponent("aug").path], logs: scratch),
+                           mentions: ["--per-class 1000000000000"])
+    }
+
+    func testImpossibleManifestsAreRefusedByMerge() throws {
+        let cgan = scratch.appendingPathComponent("cgan")
+        _ = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                  overrides: [try Fixtures.dataOverride, "train.steps=1"], outputs: scratch, runDirectory: cgan).run()
+        let job = scratch.appendingPathComponent("job")
+        assertSuccess(try GenStudioExecutable.run(["augment", cgan.path, "--per-class", "2", "--classes", "0,1", "--block-size", "1",
+                                                   "--out", job.path], logs: scratch))
+        let manifestURL = job.appendingPathComponent(AugmentationManifest.fileName)
+        let original = try String(contentsOf: manifestURL, encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            ("\"block_size\" : 1", "\"block_size\" : 0", "--block-size must be at least 1"),
+            ("\"block_size\" : 1", "\"block_size\" : -2", "--block-size must be at least 1"),
+            ("\"per_class\" : 2", "\"per_class\" : -5", "--per-class must be at least 1"),
+            ("\"per_class\" : 2", "\"per_class\" : 99999999999999", "more than the"),
+            ("\"count\" : 1", "\"count\" : 0", "job.shard is 0/0"),
+        ]
+        for (from, to, phrase) in cases {
+            let edited = original.replacingOccurrences(of: from, with: to)
+            XCTAssertNotEqual(edited, original, "the test must change \(from)")
+            try Data(edited.utf8).write(to: manifestURL)
+            let result = try GenStudioExecutable.run(["augment", "merge", job.path, "--out", scratch.appendingPathComponent("merged").path],
+                                                     logs: scratch)
+            assertCleanFailure(result, mentions: [manifestURL.path, phrase])
+        }
+        var classes = original
+        if let range = classes.range(of: "\"classes\" : \\[[^\\]]*\\]", options: .regularExpression) {
+            classes.replaceSubrange(range, with: "\"classes\" : [1, 1]")
+        }
+        try Data(classes.utf8).write(to: manifestURL)
+        assertCleanFailure(try GenStudioExecutable.run(["augment", "merge", job.path, "--out", scratch.appendingPathComponent("m2").path],
+                                                       logs: scratch), mentions: ["repeats a class"])
+    }
+}

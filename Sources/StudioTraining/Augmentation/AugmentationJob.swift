@@ -42,6 +42,8 @@ public struct AugmentationJob {
         }
         let checkpoint = source.source, audio = source.audio
         try spec.validate(classCount: source.classCount)
+        try MemoryBudget.check(count: spec.perClass * spec.classes.count, elementsPerExample: source.exampleShape.reduce(1, *),
+                               what: "--per-class \(spec.perClass) for \(spec.classes.count) classes")
         if audio == nil, spec.format == .wav {
             throw SampleError("--format wav needs a model trained on audio; \(checkpoint.path) holds an image model (use idx or png)")
         }

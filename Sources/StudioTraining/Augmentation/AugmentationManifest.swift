@@ -58,6 +58,17 @@ public struct AugmentationManifest: Codable, Equatable {
             guard manifest.format == formatName else {
                 throw FileFormatError(path: url.path, "is a '\(manifest.format)' manifest; expected '\(formatName)'")
             }
+            // Values that decode but cannot describe a job (a zero block size, shard 0 of 0) are refused here,
+            // before a merge or resume divides by them or allocates for them.
+            let shard = manifest.job.shard
+            guard shard.count >= 1, (0..<shard.count).contains(shard.index) else {
+                throw FileFormatError(path: url.path, "job.shard is \(shard.index)/\(shard.count); expected I/N with 0 <= I < N")
+            }
+            do {
+                try manifest.job.spec.validate(classCount: manifest.job.model.classCount)
+            } catch let error as SampleError {
+                throw FileFormatError(path: url.path, "job.spec does not describe a job: \(error.message)")
+            }
             return manifest
         } catch let error as FileFormatError {
             throw error

@@ -85,9 +85,15 @@ public struct AugmentationSpec: Codable, Equatable, Sendable {
         case minConfidence = "min_confidence", maxTries = "max_tries"
     }
 
+    /// The most samples per class: block files and manifests count samples in 32-bit IDX headers.
+    public static let maximumPerClass = Int(Int32.max)
+
     /// Checks the numbers and the classes against the model's.
     public func validate(classCount: Int) throws {
         guard perClass >= 1 else { throw SampleError("--per-class must be at least 1, got \(perClass)") }
+        guard perClass <= Self.maximumPerClass else {
+            throw SampleError("--per-class \(perClass) is more than the \(Self.maximumPerClass) samples per class a job can index")
+        }
         guard blockSize >= 1 else { throw SampleError("--block-size must be at least 1, got \(blockSize)") }
         guard !classes.isEmpty else { throw SampleError("--classes names no class") }
         guard Set(classes).count == classes.count else { throw SampleError("--classes repeats a class: \(classes)") }

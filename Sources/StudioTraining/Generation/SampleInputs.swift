@@ -51,7 +51,9 @@ public struct GridLayout: Equatable, Sendable {
     /// Parses "8x8"; nil for anything else.
     public init?(parsing text: String) {
         let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0, !parts[0].multipliedReportingOverflow(by: parts[1]).overflow else {
+            return nil
+        }
         rows = parts[0]
         columns = parts[1]
     }

@@ -62,6 +62,18 @@ public struct SampleJob {
         if reconstruct != nil && latents != nil { throw SampleError("--reconstruct encodes images; it takes no --latents") }
         guard trajectoryPoints >= 1 else { throw SampleError("--trajectory-points must be positive, got \(trajectoryPoints)") }
         if let count, count <= 0 { throw SampleError("--count must be positive, got \(count)") }
+        let size = model.exampleShape.reduce(1, *)
+        let drawn = count ?? grid?.count ?? (interpolationSteps == nil ? 64 : 8)
+        try MemoryBudget.check(count: drawn, elementsPerExample: size, what: count != nil ? "--count \(drawn)" : "--grid")
+        if let steps = interpolationSteps {
+            guard steps >= 2 else { throw SampleError("--interpolate needs at least 2 points, got \(steps)") }
+            try MemoryBudget.check(count: drawn.multipliedReportingOverflow(by: steps).overflow ? .max : drawn * steps,
+                                   elementsPerExample: size, what: "--interpolate \(steps) with \(drawn) rows")
+        }
+        if manifold, let side = grid?.columns ?? count.map({ Int(Double($0).squareRoot().rounded()) }) {
+            try MemoryBudget.check(count: side.multipliedReportingOverflow(by: side).overflow ? .max : side * side,
+                                   elementsPerExample: size, what: "--manifold with \(side) points per side")
+        }
     }
 
     /// Draws from `model` and writes to `output`; `progress(done, total)` follows a sampler's steps.

@@ -29,6 +29,19 @@ public struct TrainingState: Codable, Equatable, Sendable {
     }
 }
 
+extension TrainingState {
+    /// What is impossible about the values, naming the key and value; nil when they can be resumed.
+    var problem: String? {
+        for (key, value) in [("step", step), ("epoch", epoch), ("cursor", cursor), ("threads", threads)] where value < 0 {
+            return "\"\(key)\" is \(value); a training state's counters are never negative"
+        }
+        guard elapsedSeconds.isFinite, elapsedSeconds >= 0 else {
+            return "\"elapsedSeconds\" is \(elapsedSeconds); expected 0 or more seconds"
+        }
+        return nil
+    }
+}
+
 /// The files of one checkpoint directory: `model.safetensors`, `optimizer.safetensors`, `state.json`.
 public enum Checkpoint {
     public static let modelFile = "model.safetensors"
@@ -127,11 +140,14 @@ public enum Checkpoint {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw FileFormatError(path: url.path, "missing: this checkpoint cannot be resumed (it holds weights only)")
         }
+        let state: TrainingState
         do {
-            return try JSONDecoder().decode(TrainingState.self, from: data)
+            state = try JSONDecoder().decode(TrainingState.self, from: data)
         } catch {
             throw FileFormatError(path: url.path, "not a valid training state: \(error)")
         }
+        if let problem = state.problem { throw FileFormatError(path: url.path, problem) }
+        return state
     }
 }
 

@@ -43,6 +43,12 @@ public final class TrainingSession {
         self.task = task
         self.data = data
         sampler = EpochSampler(count: data.count, batch: recipe.train.batch, seed: recipe.train.seed)
+        if let resume {
+            // Each batch moves the cursor by one batch and ends at most one epoch.
+            guard resume.cursor <= data.count, resume.epoch <= resume.step * task.batchesPerStep + 1 else {
+                throw DatasetError("\(run.url.path): the checkpoint's state.json has epoch \(resume.epoch) and cursor \(resume.cursor) after \(resume.step) steps, which \(data.count) examples in batches of \(recipe.train.batch) cannot give; it does not belong to this run's data")
+            }
+        }
         state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
         checkpointedStep = resume?.step
