@@ -69,7 +69,12 @@ struct EvalFewShot: ParsableCommand {
             switch event {
             case let .stage(index, total, name, seed):
                 stage = "[\(index)/\(total) seed \(seed) \(name)]"
-                printer.message("\(stage) started after \(ProgressPrinter.duration(Date().timeIntervalSince(start)))")
+                // Every seed runs the same stages, so the seeds done so far time the ones left.
+                let elapsed = Date().timeIntervalSince(start)
+                let seedsDone = (index - 1) / 3, seedsLeft = total / 3 - seedsDone
+                let eta = seedsDone > 0 && (index - 1) % 3 == 0
+                    ? "; protocol ETA \(ProgressPrinter.duration(elapsed / Double(seedsDone) * Double(seedsLeft)))" : ""
+                printer.message("\(stage) started after \(ProgressPrinter.duration(elapsed))\(eta)")
             case let .skipped(name, seed):
                 printer.message("seed \(seed) \(name): finished earlier, kept")
             case let .training(run, .step(number, target, _, _, imagesPerSecond, secondsLeft)):
