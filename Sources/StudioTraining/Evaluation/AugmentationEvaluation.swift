@@ -136,24 +136,11 @@ public struct AugmentationEvaluation {
         var runs: [Run] = []
         for (name, set, realCount, syntheticCount, augment) in sets {
             let start = Date()
-            var settings = recipe
-            settings.train.steps = steps
-            settings.train.epochs = nil
-            settings.train.seed = seed
-            settings.train.batch = Swift.min(recipe.train.batch, set.count)
-            settings.checkpoint.interval = steps
-            settings.checkpoint.keep = 1
-            settings.augment = augment
             let url = directory.appendingPathComponent(name)
-            let runDirectory = try RunDirectory.create(outputs: directory, recipeName: name, explicit: url,
-                                                       resolvedRecipe: try resolvedRecipe(settings.train, augment: augment))
-            try TrainingJob.applyThreads(settings)
-            let task = try ClassificationTask(config: config, settings: settings.train, test: nil,
-                                              augmentation: augment.map(ClassicalAugmentation.init))
-            let session = try TrainingSession(run: runDirectory, recipe: settings, task: task, data: set, resume: nil)
-            guard try session.run(shouldStop: shouldStop, observe: { observe(name, $0) }) == .finished else { return nil }
+            guard let task = try train(on: set, augment: augment, into: url, shouldStop: shouldStop,
+                                       observe: { observe(name, $0) }) else { return nil }
             let (loss, accuracy) = task.score(on: test)
-            runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, batch: settings.train.batch,
+            runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, batch: Swift.min(recipe.train.batch, set.count),
                             steps: steps, testLoss: loss, testAccuracy: accuracy,
                             seconds: Date().timeIntervalSince(start), directory: url.path))
         }
@@ -165,6 +152,27 @@ public struct AugmentationEvaluation {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: directory.appendingPathComponent(Self.reportFile))
         return report
+    }
+
+    /// The classifier recipe trained on `set` for `steps` steps from `seed` in batches of at most the
+    /// recipe's, with `augment` on each batch, into the run directory `url`; nil when `shouldStop` ended it.
+    func train(on set: ImageDataset, augment: AugmentSettings?, into url: URL, shouldStop: () -> Bool,
+               observe: (TrainingEvent) -> Void) throws -> ClassificationTask? {
+        var settings = recipe
+        settings.train.steps = steps
+        settings.train.epochs = nil
+        settings.train.seed = seed
+        settings.train.batch = Swift.min(recipe.train.batch, set.count)
+        settings.checkpoint.interval = steps
+        settings.checkpoint.keep = 1
+        settings.augment = augment
+        let runDirectory = try RunDirectory.create(outputs: url.deletingLastPathComponent(), recipeName: url.lastPathComponent,
+                                                   explicit: url, resolvedRecipe: try resolvedRecipe(settings.train, augment: augment))
+        try TrainingJob.applyThreads(settings)
+        let task = try ClassificationTask(config: config, settings: settings.train, test: nil,
+                                          augmentation: augment.map(ClassicalAugmentation.init))
+        let session = try TrainingSession(run: runDirectory, recipe: settings, task: task, data: set, resume: nil)
+        return try session.run(shouldStop: shouldStop, observe: observe) == .finished ? task : nil
     }
 
     /// The recipe text of one run: the classifier recipe with its training length, seed and batch
