@@ -41,6 +41,12 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "The MNIST-format data directory (default: each recipe's data.path).")
     var data: String?
 
+    @Flag(help: "The few-labels setting: the K images per class are the labelled ones, and the generator also learns from the rest of the training split without its labels, through pseudo-labels from a classifier trained on the K (self-training).")
+    var unlabelled = false
+
+    @Option(help: "With --unlabelled: the least probability a kept pseudo-label has.")
+    var pseudoLabelThreshold: Double = 0.95
+
     @Option(help: "The output directory; running the command again with it resumes.")
     var out: String
 
@@ -59,6 +65,8 @@ struct EvalFewShot: ParsableCommand {
         settings.classifierSteps = steps
         settings.data = data.map { URL(fileURLWithPath: $0) }
         settings.sampling = try sampling.options()
+        settings.unlabelled = unlabelled
+        settings.pseudoLabelThreshold = pseudoLabelThreshold
         let protocolRun = try FewShotEvaluation(settings: settings, directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
         printer.message("eval few-shot: K = \(realPerClass), seeds \(settings.seeds.map(String.init).joined(separator: ",")), \(perClass) synthetic per class -> \(out)")
@@ -71,8 +79,9 @@ struct EvalFewShot: ParsableCommand {
                 stage = "[\(index)/\(total) seed \(seed) \(name)]"
                 // Every seed runs the same stages, so the seeds done so far time the ones left.
                 let elapsed = Date().timeIntervalSince(start)
-                let seedsDone = (index - 1) / 3, seedsLeft = total / 3 - seedsDone
-                let eta = seedsDone > 0 && (index - 1) % 3 == 0
+                let perSeed = unlabelled ? 4 : 3
+                let seedsDone = (index - 1) / perSeed, seedsLeft = total / perSeed - seedsDone
+                let eta = seedsDone > 0 && (index - 1) % perSeed == 0
                     ? "; protocol ETA \(ProgressPrinter.duration(elapsed / Double(seedsDone) * Double(seedsLeft)))" : ""
                 printer.message("\(stage) started after \(ProgressPrinter.duration(elapsed))\(eta)")
             case let .skipped(name, seed):
@@ -96,6 +105,10 @@ struct EvalFewShot: ParsableCommand {
                 + "   (" + row.accuracies.map { String(format: "%.2f", 100 * $0) }.joined(separator: ", ") + ")")
         }
         for seed in report.seeds {
+            if let p = seed.pseudoLabels {
+                printer.message(String(format: "seed %d: pseudo-labels kept for %d of %d unlabelled images (%.2f%% of them right); the labeller scores %.2f%% on the test split",
+                                       seed.seed, p.kept, p.unlabelled, 100 * p.keptAccuracy, 100 * p.classifierTestAccuracy))
+            }
             let m = seed.memorisation
             printer.message(String(format: "seed %d: nearest real training image, synthetic median %.3f (least %.3f); test images median %.3f (least %.3f)",
                                    seed.seed, m.syntheticMedian, m.syntheticLeast, m.testMedian, m.testLeast))

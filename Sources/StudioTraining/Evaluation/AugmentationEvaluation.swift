@@ -66,7 +66,8 @@ public struct AugmentationEvaluation {
 
     public let recipe: Recipe
     public let config: ClassifierConfig
-    let recipeTable: String
+    /// Trains each run: the recipe at `steps` steps from `seed`.
+    let trainer: ClassifierTrainer
     let recipePath: String
     let dataPath: String
     let syntheticPath: String
@@ -108,13 +109,13 @@ public struct AugmentationEvaluation {
         self.synthetic = try Self.readSynthetic(synthetic, config: config, recipePath: classifierRecipe.path)
         self.recipe = parsed
         self.config = config
-        recipeTable = resolved
         recipePath = classifierRecipe.path
         dataPath = dataURL.path
         syntheticPath = synthetic.path
         self.realPerClass = realPerClass
         self.seed = seed
         self.steps = steps ?? parsed.resolvingEpochs(trainingCount: train.count).train.steps
+        trainer = ClassifierTrainer(recipe: parsed, config: config, recipeTable: resolved, steps: self.steps, seed: seed)
         self.classical = classical ? parsed.augment.flatMap { $0.isEnabled ? $0 : nil } ?? .classical : nil
     }
 
@@ -137,7 +138,7 @@ public struct AugmentationEvaluation {
         for (name, set, realCount, syntheticCount, augment) in sets {
             let start = Date()
             let url = directory.appendingPathComponent(name)
-            guard let task = try train(on: set, augment: augment, into: url, shouldStop: shouldStop,
+            guard let task = try trainer.train(on: set, augment: augment, into: url, shouldStop: shouldStop,
                                        observe: { observe(name, $0) }) else { return nil }
             let (loss, accuracy) = task.score(on: test)
             runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, batch: Swift.min(recipe.train.batch, set.count),
@@ -154,55 +155,6 @@ public struct AugmentationEvaluation {
         return report
     }
 
-    /// The classifier recipe trained on `set` for `steps` steps from `seed` in batches of at most the
-    /// recipe's, with `augment` on each batch, into the run directory `url`; nil when `shouldStop` ended it.
-    func train(on set: ImageDataset, augment: AugmentSettings?, into url: URL, shouldStop: () -> Bool,
-               observe: (TrainingEvent) -> Void) throws -> ClassificationTask? {
-        var settings = recipe
-        settings.train.steps = steps
-        settings.train.epochs = nil
-        settings.train.seed = seed
-        settings.train.batch = Swift.min(recipe.train.batch, set.count)
-        settings.checkpoint.interval = steps
-        settings.checkpoint.keep = 1
-        settings.augment = augment
-        let runDirectory = try RunDirectory.create(outputs: url.deletingLastPathComponent(), recipeName: url.lastPathComponent,
-                                                   explicit: url, resolvedRecipe: try resolvedRecipe(settings.train, augment: augment))
-        try TrainingJob.applyThreads(settings)
-        let task = try ClassificationTask(config: config, settings: settings.train, test: nil,
-                                          augmentation: augment.map(ClassicalAugmentation.init))
-        let session = try TrainingSession(run: runDirectory, recipe: settings, task: task, data: set, resume: nil)
-        return try session.run(shouldStop: shouldStop, observe: observe) == .finished ? task : nil
-    }
-
-    /// The recipe text of one run: the classifier recipe with its training length, seed and batch
-    /// replaced (steps, never epochs, since the sets differ in size), and `[augment]` as the run has it.
-    func resolvedRecipe(_ train: TrainSettings, augment: AugmentSettings?) throws -> String {
-        let table = try TOMLTable(string: recipeTable)
-        func section(_ name: String) -> TOMLTable {
-            if table[name]?.table == nil { table[name] = TOMLTable() }
-            return table[name]!.table!
-        }
-        let trainTable = section("train")
-        trainTable.remove(at: "epochs")
-        trainTable["steps"] = train.steps
-        trainTable["seed"] = Int(train.seed)
-        trainTable["batch"] = train.batch
-        let checkpoint = section("checkpoint")
-        checkpoint["interval"] = train.steps
-        checkpoint["keep"] = 1
-        table.remove(at: "augment")
-        if let augment {
-            let augmentTable = section("augment")
-            augmentTable["transforms"] = augment.transforms.map(\.rawValue)
-            augmentTable["translate"] = augment.translate
-            augmentTable["rotate"] = augment.rotate
-            augmentTable["scale"] = augment.scale
-            augmentTable["elastic_alpha"] = augment.elasticAlpha
-            augmentTable["elastic_sigma"] = augment.elasticSigma
-        }
-        return table.convert(to: .toml)
-    }
 
     // MARK: - Data
 

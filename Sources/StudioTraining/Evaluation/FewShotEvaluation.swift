@@ -28,6 +28,10 @@ public struct FewShotEvaluation {
         public var classifierSteps: Int?
         /// The MNIST-format data directory (nil: each recipe's own `data.path`).
         public var data: URL?
+        /// The few-labels setting: the generator also learns from the unlabelled rest of the training
+        /// split, through pseudo-labels (self-training) kept at `pseudoLabelThreshold` or more.
+        public var unlabelled = false
+        public var pseudoLabelThreshold = 0.95
 
         public init(generatorRecipe: URL, realPerClass: Int, perClass: Int, classifierRecipe: URL) {
             self.generatorRecipe = generatorRecipe
@@ -71,17 +75,30 @@ public struct FewShotEvaluation {
     /// when `shouldStop` ended a stage early (run again to go on).
     public func run(shouldStop: () -> Bool = { false }, observe: (Event) -> Void = { _ in }) throws -> FewShotReport? {
         var seeds: [FewShotReport.Seed] = []
-        let total = settings.seeds.count * 3
+        let perSeed = settings.unlabelled ? 4 : 3
+        let total = settings.seeds.count * perSeed
         for (position, seed) in settings.seeds.enumerated() {
             let folder = seedDirectory(seed)
-            observe(.stage(index: 3 * position + 1, total: total, name: "generator", seed: seed))
+            var stage = perSeed * position
+            func begin(_ name: String) {
+                stage += 1
+                observe(.stage(index: stage, total: total, name: name, seed: seed))
+            }
+            var pseudoLabels: PseudoLabels?
+            if settings.unlabelled {
+                begin("pseudo-labels")
+                guard let made = try makePseudoLabels(seed: seed, in: folder, shouldStop: shouldStop, observe: observe) else { return nil }
+                pseudoLabels = made
+            }
+            begin("generator")
             guard let generator = try trainGenerator(seed: seed, in: folder, shouldStop: shouldStop, observe: observe) else { return nil }
-            observe(.stage(index: 3 * position + 2, total: total, name: "synthetic", seed: seed))
+            begin("synthetic")
             guard let synthetic = try drawSynthetic(from: generator, seed: seed, in: folder, shouldStop: shouldStop,
                                                     observe: observe) else { return nil }
-            observe(.stage(index: 3 * position + 3, total: total, name: "classifiers", seed: seed))
-            guard let result = try trainClassifiers(seed: seed, synthetic: synthetic, in: folder, shouldStop: shouldStop,
+            begin("classifiers")
+            guard var result = try trainClassifiers(seed: seed, synthetic: synthetic, in: folder, shouldStop: shouldStop,
                                                     observe: observe) else { return nil }
+            result.pseudoLabels = pseudoLabels
             seeds.append(result)
         }
         let report = FewShotReport(settings: settings, seeds: seeds)
@@ -105,15 +122,37 @@ public struct FewShotEvaluation {
             }
         } else {
             if FileManager.default.fileExists(atPath: run.path) { try FileManager.default.removeItem(at: run) }
-            var overrides = ["data.per_class=\(settings.realPerClass)", "data.subset_seed=\(seed)", "train.seed=\(seed)"]
+            var overrides = ["train.seed=\(seed)"]
+            if settings.unlabelled {
+                // The labelled images and the confidently pseudo-labelled rest, all of them.
+                overrides.append("data.path=\(pseudoLabelDirectory(folder).appendingPathComponent("data").path)")
+            } else {
+                overrides += ["data.per_class=\(settings.realPerClass)", "data.subset_seed=\(seed)"]
+                if let data = settings.data { overrides.append("data.path=\(data.path)") }
+            }
             if let steps = settings.generatorSteps { overrides.append("train.steps=\(steps)") }
-            if let data = settings.data { overrides.append("data.path=\(data.path)") }
             session = try TrainingJob.start(recipe: settings.generatorRecipe, overrides: overrides, outputs: folder, runDirectory: run)
         }
         guard try session.run(shouldStop: shouldStop, observe: { observe(.training(run: "generator", $0)) }) == .finished else {
             return nil
         }
         return run
+    }
+
+    /// The folder of a seed's pseudo-labelling stage.
+    func pseudoLabelDirectory(_ folder: URL) -> URL { folder.appendingPathComponent("pseudo-labels") }
+
+    /// Labels the unlabelled training images with a classifier trained on the seed's K labelled ones.
+    func makePseudoLabels(seed: UInt64, in folder: URL, shouldStop: () -> Bool, observe: (Event) -> Void) throws -> PseudoLabels? {
+        let (parsed, _) = try RecipeLoader.load(settings.classifierRecipe)
+        let data = settings.data ?? URL(fileURLWithPath: parsed.data.path)
+        let train = try ImageDataset.mnistFormat(directory: data, split: .train)
+        let labelled = try AugmentationEvaluation.select(perClass: settings.realPerClass, from: train,
+                                                         classes: parsed.model.classCount, seed: seed, place: data.path).1
+        return try PseudoLabels.make(classifierRecipe: settings.classifierRecipe, data: data, labelledIndices: labelled,
+                                     steps: settings.classifierSteps, seed: seed, threshold: settings.pseudoLabelThreshold,
+                                     into: pseudoLabelDirectory(folder), shouldStop: shouldStop,
+                                     observe: { observe(.training(run: "pseudo-labeller", $0)) })
     }
 
     /// Draws (or resumes drawing) `perClass` labelled samples of every class from the generator.

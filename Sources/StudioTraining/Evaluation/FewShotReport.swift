@@ -13,6 +13,10 @@ public struct FewShotReport: Codable, Sendable {
         /// The five classifier trainings (real, real+classical, real+synthetic, real+synthetic+classical, synthetic).
         public var runs: [AugmentationEvaluation.Run]
         public var memorisation: Memorisation
+        /// The few-labels setting's pseudo-labelling round; nil in the few-shot setting.
+        public var pseudoLabels: PseudoLabels?
+
+        enum CodingKeys: String, CodingKey { case seed, runs, memorisation, pseudoLabels = "pseudo_labels" }
     }
 
     /// A run's test accuracy over seeds.
@@ -33,12 +37,14 @@ public struct FewShotReport: Codable, Sendable {
     public var generatorSteps: Int?
     public var syntheticPerClass: Int
     public var classifierRecipe: String
+    /// Whether the generator also learnt from the unlabelled images (the few-labels setting).
+    public var unlabelled: Bool
     public var seeds: [Seed]
     public var summary: [Summary]
 
     enum CodingKeys: String, CodingKey {
         case generatorRecipe = "generator_recipe", realPerClass = "real_per_class", generatorSteps = "generator_steps"
-        case syntheticPerClass = "synthetic_per_class", classifierRecipe = "classifier_recipe", seeds, summary
+        case syntheticPerClass = "synthetic_per_class", classifierRecipe = "classifier_recipe", unlabelled, seeds, summary
     }
 
     /// The report of `seeds` run with `settings`, summarised run by run in the order the runs came.
@@ -48,6 +54,7 @@ public struct FewShotReport: Codable, Sendable {
         generatorSteps = settings.generatorSteps
         syntheticPerClass = settings.perClass
         classifierRecipe = settings.classifierRecipe.path
+        unlabelled = settings.unlabelled
         self.seeds = seeds
         let names = seeds.first?.runs.map(\.name) ?? []
         summary = names.map { name in

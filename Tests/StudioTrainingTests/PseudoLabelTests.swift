@@ -1,0 +1,81 @@
+import Foundation
+import StudioCore
+import StudioIO
+import XCTest
+@testable import StudioTraining
+
+/// The few-labels setting (`eval few-shot --unlabelled`): pseudo-labels from a classifier trained on
+/// the K labelled images, a generator trained on those plus the confident rest, never reading the
+/// unlabelled images' own labels.
+final class PseudoLabelTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws { scratch = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    private var classifierRecipe: URL { get throws { try Fixtures.directory.appendingPathComponent("tiny-classifier.toml") } }
+
+    /// A copy of the fixture data whose training labels outside `keep` are replaced by other classes.
+    private func scrambledCopy(keeping keep: Set<Int>) throws -> URL {
+        let copy = scratch.appendingPathComponent("scrambled")
+        try FileManager.default.copyItem(at: try Fixtures.mnistSmall, to: copy)
+        let labelsURL = copy.appendingPathComponent("train-labels-idx1-ubyte.gz")
+        let labels = try IDXFile.read(from: labelsURL)
+        let scrambled = labels.values.enumerated().map { keep.contains($0.offset) ? $0.element : Float((Int($0.element) + 3) % 10) }
+        try FileManager.default.removeItem(at: labelsURL)
+        try IDXFile(elementType: .uint8, shape: labels.shape, values: scrambled).write(to: copy.appendingPathComponent("train-labels-idx1-ubyte"))
+        return copy
+    }
+
+    func testTheUnlabelledImagesLabelsAreNeverRead() throws {
+        let train = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .train)
+        let labelled = try AugmentationEvaluation.select(perClass: 3, from: train, classes: 10, seed: 2, place: "").1
+        func make(_ data: URL, _ name: String) throws -> (PseudoLabels, Data, Data) {
+            let directory = scratch.appendingPathComponent(name)
+            let figures = try XCTUnwrap(try PseudoLabels.make(classifierRecipe: try classifierRecipe, data: data, labelledIndices: labelled,
+                                                             steps: 20, seed: 2, threshold: 0.2, into: directory))
+            let out = directory.appendingPathComponent("data")
+            return (figures, try Data(contentsOf: out.appendingPathComponent("train-images-idx3-ubyte")),
+                    try Data(contentsOf: out.appendingPathComponent("train-labels-idx1-ubyte")))
+        }
+        let (figures, images, labels) = try make(try Fixtures.mnistSmall, "plain")
+        let (scrambledFigures, scrambledImages, scrambledLabels) = try make(try scrambledCopy(keeping: Set(labelled)), "scrambled")
+        XCTAssertEqual(images, scrambledImages)
+        XCTAssertEqual(labels, scrambledLabels, "the generator's data must not depend on the unlabelled images' labels")
+        XCTAssertEqual(figures.labelled, 30)
+        XCTAssertEqual(figures.unlabelled, train.count - 30)
+        XCTAssertEqual(figures.kept, figures.keptPerClass.reduce(0, +))
+        XCTAssertNotEqual(figures.keptAccuracy, scrambledFigures.keptAccuracy, "only the report's check reads them")
+
+        let written = try ImageDataset.mnistFormat(directory: scratch.appendingPathComponent("plain/data"), split: .train)
+        XCTAssertEqual(written.count, 30 + figures.kept)
+        XCTAssertEqual(Array(written.labels.prefix(30)), labelled.map { train.labels[$0] }, "the labelled images keep their labels, first")
+        XCTAssertEqual(try ImageDataset.mnistFormat(directory: scratch.appendingPathComponent("plain/data"), split: .test).count, 64)
+        // Done once: a second call reads the figures back.
+        XCTAssertEqual(try PseudoLabels.make(classifierRecipe: try classifierRecipe, data: try Fixtures.mnistSmall, labelledIndices: labelled,
+                                             steps: 20, seed: 2, threshold: 0.2, into: scratch.appendingPathComponent("plain")), figures)
+    }
+
+    func testTheFewLabelsProtocolTrainsTheGeneratorOnPseudoLabels() throws {
+        var settings = FewShotEvaluation.Settings(generatorRecipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                                  realPerClass: 3, perClass: 2, classifierRecipe: try classifierRecipe)
+        settings.seeds = [1]
+        settings.generatorSteps = 2
+        settings.classifierSteps = 3
+        settings.data = try Fixtures.mnistSmall
+        settings.unlabelled = true
+        settings.pseudoLabelThreshold = 0
+        let directory = scratch.appendingPathComponent("labels")
+        var stages: [String] = []
+        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run { event in
+            if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
+        })
+        XCTAssertEqual(stages, ["pseudo-labels/4", "generator/4", "synthetic/4", "classifiers/4"])
+        XCTAssertTrue(report.unlabelled)
+        let pseudo = try XCTUnwrap(report.seeds[0].pseudoLabels)
+        XCTAssertEqual(pseudo.kept, pseudo.unlabelled, "threshold 0 keeps every pseudo-label")
+        let recipe = try String(contentsOf: directory.appendingPathComponent("seed-1/generator/recipe.toml"), encoding: .utf8)
+        XCTAssertTrue(recipe.contains("seed-1/pseudo-labels/data"), recipe)
+        XCTAssertFalse(recipe.contains("per_class"), "the generator sees every pseudo-labelled image")
+    }
+}
