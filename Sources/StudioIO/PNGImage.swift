@@ -59,6 +59,10 @@ public struct PNGImage: Equatable {
         }
     }
 
+    /// The most pixels a read image may have: a header can declare far more than its file holds, and
+    /// the pixels are allocated before the data is decoded.
+    public static let maximumPixels = 8192 * 8192
+
     /// Reads a PNG of any colour type, converted to grayscale (`channels` 1) or RGB (3).
     public static func read(from url: URL, channels: Int = 1) throws -> PNGImage {
         precondition(channels == 1 || channels == 3, "PNGImage.read: \(channels) channels; expected 1 or 3")
@@ -69,6 +73,10 @@ public struct PNGImage: Equatable {
         }
         image.format = channels == 3 ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0
         let width = Int(image.width), height = Int(image.height)
+        guard width * height <= maximumPixels else {
+            png_image_free(&image)
+            throw FileFormatError(path: url.path, "declares \(width) x \(height) pixels; genstudio reads images of at most \(maximumPixels) pixels (8192 x 8192)")
+        }
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         let ok = pixels.withUnsafeMutableBytes { dst in
             png_image_finish_read(&image, nil, dst.baseAddress, png_int_32(width * channels), nil)

@@ -119,3 +119,16 @@ extension SafeTensors {
         return out + "\""
     }
 }
+
+extension SafeTensors {
+    /// Throws, naming the file (`path`) and the first tensor, when any value is NaN or infinite:
+    /// weights, latents and optimizer state with such values cannot be right, and would spread.
+    public func requireFinite(path: String) throws {
+        for entry in entries {
+            let bad = entry.tensor.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            if bad > 0 {
+                throw FileFormatError(path: path, "tensor '\(entry.name)' holds \(bad) NaN or infinite values of \(entry.tensor.shape.elementCount)")
+            }
+        }
+    }
+}

@@ -42,6 +42,9 @@ struct EvalSamples: ParsableCommand {
     @OptionGroup(title: "Diffusion checkpoints")
     var sampling: SamplingOptionGroup
 
+    @Flag(help: "Score a folder of an augmentation job that has not finished (its manifest says complete: false).")
+    var allowIncomplete = false
+
     @Option(help: "Write the report as JSON here.")
     var out: String?
 
@@ -49,9 +52,10 @@ struct EvalSamples: ParsableCommand {
     var pairs: String?
 
     func run() throws {
-        let job = try SampleEvaluationJob(samples: URL(fileURLWithPath: samples), classifierPath: URL(fileURLWithPath: classifier),
+        var job = try SampleEvaluationJob(samples: URL(fileURLWithPath: samples), classifierPath: URL(fileURLWithPath: classifier),
                                           reference: reference.map { URL(fileURLWithPath: $0) }, count: count, seed: seed,
                                           sampling: try sampling.options())
+        job.allowIncomplete = allowIncomplete
         if job.classifier.audio != nil, pairs != nil {
             throw ValidationError("--pairs draws images beside their nearest training images and is for image classifiers only; \(classifier) is an audio classifier")
         }

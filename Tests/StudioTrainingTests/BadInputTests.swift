@@ -326,3 +326,106 @@ final class ImpossibleValueTests: XCTestCase {
                                                        logs: scratch), mentions: ["repeats a class"])
     }
 }
+
+/// Hardening items 5 to 7: huge image headers, NaN and infinite values, and leftovers of killed work.
+final class LeftoverAndNonFiniteTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws { scratch = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    private func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    func testAPNGDeclaringAHugeImageIsRefusedBeforeAllocating() throws {
+        var bytes = [UInt8](try PNGImage(width: 1, height: 1, channels: 1, pixels: [7]).encoded())
+        // IHDR's data starts at byte 16: width, height (big endian); its CRC follows the 13 data bytes.
+        for (offset, value) in [(16, UInt32(1_000_000)), (20, UInt32(1_000_000))] {
+            withUnsafeBytes(of: value.bigEndian) { for (i, b) in $0.enumerated() { bytes[offset + i] = b } }
+        }
+        let crc = crc32(Array(bytes[12..<29]))
+        withUnsafeBytes(of: crc.bigEndian) { for (i, b) in $0.enumerated() { bytes[29 + i] = b } }
+        let url = scratch.appendingPathComponent("huge.png")
+        try Data(bytes).write(to: url)
+        XCTAssertThrowsError(try PNGImage.read(from: url)) { error in
+            XCTAssertTrue("\(error)".contains("declares 1000000 x 1000000 pixels"), "\(error)")
+            XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+        }
+    }
+
+    private func tinyRun(_ name: String) throws -> URL {
+        let run = scratch.appendingPathComponent(name)
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=2", "checkpoint.interval=1"],
+                                  outputs: scratch, runDirectory: run).run(maxSteps: 1)
+        return run
+    }
+
+    /// `file` rewritten with one value of tensor `name` set to `value`.
+    private func poison(_ file: URL, tensor name: String, with value: Float) throws {
+        var tensors = try SafeTensors.read(from: file)
+        let index = try XCTUnwrap(tensors.entries.firstIndex { $0.name == name })
+        let old = tensors.entries[index].tensor
+        var values = old.scalars
+        values[0] = value
+        tensors.entries[index].tensor = Tensor(shape: old.shape, scalars: values)
+        try tensors.write(to: file)
+    }
+
+    func testNaNAndInfiniteValuesInWeightsLatentsAndOptimizerStateAreRefused() throws {
+        let run = try tinyRun("run")
+        let checkpoint = try Checkpoint.resolve(run)
+        let out = scratch.appendingPathComponent("x.png").path
+        let latents = scratch.appendingPathComponent("z.safetensors")
+        try SafeTensors(entries: [.init(name: "latents", tensor: Tensor(shape: [1, 8], scalars: [0, 1, .infinity, 0, 0, 0, 0, 0]))]).write(to: latents)
+        assertCleanFailure(try GenStudioExecutable.run(["sample", run.path, "--latents", latents.path, "--out", out], logs: scratch),
+                           mentions: [latents.path, "tensor 'latents' holds 1 NaN or infinite values"])
+
+        try poison(checkpoint.appendingPathComponent(Checkpoint.optimizerFile), tensor: "generator.0.weight.exp_avg", with: .nan)
+        assertCleanFailure(try GenStudioExecutable.run(["train", "--resume", run.path], logs: scratch),
+                           mentions: [Checkpoint.optimizerFile, "generator.0.weight.exp_avg", "NaN"])
+        try poison(checkpoint.appendingPathComponent(Checkpoint.modelFile), tensor: "generator.0.weight", with: .nan)
+        assertCleanFailure(try GenStudioExecutable.run(["sample", run.path, "--out", out], logs: scratch),
+                           mentions: [Checkpoint.modelFile, "tensor 'generator.0.weight' holds 1 NaN"])
+    }
+
+    func testARunStoppedBeforeItsFirstCheckpointStartsAgain() throws {
+        let run = scratch.appendingPathComponent("early")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride], outputs: scratch, runDirectory: run)
+        XCTAssertThrowsError(try Checkpoint.resolve(run), "no checkpoint yet")
+        let again = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                          outputs: scratch, runDirectory: run)
+        XCTAssertEqual(try again.run(), .finished)
+        XCTAssertThrowsError(try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride],
+                                                   outputs: scratch, runDirectory: run)) { error in
+            XCTAssertTrue("\(error)".contains("already holds a run"), "\(error)")
+        }
+    }
+
+    func testAugmentLeftoversAreRemovedAndUnfinishedSetsAreNotScored() throws {
+        let cgan = scratch.appendingPathComponent("cgan")
+        _ = try TrainingJob.start(recipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                  overrides: [try Fixtures.dataOverride, "train.steps=1"], outputs: scratch, runDirectory: cgan).run()
+        let job = scratch.appendingPathComponent("job")
+        let arguments = ["augment", cgan.path, "--per-class", "2", "--classes", "0", "--format", "png", "--out", job.path]
+        assertSuccess(try GenStudioExecutable.run(arguments, logs: scratch))
+        let leftover = job.appendingPathComponent("0/.000001.png.tmp-12345")
+        try Data([1, 2, 3]).write(to: leftover)
+        var manifest = try XCTUnwrap(try AugmentationManifest.read(in: job))
+        manifest.complete = false
+        try manifest.write(in: job)
+        XCTAssertThrowsError(try SampleSet.read(job, channels: 1)) { error in
+            XCTAssertTrue("\(error)".contains("unfinished augmentation job"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--allow-incomplete"), "\(error)")
+        }
+        XCTAssertEqual(try SampleSet.read(job, channels: 1, allowIncomplete: true).images.shape[0], 2)
+        assertSuccess(try GenStudioExecutable.run(arguments, logs: scratch))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "the rerun removes what a killed writer left")
+        XCTAssertTrue(try XCTUnwrap(try AugmentationManifest.read(in: job)).complete)
+    }
+}

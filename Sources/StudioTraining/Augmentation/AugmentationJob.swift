@@ -185,6 +185,7 @@ public struct AugmentationJob {
             guard existing.job == manifest.job else {
                 throw SampleError("\(directory.path) holds the manifest of a different augmentation job (\(Self.difference(existing.job, manifest.job))); choose another --out")
             }
+            removeLeftovers(in: directory)
             return
         }
         if fm.fileExists(atPath: directory.path) {
@@ -199,6 +200,19 @@ public struct AugmentationJob {
             throw SampleError("cannot create \(directory.path): \(error.localizedDescription)")
         }
         try manifest.write(in: directory)
+    }
+
+    /// Removes the half-written files (`.NAME.tmp-PID`) of a process killed while writing, which
+    /// no finished block or output file refers to.
+    static func removeLeftovers(in directory: URL) {
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: directory.path) else { return }
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix("."), name.range(of: "\\.tmp-[0-9]+$", options: .regularExpression) != nil {
+                try? fm.removeItem(at: directory.appendingPathComponent(relative))
+            }
+        }
     }
 
     /// The first field in which two jobs differ, for error messages.

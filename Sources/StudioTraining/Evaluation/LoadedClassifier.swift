@@ -23,6 +23,7 @@ public struct LoadedClassifier {
     /// of another family is an error naming the family.
     public static func load(checkpoint path: URL) throws -> LoadedClassifier {
         let (file, tensors) = try Checkpoint.readModel(path)
+        try tensors.requireFinite(path: file.path)
         return try build(try ModelCheckpoint.config(of: tensors, path: file.path), weights: tensors, source: file,
                          step: tensors.metadata["step"].flatMap(Int.init))
     }

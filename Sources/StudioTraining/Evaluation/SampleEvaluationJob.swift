@@ -18,6 +18,8 @@ public struct SampleEvaluationJob {
     public var seed: UInt64
     /// How a checkpoint is sampled.
     public var sampling: SamplingOptions
+    /// Score a folder whose augmentation job is unfinished.
+    public var allowIncomplete = false
 
     /// Loads the classifier at `classifierPath` and checks that `samples` are of the kind it reads.
     public init(samples: URL, classifierPath: URL, reference: URL?, count: Int, seed: UInt64, sampling: SamplingOptions) throws {
@@ -76,7 +78,7 @@ public struct SampleEvaluationJob {
                 try Self.requireImages(model, classifier: classifier)
                 drawn = try model.drawSamples(count: count, seed: seed, chunk: model.preferredChunk, progress: progress)
             } else {
-                let read = try SampleSet.read(samples, channels: classifier.imageShape[0])
+                let read = try SampleSet.read(samples, channels: classifier.imageShape[0], allowIncomplete: allowIncomplete)
                 drawn = (read.images, read.labels)
             }
             let place = reference ?? URL(fileURLWithPath: "data/mnist")

@@ -6,8 +6,12 @@ import StudioIO
 /// there), a folder in the MNIST layout (what `genstudio augment --format idx` writes), class folders
 /// `<class>/*.png`, or a flat folder of PNGs.
 public enum SampleSet {
-    /// `[N, C, H, W]` pixels in 0...1 and the labels, when the source has them.
-    public static func read(_ url: URL, channels: Int) throws -> (images: Tensor, labels: [Int]?) {
+    /// `[N, C, H, W]` pixels in 0...1 and the labels, when the source has them. A folder whose
+    /// augmentation manifest says the job is not finished is refused unless `allowIncomplete`.
+    public static func read(_ url: URL, channels: Int, allowIncomplete: Bool = false) throws -> (images: Tensor, labels: [Int]?) {
+        if !allowIncomplete, let manifest = try? AugmentationManifest.read(in: url), !manifest.complete {
+            throw SampleError("\(url.path) holds an unfinished augmentation job (its \(AugmentationManifest.fileName) says \"complete\": false); finish it by running the same augment command again, or score what is there with --allow-incomplete")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw FileFormatError(path: url.path, "no such checkpoint, IDX file or image folder")

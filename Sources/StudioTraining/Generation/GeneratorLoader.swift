@@ -11,6 +11,7 @@ public enum GeneratorLoader {
     /// checked against what the model can do.
     public static func load(checkpoint path: URL, options: SamplingOptions = .init()) throws -> any GenerativeModel {
         let (file, tensors) = try Checkpoint.readModel(path)
+        try tensors.requireFinite(path: file.path)
         let config = try ModelCheckpoint.config(of: tensors, path: file.path)
         return try build(config, weights: tensors, source: file, step: tensors.metadata["step"].flatMap(Int.init),
                          audio: try ModelCheckpoint.audio(of: tensors, path: file.path), options: options)
@@ -19,7 +20,9 @@ public enum GeneratorLoader {
     /// The model a recipe describes, with weights another tool wrote (a PyTorch state dict saved with safetensors).
     public static func load(recipe: URL, weights: URL, options: SamplingOptions = .init()) throws -> any GenerativeModel {
         let (parsed, _) = try RecipeLoader.load(recipe)
-        return try build(parsed.model, weights: try SafeTensors.read(from: weights), source: weights, step: nil,
+        let tensors = try SafeTensors.read(from: weights)
+        try tensors.requireFinite(path: weights.path)
+        return try build(parsed.model, weights: tensors, source: weights, step: nil,
                          audio: parsed.audio, options: options)
     }
 

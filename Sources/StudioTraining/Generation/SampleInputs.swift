@@ -33,6 +33,7 @@ public enum LatentsFile {
     /// The tensor, after checking it is `[N] + noiseShape` with N >= 1.
     public static func read(_ url: URL, noiseShape: [Int]) throws -> Tensor {
         let file = try SafeTensors.read(from: url)
+        try file.requireFinite(path: url.path)
         guard let tensor = file["latents"] else {
             throw SampleError("\(url.path): has no tensor named 'latents' (found: \(file.entries.map(\.name).joined(separator: ", ")))")
         }

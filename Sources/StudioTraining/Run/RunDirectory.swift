@@ -22,7 +22,11 @@ public struct RunDirectory: Sendable {
         if let explicit {
             url = explicit
             if fm.fileExists(atPath: explicit.appendingPathComponent("recipe.toml").path) {
-                throw FileFormatError(path: explicit.path, "already holds a run; resume it with --resume \(explicit.path) or choose another --out")
+                guard (try? Checkpoint.resolve(explicit)) == nil else {
+                    throw FileFormatError(path: explicit.path, "already holds a run; resume it with --resume \(explicit.path) or choose another --out")
+                }
+                // A run stopped before its first checkpoint left nothing to resume: it starts again.
+                try? fm.removeItem(at: explicit)
             }
         } else {
             let formatter = DateFormatter()

@@ -35,6 +35,8 @@ public enum TrainingJob {
         let task = try makeTask(recipe, data: loaded.examples, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
         let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
+        try model.requireFinite(path: checkpoint.appendingPathComponent(Checkpoint.modelFile).path)
+        try optimizer.requireFinite(path: checkpoint.appendingPathComponent(Checkpoint.optimizerFile).path)
         do {
             try task.restore(model: model, optimizer: optimizer)
         } catch {
