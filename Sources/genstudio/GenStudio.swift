@@ -19,11 +19,41 @@ struct GenStudio: ParsableCommand {
         if ProcessInfo.processInfo.environment["GENSTUDIO_BLAS_CORE"] != "inherit" {
             ComputeThreads.redetectBLASCore()
         }
+        if let typo = misspelledCommand(CommandLine.arguments.dropFirst().first) {
+            FileHandle.standardError.write(Data("Error: unknown command '\(typo.typed)'; did you mean '\(typo.meant)'?\n".utf8))
+            Foundation.exit(64)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The command `first` was probably meant to be, when it is no command but one or two edits from one.
+    static func misspelledCommand(_ first: String?) -> (typed: String, meant: String)? {
+        guard let first, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.map { $0.configuration.commandName ?? "\($0)".lowercased() } + ["help"]
+        guard !names.contains(first) else { return nil }
+        let scored = names.map { ($0, editDistance(first, $0)) }.min { $0.1 < $1.1 }
+        guard let (name, distance) = scored, distance <= 2 else { return nil }
+        return (first, name)
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions of one character each.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
     }
 }

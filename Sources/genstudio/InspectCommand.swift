@@ -26,17 +26,23 @@ struct InspectCommand: ParsableCommand {
         print("tensors:")
         let width = tensors.entries.map(\.name.count).max() ?? 0
         var groups: [String: Int] = [:]
-        var total = 0
+        var total = 0, averaged = 0
         for entry in tensors.entries {
             print("  \(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.dtype.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(entry.tensor.shape)")
             // Counters, running statistics and spectral norm's power-iteration vectors are state, not parameters.
             let state = ["running_mean", "running_var", "weight_u", "weight_v"]
             guard entry.dtype == .float32, !state.contains(where: { entry.name.hasSuffix($0) }) else { continue }
+            // A moving average is a second copy of weights counted already.
+            if entry.name.hasPrefix(ModelCheckpoint.averagePrefix) {
+                averaged += entry.tensor.elementCount
+                continue
+            }
             let group = String(entry.name.prefix { $0 != "." })
             groups[group, default: 0] += entry.tensor.elementCount
             total += entry.tensor.elementCount
         }
         for group in groups.keys.sorted() { print("parameters in \(group): \(groups[group]!)") }
         print("parameters: \(total)")
+        if averaged > 0 { print("moving-average copies (ema.*, not counted above): \(averaged)") }
     }
 }

@@ -24,6 +24,9 @@ public struct SampleOutput {
                 throw SampleError("--out \(url.relativePath): \(source) holds an image model; WAV output needs a model trained on audio (write .png, .idx, .safetensors or a directory)")
             }
             if wavFormat != nil { throw SampleError("--wav-format applies to audio checkpoints only; \(source) holds an image model") }
+            if Self.unwrittenImageSuffixes.contains(suffix) {
+                throw SampleError("--out \(url.relativePath): genstudio writes .png grids, not .\(suffix); give a .png, .idx or .safetensors path, or a directory for one PNG per image")
+            }
             self.wavFormat = .pcm16
             return
         }
@@ -40,6 +43,10 @@ public struct SampleOutput {
         default: throw SampleError("--wav-format must be pcm16 or float, got '\(wavFormat!)'")
         }
     }
+
+    /// Picture formats a user may type that genstudio does not write; without this check the path
+    /// would become a folder of PNGs named like a file.
+    static let unwrittenImageSuffixes: Set<String> = ["jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 
     /// What the written examples are called in messages.
     public var noun: String { audio == nil ? "images" : "clips" }

@@ -131,6 +131,9 @@ public enum Checkpoint {
         if fm.fileExists(atPath: latest.appendingPathComponent(modelFile).path) {
             return latest.resolvingSymlinksInPath()
         }
+        if fm.fileExists(atPath: path.appendingPathComponent("recipe.toml").path) {
+            throw FileFormatError(path: path.path, "is a run directory with no checkpoint yet: the first is written at checkpoint.interval steps or when training stops (Ctrl-C writes one)")
+        }
         throw FileFormatError(path: path.path, "is neither a checkpoint (no \(modelFile)) nor a run directory with checkpoints/latest")
     }
 
@@ -161,6 +164,11 @@ extension Checkpoint {
 
     /// The `model.safetensors` a user's CHECKPOINT path names.
     public static func modelFile(_ path: URL) throws -> URL {
-        path.pathExtension == "safetensors" ? path : try resolve(path).appendingPathComponent(modelFile)
+        if path.pathExtension == "safetensors" { return path }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw FileFormatError(path: path.path, "is not a checkpoint: give a run directory, a checkpoint directory or a .safetensors file")
+        }
+        return try resolve(path).appendingPathComponent(modelFile)
     }
 }

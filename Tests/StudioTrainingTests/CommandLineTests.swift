@@ -1,0 +1,48 @@
+import Foundation
+import StudioCore
+import StudioIO
+import XCTest
+@testable import StudioTraining
+
+/// Commands as a new user types them (the command-line issue's items 5 to 8): typos, runs without a
+/// checkpoint yet, picture formats genstudio does not write, and what `inspect` counts.
+final class CommandLineTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws { scratch = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    private func run(_ arguments: [String]) throws -> ProcessResult { try GenStudioExecutable.run(arguments, logs: scratch) }
+
+    func testAMistypedCommandGetsASuggestion() throws {
+        assertCleanFailure(try run(["trian", "recipes/dcgan-mnist.toml"]), mentions: ["unknown command 'trian'", "did you mean 'train'?"])
+        assertCleanFailure(try run(["smaple"]), mentions: ["did you mean 'sample'?"])
+    }
+
+    func testARunWithoutACheckpointAndUnwrittenFormatsAreNamed() throws {
+        let run = scratch.appendingPathComponent("early")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride], outputs: scratch, runDirectory: run)
+        assertCleanFailure(try self.run(["sample", run.path, "--out", scratch.appendingPathComponent("x.png").path]),
+                           mentions: ["is a run directory with no checkpoint yet"])
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                  outputs: scratch, runDirectory: run).run()
+        let jpeg = scratch.appendingPathComponent("grid.jpg")
+        assertCleanFailure(try self.run(["sample", run.path, "--out", jpeg.path]), mentions: ["not .jpg"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: jpeg.path), "no folder named like a picture")
+        assertCleanFailure(try self.run(["inspect", run.appendingPathComponent("recipe.toml").path]),
+                           mentions: ["recipe.toml", "is not a checkpoint"])
+    }
+
+    func testInspectCountsAMovingAverageOnce() throws {
+        let run = scratch.appendingPathComponent("ema")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1", "model.ema_decay=0.9"],
+                                  outputs: scratch, runDirectory: run).run()
+        let result = try self.run(["inspect", run.path])
+        assertSuccess(result)
+        let gan = try LoadedGAN.load(checkpoint: run).gan
+        let generator = gan.generatorParametersByCheckpointName.reduce(0) { $0 + $1.parameter.shape.elementCount }
+        let all = gan.namedParameters.reduce(0) { $0 + $1.parameter.shape.elementCount }
+        XCTAssertTrue(result.stdout.contains("parameters: \(all)\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("moving-average copies (ema.*, not counted above): \(generator)"), result.stdout)
+    }
+}
