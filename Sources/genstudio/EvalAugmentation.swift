@@ -17,23 +17,13 @@ struct EvalAugmentation: ParsableCommand {
         run directory holds its recipe, metrics and final checkpoint; report.json the results.
         """)
 
-    @Option(help: "Real training images per class (K).")
-    var realPerClass: Int
-
     @Option(help: "The synthetic set: the --out folder of genstudio augment (train-images/labels IDX files, or <class>/<index>.png).")
     var synthetic: String
 
-    @Option(help: "The classifier recipe.")
-    var classifierRecipe: String = "recipes/classifier-mnist.toml"
+    @OptionGroup var classifierRun: ClassifierRunOptionGroup
 
     @Option(help: "The seed of the three trainings and of the choice of real images.")
     var seed: UInt64 = 0
-
-    @Option(help: "The MNIST-format directory of real training and test images (default: the recipe's data.path).")
-    var data: String?
-
-    @Option(help: "Steps of each training (default: the recipe's length on the full training set).")
-    var steps: Int?
 
     @Flag(help: "Also train on the real set and on real plus synthetic with classical augmentation (five runs).")
     var classical = false
@@ -42,13 +32,13 @@ struct EvalAugmentation: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let evaluation = try AugmentationEvaluation(classifierRecipe: URL(fileURLWithPath: classifierRecipe),
-                                                    data: data.map { URL(fileURLWithPath: $0) },
+        let evaluation = try AugmentationEvaluation(classifierRecipe: classifierRun.recipeURL, data: classifierRun.dataURL,
                                                     synthetic: URL(fileURLWithPath: synthetic),
-                                                    realPerClass: realPerClass, seed: seed, steps: steps, classical: classical)
+                                                    realPerClass: classifierRun.realPerClass, seed: seed, steps: classifierRun.steps,
+                                                    classical: classical)
         let directory = URL(fileURLWithPath: out ?? Self.defaultOut())
         let printer = ProgressPrinter()
-        printer.message("eval augmentation: \(evaluation.real.count) real images (\(realPerClass) per class), \(evaluation.synthetic.count) synthetic, \(evaluation.steps) steps per run, seed \(seed) -> \(directory.path)")
+        printer.message("eval augmentation: \(evaluation.real.count) real images (\(classifierRun.realPerClass) per class), \(evaluation.synthetic.count) synthetic, \(evaluation.steps) steps per run, seed \(seed) -> \(directory.path)")
         if let augment = evaluation.classical {
             printer.message("classical augmentation of the +classical runs: \(augment.summary)")
         }

@@ -20,8 +20,7 @@ struct EvalFewShot: ParsableCommand {
     @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion).")
     var generatorRecipe: String
 
-    @Option(help: "Real training images per class (K).")
-    var realPerClass: Int
+    @OptionGroup var classifierRun: ClassifierRunOptionGroup
 
     @Option(help: "Comma-separated seeds, one repetition of the protocol each.")
     var seeds: String = "0,1,2"
@@ -31,15 +30,6 @@ struct EvalFewShot: ParsableCommand {
 
     @Option(help: "Synthetic samples per class.")
     var perClass: Int = 1000
-
-    @Option(help: "The classifier recipe.")
-    var classifierRecipe: String = "recipes/classifier-mnist.toml"
-
-    @Option(help: "Steps of each classifier training (default: the recipe's length on the full training set).")
-    var steps: Int?
-
-    @Option(help: "The MNIST-format data directory (default: each recipe's data.path).")
-    var data: String?
 
     @Flag(help: "The few-labels setting: the K images per class are the labelled ones, and the generator also learns from the rest of the training split without its labels, through pseudo-labels from a classifier trained on the K (self-training).")
     var unlabelled = false
@@ -54,22 +44,23 @@ struct EvalFewShot: ParsableCommand {
     var sampling: SamplingOptionGroup
 
     func run() throws {
-        var settings = FewShotEvaluation.Settings(generatorRecipe: URL(fileURLWithPath: generatorRecipe), realPerClass: realPerClass,
-                                                  perClass: perClass, classifierRecipe: URL(fileURLWithPath: classifierRecipe))
+        var settings = FewShotEvaluation.Settings(generatorRecipe: URL(fileURLWithPath: generatorRecipe),
+                                                  realPerClass: classifierRun.realPerClass, perClass: perClass,
+                                                  classifierRecipe: classifierRun.recipeURL)
         let parsed = seeds.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
             throw ValidationError("--seeds must be comma-separated seeds like 0,1,2, got '\(seeds)'")
         }
         settings.seeds = parsed.map { $0! }
         settings.generatorSteps = generatorSteps
-        settings.classifierSteps = steps
-        settings.data = data.map { URL(fileURLWithPath: $0) }
+        settings.classifierSteps = classifierRun.steps
+        settings.data = classifierRun.dataURL
         settings.sampling = try sampling.options()
         settings.unlabelled = unlabelled
         settings.pseudoLabelThreshold = pseudoLabelThreshold
         let protocolRun = try FewShotEvaluation(settings: settings, directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
-        printer.message("eval few-shot: K = \(realPerClass), seeds \(settings.seeds.map(String.init).joined(separator: ",")), \(perClass) synthetic per class -> \(out)")
+        printer.message("eval few-shot: K = \(classifierRun.realPerClass), seeds \(settings.seeds.map(String.init).joined(separator: ",")), \(perClass) synthetic per class -> \(out)")
         StopSignal.install()
         let start = Date()
         var stage = ""
