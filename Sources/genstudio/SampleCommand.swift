@@ -96,7 +96,6 @@ struct SampleCommand: ParsableCommand {
         job.manifold = manifold
         job.trajectory = trajectory.map { URL(fileURLWithPath: $0) }
         job.trajectoryPoints = trajectoryPoints
-        try job.check(model)
         let printer = DenoisingProgress()
         let result = try job.run(model, output: output, progress: printer.update)
         printer.finish()

@@ -42,6 +42,9 @@ public struct SampleJob {
         public var trajectory: (rows: Int, columns: Int, url: URL)?
     }
 
+    /// Samples (or walk rows) asked for: `count`, else the grid's cells, else 64 (8 rows for a walk).
+    var requestedCount: Int { count ?? grid?.count ?? (interpolationSteps == nil ? 64 : 8) }
+
     /// The options given that only some models honour, with the ability each needs.
     var modeOptions: [(flag: String, needs: GeneratorAbilities, takers: String)] {
         var flags: [(String, GeneratorAbilities, String)] = []
@@ -63,7 +66,7 @@ public struct SampleJob {
         guard trajectoryPoints >= 1 else { throw SampleError("--trajectory-points must be positive, got \(trajectoryPoints)") }
         if let count, count <= 0 { throw SampleError("--count must be positive, got \(count)") }
         let size = model.exampleShape.reduce(1, *)
-        let drawn = count ?? grid?.count ?? (interpolationSteps == nil ? 64 : 8)
+        let drawn = requestedCount
         try MemoryBudget.check(count: drawn, elementsPerExample: size, what: count != nil ? "--count \(drawn)" : "--grid")
         if let steps = interpolationSteps {
             guard steps >= 2 else { throw SampleError("--interpolate needs at least 2 points, got \(steps)") }
@@ -88,8 +91,7 @@ public struct SampleJob {
         if let latents {
             noise = try LatentsFile.read(latents, noiseShape: model.noiseShape)
         } else {
-            let wanted = count ?? grid?.count ?? (interpolationSteps == nil ? 64 : 8)
-            noise = model.initialNoise(seed: seed, first: 0, count: interpolationSteps == nil ? wanted : wanted * 2)
+            noise = model.initialNoise(seed: seed, first: 0, count: interpolationSteps == nil ? requestedCount : requestedCount * 2)
         }
         if let steps = interpolationSteps, let model = model as? any LatentWalking { noise = try model.walk(noise, steps: steps) }
         let n = noise.shape[0]
