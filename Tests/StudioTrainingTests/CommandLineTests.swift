@@ -45,4 +45,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("parameters: \(all)\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("moving-average copies (ema.*, not counted above): \(generator)"), result.stdout)
     }
+
+    func testResumingWithAnotherThreadCountSaysSo() throws {
+        let run = scratch.appendingPathComponent("threads")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=2", "checkpoint.interval=1"],
+                                  outputs: scratch, runDirectory: run).run(maxSteps: 1)
+        let stateURL = try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.stateFile)
+        let state = try String(contentsOf: stateURL, encoding: .utf8)
+        let edited = state.replacingOccurrences(of: "\"threads\" : 1", with: "\"threads\" : 16")
+        XCTAssertNotEqual(edited, state)
+        try Data(edited.utf8).write(to: stateURL)
+        let result = try self.run(["train", "--resume", run.path])
+        assertSuccess(result)
+        XCTAssertTrue(result.stdout.contains("the run so far used 16 compute threads, this session 1"), result.stdout)
+    }
 }

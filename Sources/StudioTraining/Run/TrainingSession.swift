@@ -31,6 +31,7 @@ public final class TrainingSession {
     /// The step whose checkpoint is on disk, so that stopping there never rewrites it (rewriting
     /// the checkpoint `latest` names would leave a moment without it).
     private var checkpointedStep: Int?
+    private let resumedFrom: TrainingState?
     private let metrics: MetricsLog
     private let events: TensorBoardWriter
 
@@ -52,6 +53,7 @@ public final class TrainingSession {
         state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
         checkpointedStep = resume?.step
+        resumedFrom = resume
         metrics = try MetricsLog(run: run, columns: task.metricNames + task.evaluationMetricNames, resumingAt: resume?.step)
         events = try TensorBoardWriter(directory: run.url)
         if let resume { try events.addSessionStart(step: resume.step + 1) }
@@ -59,6 +61,10 @@ public final class TrainingSession {
 
     /// The steps completed so far.
     public var step: Int { state.step }
+
+    /// The compute threads the checkpoint resumed from was written with (nil for a new run): with
+    /// another count the sums may round differently, so the run can drift from an unbroken one.
+    public var resumedThreads: Int? { resumedFrom?.threads }
 
     /// Whether the run has reached its recipe's step count.
     public var isFinished: Bool { state.step >= recipe.train.steps }
