@@ -30,7 +30,8 @@ public struct SampleEvaluationJob {
         self.count = count
         self.seed = seed
         self.sampling = sampling
-        try SampleSet.requireKind(of: samples, isCheckpoint: isCheckpoint, classifier: classifier)
+        // A checkpoint's kind is checked when it is loaded, so that its file is read once.
+        if !isCheckpoint { try SampleSet.requireKind(of: samples, isCheckpoint: false, classifier: classifier) }
     }
 
     /// Whether `samples` names a model file, a checkpoint directory or a run directory (not files of samples).
@@ -57,6 +58,9 @@ public struct SampleEvaluationJob {
         var drawn: (examples: Tensor, labels: [Int]?)
         let test: Tensor, training: Tensor
         let model = isCheckpoint ? try GeneratorLoader.load(checkpoint: samples, options: sampling) : nil
+        if let model, (model.audio != nil) != (classifier.audio != nil) {
+            throw SampleSet.kindMismatch(samples, isCheckpoint: true, classifier: classifier)
+        }
         if model == nil, !sampling.given.isEmpty {
             throw SampleError("\(sampling.given.map(\.flag).joined(separator: ", ")) apply to generator checkpoints; \(samples.path) holds samples already drawn")
         }
@@ -75,7 +79,6 @@ public struct SampleEvaluationJob {
             training = try AudioSampleSet.reference(place, split: .train, classifier: classifier)
         } else {
             if let model {
-                try Self.requireImages(model, classifier: classifier)
                 drawn = try model.drawSamples(count: count, seed: seed, chunk: model.preferredChunk, progress: progress)
             } else {
                 let read = try SampleSet.read(samples, channels: classifier.imageShape[0], allowIncomplete: allowIncomplete)
@@ -94,11 +97,6 @@ public struct SampleEvaluationJob {
         let report = try SampleEvaluation(samples: drawn.examples, labels: drawn.labels, test: test, training: training,
                                           classifier: classifier, seed: seed)
         return Outcome(report: report, samples: drawn.examples, training: training, notes: notes)
-    }
-
-    /// Throws unless `model` makes images; an audio model is scored with an audio classifier.
-    static func requireImages(_ model: any GenerativeModel, classifier: LoadedClassifier) throws {
-        if model.audio != nil { throw SampleSet.kindMismatch(model.source, isCheckpoint: true, classifier: classifier) }
     }
 
     /// Every image of `set`, `[N, C, H, W]` in 0...1.
