@@ -6,14 +6,8 @@ import XCTest
 /// DiffAugment against the authors' transforms in PyTorch (Fixtures/diffaugment.json, made by
 /// make_diffaugment.py), its gradient against finite differences, and its draws.
 final class DiffAugmentTests: XCTestCase {
-    struct Tensor32: Decodable {
-        let shape: [Int]
-        let values: [Double]
-        var tensor: Tensor { Tensor(shape: Shape(shape), scalars: values.map { Float($0) }) }
-    }
-
     struct Fixture: Decodable {
-        let x: Tensor32, weights: Tensor32, out: Tensor32, grad: Tensor32
+        let x: FixtureTensor, weights: FixtureTensor, out: FixtureTensor, grad: FixtureTensor
         let brightness: [Double], saturation: [Double], contrast: [Double]
         let shiftRows: [Int], shiftColumns: [Int], cutoutRows: [Int], cutoutColumns: [Int]
 

@@ -8,21 +8,15 @@ import XCTest
 /// PyTorch 1.13 (Fixtures/gradient_penalty.json, made by make_gradient_penalty.py), through a GAN's
 /// discriminator with and without the class projection.
 final class GradientPenaltyGoldenTests: XCTestCase {
-    struct Tensor32: Decodable {
-        let shape: [Int]
-        let values: [Double]
-        var tensor: Tensor { Tensor(shape: Shape(shape), scalars: values.map { Float($0) }) }
-    }
-
     struct Case: Decodable {
         let name: String
         let labels: [Int]?
-        let real: Tensor32, fake: Tensor32, mixing: Tensor32
-        let parameters: [String: Tensor32]
+        let real: FixtureTensor, fake: FixtureTensor, mixing: FixtureTensor
+        let parameters: [String: FixtureTensor]
         let penalty: Double
-        let grads: [String: Tensor32]
+        let grads: [String: FixtureTensor]
         let r1: Double
-        let r1_grads: [String: Tensor32]
+        let r1_grads: [String: FixtureTensor]
     }
 
     struct Fixture: Decodable {

@@ -28,6 +28,13 @@ enum TinyUNet {
                                    middleAttention: true, dropout: 0, groups: 4)
 }
 
+/// A tensor in a golden-value JSON fixture: float32 values printed as float64, and their shape.
+struct FixtureTensor: Decodable {
+    let shape: [Int]
+    let values: [Double]
+    var tensor: Tensor { Tensor(shape: Shape(shape), scalars: values.map { Float($0) }) }
+}
+
 /// A fresh directory under /tmp; the caller removes it.
 func makeTemporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("genstudio-training-tests-\(UUID().uuidString)")
