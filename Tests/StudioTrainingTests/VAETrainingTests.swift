@@ -77,9 +77,30 @@ final class VAETrainingTests: XCTestCase {
         let optimizerA = try Data(contentsOf: straight.appendingPathComponent("checkpoints/latest/optimizer.safetensors"))
         let optimizerB = try Data(contentsOf: interrupted.appendingPathComponent("checkpoints/latest/optimizer.safetensors"))
         XCTAssertEqual(optimizerA, optimizerB)
-        // No test-ELBO row where the first session stopped: the logs match too.
+        // The resumed session clears the test ELBO its predecessor measured on stopping: the logs match too.
         XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent("metrics.jsonl")),
                        try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")))
+        XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent("metrics.csv")),
+                       try Data(contentsOf: interrupted.appendingPathComponent("metrics.csv")))
+    }
+
+    func testSessionStoppedByMaxStepsLogsItsTestELBOOnItsLastRow() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Epochs end at step 10: a session stopped at 5 would otherwise report no held-out figure.
+        let run = try Self.train(Self.recipe(steps: 12), in: root, name: "run", maxSteps: 5)
+        let lines = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        XCTAssertEqual(rows.map(\.count), [Int](repeating: 9, count: 5))
+        XCTAssertEqual(rows.prefix(4).map { Array($0.suffix(3)) }, [[Substring]](repeating: ["", "", ""], count: 4),
+                       "unmeasured values are empty fields")
+        let (total, recon, kl) = (Double(rows[4][6])!, Double(rows[4][7])!, Double(rows[4][8])!)
+        XCTAssertEqual(total, recon + kl, accuracy: 1e-6 * total)
+        XCTAssertTrue(total > 50 && total < 800, "test negative ELBO \(total) nats is not plausible for MNIST")
+        let json = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(json[0].hasSuffix("\"test_neg_elbo\":null,\"test_recon\":null,\"test_kl\":null}"), String(json[0]))
+        XCTAssertTrue(json[4].contains("\"test_neg_elbo\":\(total)"), String(json[4]))
     }
 
     func testEvaluationIntervalReplacesEpochEndsAndResumesByteForByte() throws {
@@ -89,7 +110,7 @@ final class VAETrainingTests: XCTestCase {
         let text = Self.recipe(steps: 12).replacingOccurrences(of: "[train]", with: "[train]\nevaluation_interval = 4")
         let run = try Self.train(text, in: root, name: "run")
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
-        let evaluated = lines.dropFirst().filter { !$0.hasSuffix("null,null,null") }.map { Int($0.split(separator: ",")[0])! }
+        let evaluated = lines.dropFirst().filter { !$0.hasSuffix(",,,") }.map { Int($0.split(separator: ",")[0])! }
         XCTAssertEqual(evaluated, [4, 8, 12])
         let interrupted = try Self.train(text, in: root, name: "interrupted", maxSteps: 6)
         _ = try TrainingJob.resume(interrupted).run()
@@ -107,7 +128,7 @@ final class VAETrainingTests: XCTestCase {
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines[0], "step,loss,neg_elbo,recon,kl,kl_weight,test_neg_elbo,test_recon,test_kl")
         XCTAssertEqual(lines.count, 13)
-        let evaluated = lines.dropFirst().filter { !$0.hasSuffix("null,null,null") }.map { $0.split(separator: ",") }
+        let evaluated = lines.dropFirst().filter { !$0.hasSuffix(",,,") }.map { $0.split(separator: ",") }
         XCTAssertEqual(evaluated.map { Int($0[0])! }, [10, 12])
         for row in evaluated {
             let (total, recon, kl) = (Double(row[6])!, Double(row[7])!, Double(row[8])!)

@@ -33,6 +33,8 @@ public final class TrainingSession {
     private var checkpointedStep: Int?
     private let resumedFrom: TrainingState?
     private let metrics: MetricsLog
+    /// This session's last metrics row: its step, training values, and whether it holds held-out ones.
+    private var lastRow: (step: Int, values: [Double], evaluated: Bool)?
     private let events: TensorBoardWriter
 
     /// A session for `task` on `data`; `resume` is the state of the checkpoint the task was restored from.
@@ -54,9 +56,18 @@ public final class TrainingSession {
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
         checkpointedStep = resume?.step
         resumedFrom = resume
-        metrics = try MetricsLog(run: run, columns: task.metricNames + task.evaluationMetricNames, resumingAt: resume?.step)
+        let stopEvaluation = resume.map {
+            !Self.evaluationDue(step: $0.step, cursor: $0.cursor, train: recipe.train, examples: data.count)
+        } ?? false
+        metrics = try MetricsLog(run: run, columns: task.metricNames + task.evaluationMetricNames, resumingAt: resume?.step,
+                                 clearing: stopEvaluation ? task.evaluationMetricNames : [])
         events = try TensorBoardWriter(directory: run.url)
-        if let resume { try events.addSessionStart(step: resume.step + 1) }
+        if let resume {
+            try events.addSessionStart(step: resume.step + 1)
+        } else {
+            try events.addHyperparameters(try recipe.hyperparameters(),
+                                          metrics: task.metricNames + task.evaluationMetricNames)
+        }
     }
 
     /// The steps completed so far.
@@ -99,20 +110,16 @@ public final class TrainingSession {
             if recent.count > 50 { recent.removeFirst(recent.count - 50) }
             let span = now.timeIntervalSince(recent[0].0)
             let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
-            // Held-out metrics share the step's row (empty on other rows) at each epoch end (or every
-            // train.evaluation_interval steps, for sets whose epochs last a few steps) and at the
-            // recipe's last step; not where --max-steps stops a session, so that a resumed run logs
-            // exactly the rows of an uninterrupted one.
-            let due = recipe.train.evaluationInterval.map { state.step % $0 == 0 }
-                ?? (state.cursor + recipe.train.batch > data.count)
-            let evaluated = task.evaluationMetricNames.isEmpty || !(due || state.step == recipe.train.steps)
-                ? [Double](repeating: .nan, count: task.evaluationMetricNames.count) : task.evaluate()
-            let row = Array(zip(task.metricNames, values))
-                + zip(task.evaluationMetricNames, evaluated).filter { !$0.1.isNaN }
-            try metrics.append(step: state.step, values + evaluated)
+            let evaluated: [Double]? = task.evaluationMetricNames.isEmpty || !Self.evaluationDue(step: state.step, cursor: state.cursor, train: recipe.train, examples: data.count)
+                ? nil : task.evaluate()
+            let row = Array(zip(task.metricNames, values)) + zip(task.evaluationMetricNames, evaluated ?? [])
+            let heldOut: [Double?] = evaluated ?? unmeasured
+            try metrics.append(step: state.step, values + heldOut)
+            lastRow = (state.step, values, evaluated != nil)
             for (name, value) in row {
                 try events.addScalar(name, Float(value), step: state.step)
             }
+            try events.addScalar("lr", Float(recipe.train.lr), step: state.step)
             observe(.step(number: state.step, target: target, epoch: state.epoch,
                           metrics: row,
                           imagesPerSecond: stepsPerSecond * Double(recipe.train.batch * task.batchesPerStep),
@@ -126,12 +133,37 @@ public final class TrainingSession {
             }
         }
         if state.step >= recipe.train.steps { stop = .finished } else if stop == .finished { stop = .stepLimit }
+        try evaluateLastRow()
         if checkpointedStep != state.step {
             state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
             observe(.checkpoint(try writeCheckpoint(), step: state.step))
         }
         try events.flush()
         return stop
+    }
+
+    /// Whether held-out metrics belong in the row of `step`: at each epoch end (or every
+    /// train.evaluation_interval steps, for sets whose epochs last a few steps) and at the recipe's
+    /// last step. A session stopped elsewhere fills them in on its last row, and the session that
+    /// resumes from there clears them again, so a resumed run logs the rows of an unbroken one.
+    private static func evaluationDue(step: Int, cursor: Int, train: TrainSettings, examples: Int) -> Bool {
+        let due = train.evaluationInterval.map { step % $0 == 0 } ?? (cursor + train.batch > examples)
+        return due || step == train.steps
+    }
+
+    /// One nil per held-out metric: a row where they were not measured.
+    private var unmeasured: [Double?] { [Double?](repeating: nil, count: task.evaluationMetricNames.count) }
+
+    /// Measures the held-out metrics at the session's last step when its row lacks them, so a run
+    /// stopped by `--max-steps`, `--max-minutes` or Ctrl-C still reports where it stands.
+    private func evaluateLastRow() throws {
+        guard let lastRow, !lastRow.evaluated, !task.evaluationMetricNames.isEmpty else { return }
+        let evaluated = task.evaluate()
+        try metrics.replaceLast(step: lastRow.step, lastRow.values + evaluated)
+        for (name, value) in zip(task.evaluationMetricNames, evaluated) {
+            try events.addScalar(name, Float(value), step: lastRow.step)
+        }
+        self.lastRow = nil
     }
 
     /// Writes `samples/step-NNNNNN.png` from the task's fixed latents (and `samples/<name>-step-NNNNNN.png`
