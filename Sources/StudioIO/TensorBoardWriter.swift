@@ -95,7 +95,7 @@ public final class TensorBoardWriter {
     /// Forces written events to disk.
     public func flush() throws { try handle.synchronize() }
 
-    private func addSummary(_ value: ProtobufWriter, step: Int, wallTime: Double) throws {
+    func addSummary(_ value: ProtobufWriter, step: Int, wallTime: Double) throws {
         var summary = ProtobufWriter()
         summary.message(1, value)
         var event = ProtobufWriter()

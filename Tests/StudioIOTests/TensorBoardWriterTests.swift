@@ -45,4 +45,39 @@ final class TensorBoardWriterTests: XCTestCase {
         XCTAssertEqual(scalar, [0x10, 7, 0x2A, 15, 0x0A, 13, 0x0A, 6] + Array("loss/D".utf8) + [0x15, 0, 0, 0, 0x3F])
         XCTAssertTrue(frames[2].range(of: png) != nil, "the PNG bytes are embedded")
     }
+
+    /// `hex` as bytes.
+    private func bytes(hex: String) -> Data {
+        var data = Data()
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            data.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return data
+    }
+
+    func testHyperparametersMatchTensorBoardsOwnHParamsProtos() throws {
+        // Made by Fixtures/make_hparams_fixture.py with TensorBoard's HParams protos.
+        let url = try XCTUnwrap(Bundle.module.resourceURL).appendingPathComponent("Fixtures/hparams.json")
+        let fixture = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writer = try TensorBoardWriter(directory: directory, wallTime: 1000)
+        let values: [String: HyperparameterValue] = [
+            "train.lr": .number(0.0002), "model.family": .string("dcgan"), "model.ema": .bool(false), "train.batch": .number(64),
+        ]
+        try writer.addHyperparameters(values, metrics: ["loss_d", "test_accuracy"], wallTime: 1234.5)
+        try writer.flush()
+        let frames = try records(try Data(contentsOf: writer.url))
+        XCTAssertEqual(frames.count, 3)
+        for (frame, key) in zip(frames.dropFirst(), ["experiment_summary", "session_start_summary"]) {
+            let summary = bytes(hex: try XCTUnwrap(fixture[key] as? String))
+            // Event { wall_time, step 0, summary (field 5) }: the summary is the frame's last field.
+            XCTAssertEqual([UInt8](frame.prefix(11)), [0x09, 0, 0, 0, 0, 0, 0x4A, 0x93, 0x40, 0x10, 0], key)
+            XCTAssertEqual(frame.count, 11 + 1 + (summary.count < 128 ? 1 : 2) + summary.count, key)
+            XCTAssertEqual(frame.suffix(summary.count), summary, key)
+        }
+    }
 }
