@@ -112,9 +112,13 @@ public struct ImageFolderDataset: Sendable {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw FileFormatError(path: url.path, "cannot be opened")
         }
-        let magic = [UInt8](handle.readData(ofLength: 3))
+        let magic = [UInt8](handle.readData(ofLength: 8))
         try? handle.close()
-        if magic == [0xFF, 0xD8, 0xFF] { return try JPEGImage.read(from: url, channels: channels) }
+        if magic.starts(with: [0xFF, 0xD8, 0xFF]) { return try JPEGImage.read(from: url, channels: channels) }
+        guard magic == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            let shown = magic.isEmpty ? "the file is empty" : "it starts with " + magic.map { String(format: "%02X", $0) }.joined(separator: " ")
+            throw FileFormatError(path: url.path, "is neither PNG nor JPEG data (\(shown))")
+        }
         let rgb = try PNGImage.read(from: url, channels: 3)
         return channels == 3 ? rgb : luma(of: rgb)
     }
