@@ -62,10 +62,23 @@ final class ImageFolderTrainingTests: XCTestCase {
                                             outputs: scratch, runDirectory: scratch.appendingPathComponent("run"))
         XCTAssertEqual(session.skippedFiles, 1)
         XCTAssertEqual(session.skippedKind, "image")
+        XCTAssertEqual(session.classNames, ["ant", "bee"])
         _ = try session.run(maxSteps: 2)
         let log = try String(contentsOf: session.run.url.appendingPathComponent("data.log"), encoding: .utf8)
         XCTAssertTrue(log.hasPrefix("1 image files could not be decoded"), log)
         XCTAssertTrue(log.contains("train/bee/broken.jpg: is neither PNG nor JPEG data"), log)
+    }
+
+    func testTheTrainCommandNamesTheClassesAndTheLeftOutFiles() throws {
+        let data = scratch.appendingPathComponent("images")
+        try makeImageFolder(at: data)
+        let recipe = try Fixtures.directory.appendingPathComponent("tiny-classifier.toml")
+        let run = scratch.appendingPathComponent("cli-run")
+        let result = try GenStudioExecutable.run(["train", recipe.path, "--set", "data.path=\(data.path)", "--set", "train.batch=4",
+                                                  "--set", "train.epochs=1", "--out", run.path, "--max-steps", "1"], logs: scratch)
+        assertSuccess(result)
+        XCTAssertTrue(result.output.contains("classes from folder names (as ImageFolder's class_to_idx): 0 ant, 1 bee"), result.output)
+        XCTAssertTrue(result.output.contains("left out 1 image files that could not be decoded; listed in \(run.path)/data.log"), result.output)
     }
 
     func testAFolderWithoutDataGetsAdviceThatNeverWritesIntoIt() throws {
@@ -84,6 +97,14 @@ final class ImageFolderTrainingTests: XCTestCase {
         let (fresh, _) = try RecipeLoader.load(recipe, overrides: ["data.path=\(missing.path)"])
         XCTAssertThrowsError(try TrainingJob.loadSplit(fresh, split: .train, recipePath: recipe.path)) { error in
             XCTAssertTrue("\(error)".contains("genstudio data mnist --out \(missing.path) "), "a missing folder may be fetched into: \(error)")
+        }
+    }
+
+    func testTheMemoryBudgetCountsImageBytesNotFloats() throws {
+        let half = Int(ProcessInfo.processInfo.physicalMemory / 2)
+        XCTAssertNoThrow(try MemoryBudget.check(count: half, elementsPerExample: 1, bytesPerValue: 1, what: "data.path = x"))
+        XCTAssertThrowsError(try MemoryBudget.check(count: half, elementsPerExample: 1, what: "data.path = x")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("data.path = x: \(half) examples of 1 values would need"), "\(error)")
         }
     }
 

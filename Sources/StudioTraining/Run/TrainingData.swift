@@ -10,6 +10,8 @@ struct LoadedExamples {
     var skipped: [SkippedFile] = []
     /// What the skipped files are ("audio", "image"), for the log.
     var skippedKind = "audio"
+    /// The class folder names of an image folder (label i is `classNames[i]`), empty for other data.
+    var classNames: [String] = []
     /// With `data.per_class`: which examples of the full split `examples` are.
     var subset: ClassSubset?
 }
@@ -88,7 +90,7 @@ extension TrainingJob {
         } catch let error as FileFormatError {
             throw DatasetError("\(error) (data.path in \(recipePath))")
         }
-        return LoadedExamples(examples: images.images, skipped: images.skipped, skippedKind: "image")
+        return LoadedExamples(examples: images.images, skipped: images.skipped, skippedKind: "image", classNames: images.classNames)
     }
 
     /// Writes the skipped files to `data.log` in the run directory (removing a stale one when none

@@ -17,7 +17,8 @@ public enum TrainingJob {
         try loaded.subset?.write(into: run.url)
         try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
-                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind)
+                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
+                                   classNames: loaded.classNames)
     }
 
     /// The run in `directory`, continued from its latest checkpoint exactly where it stopped.
@@ -44,7 +45,8 @@ public enum TrainingJob {
         }
         try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: state,
-                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind)
+                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
+                                   classNames: loaded.classNames)
     }
 
     static func applyThreads(_ recipe: Recipe) throws {
