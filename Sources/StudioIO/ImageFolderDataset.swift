@@ -35,7 +35,23 @@ public struct ImageFolderDataset: Sendable {
 
     /// Whether `directory` holds at least one class folder with a PNG or JPEG image in it.
     public static func holdsClassFolders(_ directory: URL) -> Bool {
-        ((try? classFolders(in: directory)) ?? []).contains { !images(in: directory.appendingPathComponent($0)).isEmpty }
+        ((try? classFolders(in: directory)) ?? []).contains { containsImage(directory.appendingPathComponent($0)) }
+    }
+
+    /// Whether `folder` holds a non-hidden image file at any depth; stops at the first.
+    static func containsImage(_ folder: URL) -> Bool {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return false }
+        for case let relative as String in walker {
+            if (relative as NSString).lastPathComponent.hasPrefix(".") {
+                walker.skipDescendants()
+                continue
+            }
+            var isFolder: ObjCBool = false
+            if extensions.contains((relative as NSString).pathExtension.lowercased()),
+               FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path, isDirectory: &isFolder),
+               !isFolder.boolValue { return true }
+        }
+        return false
     }
 
     /// Lists the class folders and image files of `directory`. With `classNames` (a test split read

@@ -91,7 +91,8 @@ final class ImageFolderDatasetTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("missing: image folder does not exist"), "\(error)")
         }
         try write("a/readme.txt", Data())
-        XCTAssertFalse(ImageFolderDataset.holdsClassFolders(scratch))
+        try write("a/.cache/thumb.png", try png(width: 2, height: 2, channels: 1) { _ in 1 })
+        XCTAssertFalse(ImageFolderDataset.holdsClassFolders(scratch), "images in hidden folders do not count")
         XCTAssertThrowsError(try ImageFolderDataset.list(scratch)) { error in
             XCTAssertTrue("\(error)".contains("holds no class folders of PNG or JPEG images"), "\(error)")
         }
