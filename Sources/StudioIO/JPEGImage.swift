@@ -44,11 +44,16 @@ public enum JPEGImage {
             var pixels = [UInt8](repeating: 0, count: w * h * channels)
             let status = pixels.withUnsafeMutableBufferPointer { dst in
                 tjDecompress2(handle, base, UInt(raw.count), dst.baseAddress, width, Int32(w * channels), height,
-                              Int32(format.rawValue), TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING)
+                              Int32(format.rawValue), TJFLAG_ACCURATEDCT)
             }
-            // A warning (a truncated file, a corrupt segment) is refused too: the pixels would be partly grey.
-            guard status == 0 else {
-                throw FileFormatError(path: path, "corrupt JPEG data: \(message(handle))")
+            if status != 0 {
+                // Warnings Pillow also lets pass (extraneous bytes, say) keep the image; a truncated file,
+                // whose missing rows would be grey, and every fatal error do not.
+                let text = message(handle)
+                let fatal = tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue)
+                if fatal || text.lowercased().contains("premature end") {
+                    throw FileFormatError(path: path, "corrupt JPEG data: \(text)")
+                }
             }
             return PNGImage(width: w, height: h, channels: channels, pixels: pixels)
         }

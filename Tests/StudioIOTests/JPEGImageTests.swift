@@ -85,6 +85,15 @@ final class JPEGImageTests: XCTestCase {
         }
     }
 
+    func testAWarningPillowAlsoIgnoresKeepsTheImage() throws {
+        let whole = try Data(contentsOf: try fixtureURL("photo.jpg"))
+        XCTAssertEqual(Array(whole.suffix(2)), [0xFF, 0xD9])
+        // Two stray bytes before the end-of-image marker: libjpeg warns of extraneous data.
+        let padded = whole.prefix(whole.count - 2) + Data([0x12, 0x34, 0xFF, 0xD9])
+        let image = try JPEGImage.decode(padded, channels: 3, path: "padded.jpg")
+        XCTAssertEqual(image.pixels, try JPEGImage.read(from: try fixtureURL("photo.jpg"), channels: 3).pixels)
+    }
+
     func testHugeDeclaredSizesAreRefusedBeforeAllocating() throws {
         var bytes = [UInt8](try Data(contentsOf: try fixtureURL("photo.jpg")))
         // The SOF0 segment: FF C0, length (2), precision (1), height (2), width (2).
