@@ -83,7 +83,7 @@ public struct ImageFolderDataset: Sendable {
         return Listing(directory: directory, classNames: classNames, files: files, labels: labels)
     }
 
-    /// Decodes every listed image as `channels` (1: grayscale, 3: RGB; a PNG's alpha composited on black)
+    /// Decodes every listed image as `channels` (1: grayscale, 3: RGB; a PNG's alpha dropped, as ImageFolder drops it)
     /// and resizes it to `height` x `width` with `filter` (antialiased, as Pillow's resize). Files
     /// that cannot be decoded are left out and listed in `skipped`; when none can, the error names the first.
     public static func load(_ listing: Listing, channels: Int, height: Int, width: Int,
@@ -135,7 +135,7 @@ public struct ImageFolderDataset: Sendable {
             let shown = magic.isEmpty ? "the file is empty" : "it starts with " + magic.map { String(format: "%02X", $0) }.joined(separator: " ")
             throw FileFormatError(path: url.path, "is neither PNG nor JPEG data (\(shown))")
         }
-        let rgb = try PNGImage.read(from: url, channels: 3)
+        let rgb = try PNGImage.read(from: url, channels: 3, droppingAlpha: true)
         return channels == 3 ? rgb : luma(of: rgb)
     }
 

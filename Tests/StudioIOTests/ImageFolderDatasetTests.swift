@@ -73,6 +73,15 @@ final class ImageFolderDatasetTests: XCTestCase {
                        "red 200 is luma 60, as Pillow's convert(\"L\") gives")
     }
 
+    func testAlphaIsDroppedAsImageFolderDropsIt() throws {
+        // Made by Pillow: (200, 100, 50) opaque, then the same colour at alpha 128.
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/images/rgba.png", withExtension: nil))
+        XCTAssertEqual(try ImageFolderDataset.read(url, channels: 3).pixels, [200, 100, 50, 200, 100, 50])
+        XCTAssertEqual(try ImageFolderDataset.read(url, channels: 1).pixels, [124, 124], "Pillow's convert(\"L\")")
+        XCTAssertEqual(try PNGImage.read(from: url, channels: 3).pixels, [200, 100, 50, 148, 73, 34],
+                       "PNGImage.read still composites on black in linear light for its other callers")
+    }
+
     func testATestSplitIsLabelledWithItsTrainingSplitsClasses() throws {
         try write("train/a/1.png", try png(width: 2, height: 2, channels: 1) { _ in 1 })
         try write("train/b/1.png", try png(width: 2, height: 2, channels: 1) { _ in 2 })

@@ -13,6 +13,9 @@ rgb.save("photo.jpg", quality=92, subsampling=0)
 rgb.save("photo-progressive.jpg", quality=92, subsampling=0, progressive=True)
 rgb.convert("L").save("gray.jpg", quality=92)
 rgb.convert("CMYK").save("cmyk.jpg", quality=92)
+rgba = Image.new("RGBA", (2, 1))
+rgba.putdata([(200, 100, 50, 255), (200, 100, 50, 128)])
+rgba.save("rgba.png")
 with open("truncated.jpg", "wb") as f:
     whole = open("photo.jpg", "rb").read()
     scan = whole.index(b"\xff\xda")  # start of scan: keep the headers and half the entropy-coded data
