@@ -174,6 +174,23 @@ final class ImageFolderTrainingTests: XCTestCase {
         XCTAssertEqual(labels, [0, 0, 0, 2, 2, 2], "eval keeps reading class numbers")
     }
 
+    func testTheCommandsChainAugmentPNGIntoTrain() throws {
+        let checkpoint = scratch.appendingPathComponent("model.safetensors")
+        try AugmentationTests.writeCheckpoint(classes: 3, to: checkpoint)
+        let out = scratch.appendingPathComponent("synthetic")
+        let augment = try GenStudioExecutable.run(["augment", checkpoint.path, "--per-class", "2", "--format", "png",
+                                                   "--steps", "2", "--out", out.path], logs: scratch)
+        assertSuccess(augment)
+        XCTAssertEqual(try imageFolderClasses(out), ["0": 2, "1": 2, "2": 2])
+        // A conditional GAN: no test split needed, and the labels matter.
+        let recipe = try Fixtures.directory.appendingPathComponent("tiny-cgan.toml")
+        let train = try GenStudioExecutable.run(["train", recipe.path, "--set", "data.path=\(out.path)", "--set", "train.batch=2",
+                                                 "--out", scratch.appendingPathComponent("run").path, "--max-steps", "1"], logs: scratch)
+        assertSuccess(train)
+        XCTAssertTrue(train.output.contains("0 0, 1 1, 2 2"), train.output)
+        XCTAssertFalse(train.output.contains("left out"), train.output)
+    }
+
     func testOutputsInTheEarlierLayoutStillResumeMergeAndTrain() throws {
         let checkpoint = scratch.appendingPathComponent("model.safetensors")
         try AugmentationTests.writeCheckpoint(classes: 3, to: checkpoint)
