@@ -5,13 +5,7 @@ import StudioCore
 /// samples and one label per clip, the label being the clip's class folder.
 public struct AudioFolderDataset: Sendable {
     /// A file that was found but could not be used, and why.
-    public struct SkippedFile: Equatable, Sendable, CustomStringConvertible {
-        /// The file's path.
-        public var path: String
-        /// Why it was skipped (the decoder's message).
-        public var reason: String
-        public var description: String { "\(path): \(reason)" }
-    }
+    public typealias SkippedFile = StudioIO.SkippedFile
 
     /// Samples, row-major `[count, clipLength]`.
     public let samples: [Float]

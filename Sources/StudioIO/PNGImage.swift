@@ -63,26 +63,34 @@ public struct PNGImage: Equatable {
     /// the pixels are allocated before the data is decoded.
     public static let maximumPixels = 8192 * 8192
 
-    /// Reads a PNG of any colour type, converted to grayscale (`channels` 1) or RGB (3).
-    public static func read(from url: URL, channels: Int = 1) throws -> PNGImage {
+    /// Reads a PNG of any colour type, converted to grayscale (`channels` 1) or RGB (3). Transparency
+    /// is composited on black, or with `droppingAlpha` ignored (the stored colours kept, as Pillow's
+    /// `convert("RGB")` and so torchvision's ImageFolder do).
+    public static func read(from url: URL, channels: Int = 1, droppingAlpha: Bool = false) throws -> PNGImage {
         precondition(channels == 1 || channels == 3, "PNGImage.read: \(channels) channels; expected 1 or 3")
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_file(&image, url.path) != 0 else {
             throw FileFormatError(path: url.path, "not a readable PNG: \(message(of: &image))")
         }
-        image.format = channels == 3 ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0
+        // 8-bit output with alpha is not premultiplied, so reading the alpha and skipping it keeps the colours.
+        let alpha = droppingAlpha && image.format & png_uint_32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0
+        image.format = (channels == 3 ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0) | (alpha == 1 ? png_uint_32(PNG_FORMAT_FLAG_ALPHA) : 0)
         let width = Int(image.width), height = Int(image.height)
         guard width * height <= maximumPixels else {
             png_image_free(&image)
             throw FileFormatError(path: url.path, "declares \(width) x \(height) pixels; genstudio reads images of at most \(maximumPixels) pixels (8192 x 8192)")
         }
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        let stored = channels + alpha
+        var pixels = [UInt8](repeating: 0, count: width * height * stored)
         let ok = pixels.withUnsafeMutableBytes { dst in
-            png_image_finish_read(&image, nil, dst.baseAddress, png_int_32(width * channels), nil)
+            png_image_finish_read(&image, nil, dst.baseAddress, png_int_32(width * stored), nil)
         }
         guard ok != 0 else {
             throw FileFormatError(path: url.path, "corrupt PNG data: \(message(of: &image))")
+        }
+        if alpha == 1 {
+            pixels = (0..<(width * height * channels)).map { pixels[($0 / channels) * stored + $0 % channels] }
         }
         return PNGImage(width: width, height: height, channels: channels, pixels: pixels)
     }

@@ -36,7 +36,7 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "Output format: idx (train-images/labels files MNIST loaders read) or png (DIR/<class>/<index>.png); audio models: wav (DIR/<class>/<index>.wav). Default: idx, or wav for an audio model.")
     var format: String?
 
-    @Option(help: "The output directory; it holds blocks/, the output files and manifest.json.")
+    @Option(help: "The output directory; it holds the output files (class folders for png/wav, which torchvision's ImageFolder reads), manifest.json and the hidden block files .block-*.safetensors.")
     var out: String
 
     @Option(help: "The job seed.")

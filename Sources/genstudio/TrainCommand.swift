@@ -59,8 +59,12 @@ struct TrainCommand: ParsableCommand {
         if let subset = try ClassSubset.read(from: session.run.url) {
             printer.message("training on \(subset.count) examples, \(subset.perClass) per class (data.per_class, data.subset_seed = \(subset.seed)); their indices are in \(session.run.url.appendingPathComponent(ClassSubset.fileName).path)")
         }
+        if !session.classNames.isEmpty {
+            let shown = session.classNames.prefix(20).enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")
+            printer.message("classes from folder names (as ImageFolder's class_to_idx): \(shown)\(session.classNames.count > 20 ? ", ... (\(session.classNames.count) in all)" : "")")
+        }
         if session.skippedFiles > 0 {
-            printer.message("left out \(session.skippedFiles) audio files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
+            printer.message("left out \(session.skippedFiles) \(session.skippedKind) files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
         }
         printer.message("compute: \(ComputeThreads.count) threads, BLAS kernels \(ComputeThreads.blasCore)")
         StopSignal.install()

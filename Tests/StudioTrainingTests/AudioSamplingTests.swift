@@ -246,7 +246,7 @@ final class AudioSamplingTests: XCTestCase {
             let clip = try AudioFile.read(from: whole.appendingPathComponent("1/000002.wav"))
             XCTAssertEqual(clip.sampleRate, 4000)
             XCTAssertEqual(clip.samples.count, name == "cwave" ? 256 : 240)
-            let block = try SafeTensors.read(from: whole.appendingPathComponent("blocks/class-0/block-000000.safetensors"))
+            let block = try SafeTensors.read(from: whole.appendingPathComponent(".block-0-000000.safetensors"))
             XCTAssertEqual(block.entries.first?.dtype, .float32, "audio blocks keep the examples' floats")
 
             for index in 0..<2 {

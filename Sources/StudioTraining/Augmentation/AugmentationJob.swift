@@ -190,7 +190,8 @@ public struct AugmentationJob {
         }
         if fm.fileExists(atPath: directory.path) {
             let contents = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
-            guard contents.filter({ !$0.hasPrefix(".") }).isEmpty else {
+            // Block files are hidden, but another job's blocks must not pass for this one's.
+            guard contents.filter({ !$0.hasPrefix(".") || $0.hasPrefix(".block-") }).isEmpty else {
                 throw SampleError("\(directory.path) is not empty and has no \(AugmentationManifest.fileName); refusing to write into it")
             }
         }

@@ -51,9 +51,11 @@ extension AugmentationJob {
         let spec = first.job.spec
         let imageShape = first.job.model.imageShape
         for block in spec.blocks {
-            let source = BlockStore.url(of: block, in: home[block.ordinal % count]!)
+            let source = BlockStore.existingURL(of: block, in: home[block.ordinal % count]!)
             let target = BlockStore.url(of: block, in: directory)
-            guard source.standardizedFileURL != target.standardizedFileURL else { continue }
+            // A shard merged into its own folder already holds its blocks, in either layout.
+            guard source.deletingLastPathComponent().standardizedFileURL != directory.standardizedFileURL,
+                  BlockStore.legacyURL(of: block, in: directory).standardizedFileURL != source.standardizedFileURL else { continue }
             let data: Data
             do { data = try Data(contentsOf: source) } catch {
                 throw FileFormatError(path: source.path, "is missing or unreadable: \(error.localizedDescription)")

@@ -2,17 +2,37 @@ import Foundation
 import StudioCore
 import StudioIO
 
-/// The block files of an augmentation job (`blocks/class-C/block-K.safetensors`: pixels as bytes, or
-/// for audio the examples' floats, which 8 bits would audibly quantise) and the output files made from them.
+/// The block files of an augmentation job (pixels as bytes, or for audio the examples' floats, which
+/// 8 bits would audibly quantise) and the output files made from them.
+///
+/// Blocks are hidden files beside the output, `.block-C-K.safetensors`: torchvision's `ImageFolder`
+/// takes every folder, hidden or not, for a class, so the job folder holds no folder but the class
+/// folders. Jobs written before this layout keep theirs, `blocks/class-C/block-K.safetensors`, and
+/// are read (resumed, merged) from there.
 enum BlockStore {
+    /// Where a block is written: `directory/.block-C-K.safetensors`.
     static func url(of block: AugmentationBlock, in directory: URL) -> URL {
+        directory.appendingPathComponent(String(format: ".block-%d-%06d.safetensors", block.label, block.index))
+    }
+
+    /// Where the layout of earlier versions kept a block: `directory/blocks/class-C/block-K.safetensors`.
+    static func legacyURL(of block: AugmentationBlock, in directory: URL) -> URL {
         directory.appendingPathComponent("blocks/class-\(block.label)")
             .appendingPathComponent(String(format: "block-%06d.safetensors", block.index))
     }
 
+    /// The block's file as found on disk: the current layout's, else an earlier version's when that
+    /// one is there, else where it will be written.
+    static func existingURL(of block: AugmentationBlock, in directory: URL) -> URL {
+        let current = url(of: block, in: directory)
+        let legacy = legacyURL(of: block, in: directory)
+        let fm = FileManager.default
+        return !fm.fileExists(atPath: current.path) && fm.fileExists(atPath: legacy.path) ? legacy : current
+    }
+
     /// Whether the block's file is there, whole and of the expected shape.
     static func isFinished(_ block: AugmentationBlock, in directory: URL, imageShape: [Int]) throws -> Bool {
-        let url = url(of: block, in: directory)
+        let url = existingURL(of: block, in: directory)
         guard FileManager.default.fileExists(atPath: url.path) else { return false }
         guard let images = try? SafeTensors.read(from: url)["images"] else { return false }
         return images.shape.dimensions == [block.count] + imageShape
@@ -45,7 +65,7 @@ enum BlockStore {
         var labels: [Float] = []
         var files: [AugmentationManifest.File] = []
         for (block, home) in blocks {
-            let url = url(of: block, in: home)
+            let url = existingURL(of: block, in: home)
             let file = try SafeTensors.read(from: url)
             guard let pixels = file["images"], pixels.shape.dimensions == [block.count] + imageShape else {
                 throw FileFormatError(path: url.path, "is not a block of \(block.count) images \(imageShape)")

@@ -101,7 +101,9 @@ public struct AugmentationEvaluation {
             train = try ImageDataset.mnistFormat(directory: dataURL, split: .train)
             test = try ImageDataset.mnistFormat(directory: dataURL, split: .test)
         } catch {
-            throw DatasetError("\(error)\nThe real images come from an MNIST-format directory with both splits; fetch MNIST with: genstudio data mnist --out \(dataURL.path)")
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: dataURL.path)) ?? []
+            let target = contents.filter({ !$0.hasPrefix(".") }).isEmpty ? dataURL.path : DataHint.freeFolder(near: dataURL)
+            throw DatasetError("\(error)\nThe real images come from an MNIST-format directory with both splits (--data DIR); fetch MNIST with: genstudio data mnist --out \(target)")
         }
         try TrainingJob.checkData(train, fit: .classifier(config), name: "training", place: dataURL.path, recipePath: classifierRecipe.path)
         try TrainingJob.checkData(test, fit: .classifier(config), name: "test", place: dataURL.path, recipePath: classifierRecipe.path)

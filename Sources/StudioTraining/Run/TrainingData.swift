@@ -6,26 +6,32 @@ import StudioIO
 struct LoadedExamples {
     /// The examples, in the task's value layout.
     var examples: any LabelledExamples
-    /// Audio files that were found but could not be decoded, for the run's log.
-    var skipped: [AudioFolderDataset.SkippedFile] = []
+    /// Audio or image files that were found but could not be decoded, for the run's log.
+    var skipped: [SkippedFile] = []
+    /// What the skipped files are ("audio", "image"), for the log.
+    var skippedKind = "audio"
+    /// The class folder names of an image folder (label i is `classNames[i]`), empty for other data.
+    var classNames: [String] = []
     /// With `data.per_class`: which examples of the full split `examples` are.
     var subset: ClassSubset?
 }
 
 extension TrainingJob {
-    /// The `split` of the recipe's data: MNIST-format IDX files, or with `[audio]` an audio folder
-    /// (its `train/` or `test/` subfolder when it has both, else the folder itself as the training split).
+    /// The `split` of the recipe's data: MNIST-format IDX files, class folders of PNG/JPEG images
+    /// (torchvision's ImageFolder layout), or with `[audio]` an audio folder. Folders of class folders
+    /// use their `train/` or `test/` subfolder when they have both, else the folder itself as the training split.
     static func loadSplit(_ recipe: Recipe, split: ImageDataset.Split, recipePath: String) throws -> LoadedExamples {
         let directory = URL(fileURLWithPath: recipe.data.path)
         guard let audio = recipe.audio else {
+            if let folder = try imageFolderSplit(directory, split: split, recipePath: recipePath) {
+                return try loadImageFolder(folder, recipe: recipe, split: split, recipePath: recipePath)
+            }
             do {
                 return LoadedExamples(examples: try ImageDataset.mnistFormat(directory: directory, split: split))
             } catch let error as FileFormatError where error.path == directory.path && split == .train {
-                throw DatasetError("""
-                    \(error) (data.path in \(recipePath)).
-                    Fetch MNIST with: genstudio data mnist --out \(recipe.data.path)
-                    or point data.path at a directory of MNIST-format IDX files (--set data.path=DIR).
-                    """)
+                let exists = FileManager.default.fileExists(atPath: directory.path)
+                throw DatasetError("\(error)\(exists ? " and no class folders of PNG or JPEG images" : "") (data.path in \(recipePath)).\n"
+                                   + DataHint.imagesOrMNIST(at: directory))
             }
         }
         let folder = try audioSplitFolder(directory, split: split, recipePath: recipePath)
@@ -54,15 +60,48 @@ extension TrainingJob {
         return directory
     }
 
+    /// The folder of class folders holding `split` when `directory` is one (its `train/` or `test/`
+    /// when it has both), nil when it holds MNIST-format files or no image class folders.
+    static func imageFolderSplit(_ directory: URL, split: ImageDataset.Split, recipePath: String) throws -> URL? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        guard !names.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") || $0.hasPrefix("t10k-images-idx3-ubyte") }),
+              ImageFolderDataset.holdsClassFolders(directory) else { return nil }
+        return try audioSplitFolder(directory, split: split, recipePath: recipePath)
+    }
+
+    /// The class folders at `folder` decoded to the recipe's image shape, after checking that they fit in memory.
+    static func loadImageFolder(_ folder: URL, recipe: Recipe, split: ImageDataset.Split, recipePath: String) throws -> LoadedExamples {
+        let shape = recipe.model.imageShape
+        guard shape.count == 3, shape[0] == 1 || shape[0] == 3 else {
+            throw DatasetError("class folders of images in \(recipe.data.path) are read as 1 (grayscale) or 3 (RGB) channels, but model.image_shape in \(recipePath) is \(shape)")
+        }
+        let directory = URL(fileURLWithPath: recipe.data.path)
+        var trainClasses: [String]?
+        if split == .test, folder != directory {
+            trainClasses = try ImageFolderDataset.list(directory.appendingPathComponent("train")).classNames
+        }
+        let listing: ImageFolderDataset.Listing
+        let images: ImageFolderDataset
+        do {
+            listing = try ImageFolderDataset.list(folder, classNames: trainClasses)
+            try MemoryBudget.check(count: listing.files.count, elementsPerExample: shape.reduce(1, *), bytesPerValue: 1,
+                                   what: "data.path = \(recipe.data.path) in \(recipePath)")
+            images = try ImageFolderDataset.load(listing, channels: shape[0], height: shape[1], width: shape[2])
+        } catch let error as FileFormatError {
+            throw DatasetError("\(error) (data.path in \(recipePath))")
+        }
+        return LoadedExamples(examples: images.images, skipped: images.skipped, skippedKind: "image", classNames: images.classNames)
+    }
+
     /// Writes the skipped files to `data.log` in the run directory (removing a stale one when none
     /// were skipped), so that a user can see which files the run left out and why.
-    static func logSkipped(_ skipped: [AudioFolderDataset.SkippedFile], run: RunDirectory) throws {
+    static func logSkipped(_ skipped: [SkippedFile], kind: String = "audio", run: RunDirectory) throws {
         let url = run.url.appendingPathComponent("data.log")
         guard !skipped.isEmpty else {
             try? FileManager.default.removeItem(at: url)
             return
         }
-        let text = "\(skipped.count) audio files could not be decoded and were left out:\n"
+        let text = "\(skipped.count) \(kind) files could not be decoded and were left out:\n"
             + skipped.map { "\($0)\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: url)
     }

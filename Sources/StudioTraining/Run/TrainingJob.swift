@@ -15,9 +15,10 @@ public enum TrainingJob {
         let name = recipeURL.deletingPathExtension().lastPathComponent
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
         try loaded.subset?.write(into: run.url)
-        try logSkipped(loaded.skipped, run: run)
+        try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
-                                   skippedFiles: loaded.skipped.count)
+                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
+                                   classNames: loaded.classNames)
     }
 
     /// The run in `directory`, continued from its latest checkpoint exactly where it stopped.
@@ -42,9 +43,10 @@ public enum TrainingJob {
         } catch {
             throw FileFormatError(path: checkpoint.path, "does not fit the run's recipe: \(error)")
         }
-        try logSkipped(loaded.skipped, run: run)
+        try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: state,
-                                   skippedFiles: loaded.skipped.count)
+                                   skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
+                                   classNames: loaded.classNames)
     }
 
     static func applyThreads(_ recipe: Recipe) throws {

@@ -23,8 +23,12 @@ public final class TrainingSession {
     public let recipe: Recipe
     let task: TrainingTask
     let data: any LabelledExamples
-    /// Audio files the data loader could not decode (listed in the run's `data.log`).
+    /// Audio or image files the data loader could not decode (listed in the run's `data.log`).
     public let skippedFiles: Int
+    /// What the skipped files are: "audio" or "image".
+    public let skippedKind: String
+    /// The class folder names of image-folder data (label i is `classNames[i]`), empty for other data.
+    public let classNames: [String]
     let sampler: EpochSampler
     private(set) var state: TrainingState
     private var order: (epoch: Int, order: [Int])?
@@ -39,9 +43,11 @@ public final class TrainingSession {
 
     /// A session for `task` on `data`; `resume` is the state of the checkpoint the task was restored from.
     public init(run: RunDirectory, recipe: Recipe, task: TrainingTask, data: any LabelledExamples, resume: TrainingState?,
-                skippedFiles: Int = 0) throws {
+                skippedFiles: Int = 0, skippedKind: String = "audio", classNames: [String] = []) throws {
         self.run = run
         self.skippedFiles = skippedFiles
+        self.skippedKind = skippedKind
+        self.classNames = classNames
         self.recipe = recipe
         self.task = task
         self.data = data

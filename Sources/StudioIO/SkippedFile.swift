@@ -1,0 +1,15 @@
+/// A data file that was found but could not be used, and why (listed in a run's `data.log`).
+public struct SkippedFile: Equatable, Sendable, CustomStringConvertible {
+    /// The file's path.
+    public var path: String
+    /// Why it was skipped (the decoder's message).
+    public var reason: String
+
+    /// A skipped file at `path` for `reason`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
