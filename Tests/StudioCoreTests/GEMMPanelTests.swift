@@ -65,6 +65,22 @@ final class GEMMPanelTests: XCTestCase {
         }
     }
 
+    /// A batch of small products (attention heads) runs side by side, a batch of large ones panel by panel.
+    func testBatchedProductsHaveTheSameBitsWithAnyThreadCount() {
+        for (batch, m, n, k) in [(6, 20, 20, 330), (2, 64, 32, 392)] {
+            let a = random([batch, m, k]), b = random([batch, n, k])
+            let results = withEachThreadCount { Tensor.matmul(a, b, transposeB: true) }
+            XCTAssertEqual(results[1], results[0], "batch \(batch): 2 threads")
+            XCTAssertEqual(results[2], results[0], "batch \(batch): 16 threads")
+            let item = { (t: Tensor, rows: Int) in
+                Tensor(shape: [rows, k], scalars: Array(t.scalars[((batch - 1) * rows * k)...]))
+            }
+            let expected = reference(item(a, m), item(b, n), transposeA: false, transposeB: true)
+            let actual = Tensor(shape: [m, n], scalars: Array(results[0][((batch - 1) * m * n)...]))
+            XCTAssertTrue(actual.isClose(to: expected, absolute: 1e-4, relative: 1e-4), "batch \(batch)")
+        }
+    }
+
     /// A convolution of one image is a single block, whose GEMMs spread their panels over the threads.
     func testASingleImageConvolutionHasTheSameBitsWithAnyThreadCount() {
         let x = random([1, 48, 12, 12]), w = random([32, 48, 3, 3])
