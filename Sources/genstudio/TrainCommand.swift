@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
             printer.message("training on \(subset.count) examples, \(subset.perClass) per class (data.per_class, data.subset_seed = \(subset.seed)); their indices are in \(session.run.url.appendingPathComponent(ClassSubset.fileName).path)")
         }
         if session.skippedFiles > 0 {
-            printer.message("left out \(session.skippedFiles) audio files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
+            printer.message("left out \(session.skippedFiles) audio files that could not be decoded or held NaN or infinite samples; listed in \(session.run.url.appendingPathComponent("data.log").path)")
         }
         printer.message("compute: \(ComputeThreads.count) threads, BLAS kernels \(ComputeThreads.blasCore)")
         StopSignal.install()

@@ -62,7 +62,7 @@ extension TrainingJob {
             try? FileManager.default.removeItem(at: url)
             return
         }
-        let text = "\(skipped.count) audio files could not be decoded and were left out:\n"
+        let text = "\(skipped.count) audio files could not be decoded or held NaN or infinite samples, and were left out:\n"
             + skipped.map { "\($0)\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: url)
     }
