@@ -3,9 +3,9 @@
 ///
 /// The minibatch is cut into blocks of a few images, each handled start to end by one core with
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
-/// of memory. A block
-/// holds enough images for about 256 GEMM columns, where OpenBLAS runs near its peak; blocks depend
-/// only on the shapes, never on the thread count, so results do not depend on how many threads run.
+/// of memory. A block holds enough images for about 256 GEMM columns, where OpenBLAS runs near its
+/// peak; blocks depend only on the shapes, never on the thread count, so results do not depend on how
+/// many threads run.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
