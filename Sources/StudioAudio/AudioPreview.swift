@@ -57,18 +57,21 @@ public enum AudioPreview {
             let low = x * clip.count / width
             let high = max(low + 1, (x + 1) * clip.count / width)
             var least = Float.infinity, most = -Float.infinity
-            for v in clip[low..<min(high, clip.count)] {
+            for v in clip[low..<min(high, clip.count)] where !v.isNaN {
                 least = min(least, v)
                 most = max(most, v)
             }
+            // A column of NaN only (a diverged generator, say) stays blank.
+            guard least <= most else { continue }
             for y in row(most)...row(least) { set(x, top + y, (31, 84, 160)) }
         }
     }
 
-    /// A dark-to-bright colour for `t` in 0...1 (black, purple, orange, pale yellow: an inferno-like ramp).
+    /// A dark-to-bright colour for `t` in 0...1 (black, purple, orange, pale yellow: an inferno-like ramp);
+    /// NaN is black.
     static func color(_ t: Float) -> (UInt8, UInt8, UInt8) {
         let stops: [(Float, Float, Float)] = [(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)]
-        let position = min(max(t, 0), 1) * Float(stops.count - 1)
+        let position = (t.isNaN ? 0 : min(max(t, 0), 1)) * Float(stops.count - 1)
         let i = min(Int(position), stops.count - 2)
         let f = position - Float(i)
         let a = stops[i], b = stops[i + 1]

@@ -37,10 +37,13 @@ extension Tensor {
         let value = a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 Tensor(shape: [batch, m, n], unsafeUninitialized: { pc in
-                    for i in 0..<batch {
+                    // Products too small to cut into panels (attention heads, say) run side by side
+                    // instead; each is computed alike either way, so the bits are the same.
+                    let sideBySide = batch > 1 && GEMMPanels(m: m, n: n, k: ka).count == 1
+                    parallelFor(batch, work: sideBySide ? batch * m * n * ka : 0) { i in
                         BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
                                   a: pa.baseAddress! + i * m * ka, b: pb.baseAddress! + i * ka * n,
-                                  c: pc.baseAddress! + i * m * n)
+                                  c: pc.baseAddress! + i * m * n, parallel: !sideBySide)
                     }
                 })
             }

@@ -19,7 +19,7 @@ public struct AudioFolderDataset: Sendable {
     public let classNames: [String]
     /// Each clip's path relative to the root folder, in clip order.
     public let files: [String]
-    /// Files with an audio extension that could not be decoded, for the run's log.
+    /// Files with an audio extension that could not be decoded or held NaN or infinite samples, for the run's log.
     public let skipped: [SkippedFile]
 
     /// The number of clips.
@@ -45,7 +45,8 @@ public struct AudioFolderDataset: Sendable {
     ///
     /// Labels come from the first folder level: `directory/seven/a.wav` is class "seven". When no
     /// file lies in a subfolder the set is unlabelled; a file beside class folders is an error.
-    /// Undecodable files are skipped and listed in `skipped`; a folder without one decodable
+    /// Undecodable files, and files with a NaN or infinite sample, are skipped and listed in
+    /// `skipped`; a folder without one usable
     /// file, or a missing folder, is a `FileFormatError` naming it.
     public static func load(from directory: URL, sampleRate: Int, clipLength: Int,
                             quality: Resampler.Quality = .medium) throws -> AudioFolderDataset {
@@ -68,7 +69,13 @@ public struct AudioFolderDataset: Sendable {
         for relative in candidates {
             let url = directory.appendingPathComponent(relative)
             do {
-                let clip = try AudioFile.read(from: url).resampled(to: sampleRate, quality: quality)
+                let decoded = try AudioFile.read(from: url)
+                // A float file can hold NaN or infinity; one such sample would poison every weight it reaches.
+                if let index = decoded.samples.firstIndex(where: { !$0.isFinite }) {
+                    skipped.append(SkippedFile(path: url.path, reason: "sample \(index) is \(decoded.samples[index]); only finite samples can be trained on"))
+                    continue
+                }
+                let clip = try decoded.resampled(to: sampleRate, quality: quality)
                 samples.append(contentsOf: centred(clip.samples, length: clipLength))
             } catch let error as FileFormatError {
                 skipped.append(SkippedFile(path: url.path, reason: error.problem))
@@ -82,7 +89,7 @@ public struct AudioFolderDataset: Sendable {
         }
         guard !files.isEmpty else {
             let detail = candidates.isEmpty ? "holds no audio files (extensions: \(AudioFile.readableExtensions.sorted().joined(separator: ", ")))"
-                : "holds \(candidates.count) audio files and none could be decoded (first: \(skipped[0]))"
+                : "holds \(candidates.count) audio files and none could be decoded or used (first: \(skipped[0]))"
             throw FileFormatError(path: directory.path, detail)
         }
         return AudioFolderDataset(samples: samples, clipLength: clipLength, sampleRate: sampleRate,

@@ -58,10 +58,10 @@ public struct StateLoadingError: Error, CustomStringConvertible {
 enum StepCounter {
     static let limit = 1 << 24
 
-    /// The counter as a `[]` tensor.
+    /// The counter as a `[]` tensor. Past 2^24 it stays at 2^24, as PyTorch's Float32 `step` does
+    /// (2^24 + 1 rounds back to 2^24), instead of trapping at the checkpoint write of a long run.
     static func tensor(_ count: Int) -> Tensor {
-        precondition(count <= limit, "step counter \(count) exceeds \(limit), the largest whole number Float32 holds exactly")
-        return Tensor(Float(count))
+        Tensor(Float(Swift.min(count, limit)))
     }
 
     /// The count a `[]` tensor holds, or nil when it is not a whole number in `0...2^24`.

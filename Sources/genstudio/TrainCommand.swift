@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
             session = try TrainingJob.resume(URL(fileURLWithPath: resume))
             printer.message("resuming \(resume) at step \(session.step)")
             if let threads = session.resumedThreads, threads != ComputeThreads.count {
-                printer.message("note: the run so far used \(threads) compute threads, this session \(ComputeThreads.count) (train.threads); sums may round differently, so the result can differ in the last bits from an unbroken run")
+                printer.message("note: the run so far used \(threads) compute threads, this session \(ComputeThreads.count) (train.threads); results do not depend on the thread count, so it continues exactly as an unbroken run")
             }
         } else {
             let all = overrides + (seed.map { ["train.seed=\($0)"] } ?? [])
@@ -64,7 +64,8 @@ struct TrainCommand: ParsableCommand {
             printer.message("classes from folder names (as ImageFolder's class_to_idx): \(shown)\(session.classNames.count > 20 ? ", ... (\(session.classNames.count) in all)" : "")")
         }
         if session.skippedFiles > 0 {
-            printer.message("left out \(session.skippedFiles) \(session.skippedKind) files that could not be decoded; listed in \(session.run.url.appendingPathComponent("data.log").path)")
+            let reason = session.skippedKind == "audio" ? "could not be decoded or held NaN or infinite samples" : "could not be decoded"
+            printer.message("left out \(session.skippedFiles) \(session.skippedKind) files that \(reason); listed in \(session.run.url.appendingPathComponent("data.log").path)")
         }
         printer.message("compute: \(ComputeThreads.count) threads, BLAS kernels \(ComputeThreads.blasCore)")
         StopSignal.install()

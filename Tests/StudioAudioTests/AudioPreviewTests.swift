@@ -45,6 +45,21 @@ final class AudioPreviewTests: XCTestCase {
         XCTAssertEqual(try PNGImage.read(from: url, channels: 3), image)
     }
 
+    /// Issue 20 item 6: NaN and infinite samples (a diverged generator, a bad file) draw, never trap.
+    func testNaNAndInfiniteSamplesDrawWithoutCrashing() throws {
+        let stft = try STFT(fftSize: 16, hopLength: 4)
+        let allNaN = [Float](repeating: .nan, count: 100)
+        var someNaN = (0..<100).map { Float(sin(Double($0) / 3)) }
+        someNaN[10] = .nan
+        someNaN[50] = .infinity
+        someNaN[60] = -.infinity
+        let image = try AudioPreview.image(clips: [allNaN, someNaN, [.nan]], stft: stft, scale: .standard(fftSize: 16),
+                                           width: 20, waveformHeight: 9, spectrogramHeight: 8)
+        XCTAssertEqual(image.height, 3 * (9 + 1 + 8) + 2 * 4)
+        // The all-NaN clip leaves its waveform panel white apart from the zero line.
+        XCTAssertEqual(image.pixels[0..<(20 * 3)].allSatisfy { $0 == 255 }, true)
+    }
+
     func testNoClipsIsAnError() throws {
         let stft = try STFT(fftSize: 16, hopLength: 4)
         XCTAssertThrowsError(try AudioPreview.image(clips: [], stft: stft, scale: .standard(fftSize: 16)))

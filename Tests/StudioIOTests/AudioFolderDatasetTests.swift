@@ -77,6 +77,28 @@ final class AudioFolderDatasetTests: XCTestCase {
         }
     }
 
+    /// Issue 20 item 6: a float WAV with one NaN or infinite sample is left out and named, never trained on.
+    func testFloatFilesWithNaNOrInfiniteSamplesAreLeftOutAndNamed() throws {
+        try write([0.1, 0.2, 0.3, 0.4], to: "a/good.wav")
+        try write([0.1, .nan, 0.3, 0.4], to: "a/nan.wav")
+        try write([0.1, 0.2, -.infinity, 0.4], to: "b/infinite.wav")
+        try write([0.5, 0.6], to: "b/good.wav")
+        let set = try AudioFolderDataset.load(from: root, sampleRate: 8000, clipLength: 4)
+        XCTAssertEqual(set.files, ["a/good.wav", "b/good.wav"])
+        XCTAssertEqual(set.labels, [0, 1])
+        XCTAssertTrue(set.samples.allSatisfy(\.isFinite))
+        XCTAssertEqual(set.skipped.map(\.path), ["b/infinite.wav", "a/nan.wav"].map { root.appendingPathComponent($0).path }.sorted())
+        let reasons = Dictionary(uniqueKeysWithValues: set.skipped.map { ($0.path, $0.reason) })
+        XCTAssertEqual(reasons[root.appendingPathComponent("a/nan.wav").path], "sample 1 is nan; only finite samples can be trained on")
+        XCTAssertEqual(reasons[root.appendingPathComponent("b/infinite.wav").path], "sample 2 is -inf; only finite samples can be trained on")
+        // A folder whose only file holds a NaN is as unusable as one that cannot be decoded.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("a/good.wav"))
+        try FileManager.default.removeItem(at: root.appendingPathComponent("b"))
+        XCTAssertThrowsError(try AudioFolderDataset.load(from: root, sampleRate: 8000, clipLength: 4)) { error in
+            XCTAssertTrue("\(error)".contains("nan.wav") && "\(error)".contains("sample 1 is nan"), "\(error)")
+        }
+    }
+
     func testAFileBesideClassFoldersIsAnError() throws {
         try write([1], to: "one/a.wav")
         try write([1], to: "loose.wav")

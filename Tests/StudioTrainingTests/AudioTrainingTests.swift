@@ -125,6 +125,21 @@ final class AudioTrainingTests: XCTestCase {
         XCTAssertEqual(try ModelCheckpoint.audio(of: model, path: "model")?.representation, .spectrogram)
     }
 
+    /// Issue 20 item 6: a float WAV holding a NaN is left out of training and named in data.log.
+    func testAFloatClipWithANaNIsLeftOutAndNamedInTheDataLog() throws {
+        let data = scratch.appendingPathComponent("tones")
+        try Self.makeToneFolder(at: data)
+        var samples = (0..<400).map { Float(0.5 * sin(Double($0) / 5)) }
+        samples[3] = .nan
+        try AudioFile(samples: samples, sampleRate: 8000)
+            .writeWAV(to: data.appendingPathComponent("train/1/nan.wav"), format: .float32, durable: false)
+        let session = try train("tiny-spec-classifier.toml", run: "nan", data: data, maxSteps: 1)
+        XCTAssertEqual(session.skippedFiles, 3)
+        let log = try String(contentsOf: session.run.url.appendingPathComponent("data.log"), encoding: .utf8)
+        XCTAssertTrue(log.hasPrefix("3 audio files could not be decoded or held NaN or infinite samples"), log)
+        XCTAssertTrue(log.contains("train/1/nan.wav: sample 3 is nan"), log)
+    }
+
     func testBadAudioRecipesAndFoldersAreClearErrors() throws {
         let data = scratch.appendingPathComponent("tones")
         try Self.makeToneFolder(at: data)

@@ -370,11 +370,40 @@ final class LeftoverAndNonFiniteTests: XCTestCase {
     private func poison(_ file: URL, tensor name: String, with value: Float) throws {
         var tensors = try SafeTensors.read(from: file)
         let index = try XCTUnwrap(tensors.entries.firstIndex { $0.name == name })
+        // An integer tensor cannot hold NaN; a file can still declare the counter as a float.
+        if !value.isFinite { tensors.entries[index].dtype = .float32 }
         let old = tensors.entries[index].tensor
         var values = old.scalars
         values[0] = value
         tensors.entries[index].tensor = Tensor(shape: old.shape, scalars: values)
         try tensors.write(to: file)
+    }
+
+    /// Issue 20 item 2: impossible counters are refused on resume naming the file, tensor and value,
+    /// instead of loading and trapping at the next checkpoint write.
+    func testImpossibleCountersAreRefusedOnResume() throws {
+        let run = try tinyRun("run")
+        let checkpoint = try Checkpoint.resolve(run)
+        let modelURL = checkpoint.appendingPathComponent(Checkpoint.modelFile)
+        let optimizerURL = checkpoint.appendingPathComponent(Checkpoint.optimizerFile)
+        let (model, optimizer) = (try contents(of: modelURL), try contents(of: optimizerURL))
+        for (url, tensor, value, phrase) in [
+            (optimizerURL, "generator.0.weight.step", Float(1 << 24), "counter 'generator.0.weight.step' is 16777216"),
+            (optimizerURL, "discriminator.0.bias.step", 2, "counter 'discriminator.0.bias.step' is 2; expected a whole number in 0...1"),
+            (optimizerURL, "generator.0.weight.step", 0.5, "counter 'generator.0.weight.step' is 0.5"),
+            (modelURL, "generator.1.num_batches_tracked", .nan, "tensor 'generator.1.num_batches_tracked' holds 1 NaN"),
+            (modelURL, "generator.1.num_batches_tracked", 1_099_511_627_776, "counter 'generator.1.num_batches_tracked' is 1099511627776"),
+            (modelURL, "generator.1.num_batches_tracked", -1, "counter 'generator.1.num_batches_tracked' is -1"),
+        ] {
+            try model.write(to: modelURL)
+            try optimizer.write(to: optimizerURL)
+            try poison(url, tensor: tensor, with: value)
+            assertCleanFailure(try GenStudioExecutable.run(["train", "--resume", run.path], logs: scratch),
+                               mentions: [url.path, phrase])
+        }
+        try model.write(to: modelURL)
+        try optimizer.write(to: optimizerURL)
+        assertSuccess(try GenStudioExecutable.run(["train", "--resume", run.path], logs: scratch))
     }
 
     func testNaNAndInfiniteValuesInWeightsLatentsAndOptimizerStateAreRefused() throws {

@@ -3,9 +3,9 @@
 ///
 /// The minibatch is cut into blocks of a few images, each handled start to end by one core with
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
-/// of memory, and OpenBLAS's own worker threads do not spin against ours between phases. A block
-/// holds enough images for about 256 GEMM columns, where OpenBLAS runs near its peak; blocks depend
-/// only on the shapes, never on the thread count, so results do not depend on how many threads run.
+/// of memory. A block holds enough images for about 256 GEMM columns, where OpenBLAS runs near its
+/// peak; blocks depend only on the shapes, never on the thread count, so results do not depend on how
+/// many threads run.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
@@ -52,7 +52,7 @@ enum ConvolutionKernels {
                             let product = ScratchPool.take(g.outputChannels * block.columnCount)
                             BLAS.gemm(transposeA: false, transposeB: false,
                                       m: g.outputChannels, n: block.columnCount, k: g.columnRows,
-                                      a: w.baseAddress!, b: columns, c: product.pointer)
+                                      a: w.baseAddress!, b: columns, c: product.pointer, parallel: blocks.count == 1)
                             Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch, inner: g.outputPlane,
                                                    into: out + start * g.outputChannels * g.outputPlane, adding: b)
                             withExtendedLifetime((scratch, product)) {}
@@ -80,7 +80,7 @@ enum ConvolutionKernels {
                             let columns = ScratchPool.take(block.columnRows * block.columnCount)
                             BLAS.gemm(transposeA: true, transposeB: false,
                                       m: g.columnRows, n: block.columnCount, k: g.outputChannels,
-                                      a: w.baseAddress!, b: gy.pointer, c: columns.pointer)
+                                      a: w.baseAddress!, b: gy.pointer, c: columns.pointer, parallel: blocks.count == 1)
                             Im2Col.col2im(columns.pointer, block, into: out + start * g.inputChannels * g.inputPlane,
                                           bias: b)
                             withExtendedLifetime((gy, columns)) {}
@@ -105,28 +105,27 @@ enum ConvolutionKernels {
             let out = out.baseAddress!
             input.withUnsafeBufferPointer { x in
                 upstream.withUnsafeBufferPointer { u in
-                    withSingleThreadedBLAS(when: lanes > 1) {
-                        parallelFor(lanes, work: Int.max) { lane in
-                            let accumulator = lane == 0 ? out : second!.pointer
-                            let share = (blocks.count + lanes - 1) / lanes
-                            for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
-                                let (start, block) = blocks[index]
-                                let gy = ScratchPool.take(g.outputChannels * block.columnCount)
-                                Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                       block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
-                                let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
-                                let columns: UnsafeMutablePointer<Float>
-                                if let kept {
-                                    columns = kept.buffer.pointer + g.columnRows * start * g.outputPlane
-                                } else {
-                                    columns = scratch!.pointer
-                                    Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
-                                }
-                                BLAS.gemm(transposeA: false, transposeB: true,
-                                          m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                          a: gy.pointer, b: columns, beta: index == lane * share ? 0 : 1, c: accumulator)
-                                withExtendedLifetime((gy, scratch)) {}
+                    parallelFor(lanes, work: Int.max) { lane in
+                        let accumulator = lane == 0 ? out : second!.pointer
+                        let share = (blocks.count + lanes - 1) / lanes
+                        for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
+                            let (start, block) = blocks[index]
+                            let gy = ScratchPool.take(g.outputChannels * block.columnCount)
+                            Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                   block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                            let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
+                            let columns: UnsafeMutablePointer<Float>
+                            if let kept {
+                                columns = kept.buffer.pointer + g.columnRows * start * g.outputPlane
+                            } else {
+                                columns = scratch!.pointer
+                                Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
                             }
+                            BLAS.gemm(transposeA: false, transposeB: true,
+                                      m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                      a: gy.pointer, b: columns, beta: index == lane * share ? 0 : 1, c: accumulator,
+                                      parallel: lanes == 1)
+                            withExtendedLifetime((gy, scratch)) {}
                         }
                     }
                     if let second {
@@ -159,30 +158,30 @@ enum ConvolutionKernels {
                 input.withUnsafeBufferPointer { x in
                     weight.withUnsafeBufferPointer { w in
                         upstream.withUnsafeBufferPointer { u in
-                            withSingleThreadedBLAS(when: lanes > 1) {
-                                parallelFor(lanes, work: Int.max) { lane in
-                                    let accumulator = lane == 0 ? dw : second!.pointer
-                                    for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
-                                        let (start, block) = blocks[index]
-                                        let columns = ScratchPool.take(block.columnRows * block.columnCount)
-                                        Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
-                                                      into: columns.pointer)
-                                        let product = ScratchPool.take(g.outputChannels * block.columnCount)
-                                        BLAS.gemm(transposeA: false, transposeB: false,
-                                                  m: g.outputChannels, n: block.columnCount, k: g.columnRows,
-                                                  a: w.baseAddress!, b: columns.pointer, c: product.pointer)
-                                        Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
-                                                               inner: g.outputPlane,
-                                                               into: out + start * g.outputChannels * g.outputPlane)
-                                        Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                               block.batch, g.outputChannels, inner: g.outputPlane,
-                                                               into: product.pointer)
-                                        BLAS.gemm(transposeA: false, transposeB: true,
-                                                  m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                                  a: product.pointer, b: columns.pointer,
-                                                  beta: index == lane * share ? 0 : 1, c: accumulator)
-                                        withExtendedLifetime((columns, product)) {}
-                                    }
+                            parallelFor(lanes, work: Int.max) { lane in
+                                let accumulator = lane == 0 ? dw : second!.pointer
+                                for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
+                                    let (start, block) = blocks[index]
+                                    let columns = ScratchPool.take(block.columnRows * block.columnCount)
+                                    Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
+                                                  into: columns.pointer)
+                                    let product = ScratchPool.take(g.outputChannels * block.columnCount)
+                                    BLAS.gemm(transposeA: false, transposeB: false,
+                                              m: g.outputChannels, n: block.columnCount, k: g.columnRows,
+                                              a: w.baseAddress!, b: columns.pointer, c: product.pointer,
+                                              parallel: lanes == 1)
+                                    Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
+                                                           inner: g.outputPlane,
+                                                           into: out + start * g.outputChannels * g.outputPlane)
+                                    Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                           block.batch, g.outputChannels, inner: g.outputPlane,
+                                                           into: product.pointer)
+                                    BLAS.gemm(transposeA: false, transposeB: true,
+                                              m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                              a: product.pointer, b: columns.pointer,
+                                              beta: index == lane * share ? 0 : 1, c: accumulator,
+                                              parallel: lanes == 1)
+                                    withExtendedLifetime((columns, product)) {}
                                 }
                             }
                         }
@@ -200,23 +199,12 @@ enum ConvolutionKernels {
         return (value, gradient)
     }
 
-    /// Runs `body` for every block, spread over the compute threads, with OpenBLAS on one thread.
+    /// Runs `body` for every block, spread over the compute threads. Its GEMMs spread their own panels
+    /// only when there is a single block (one image, say), so that the two levels do not compete;
+    /// panels are cut by shape, so the bits are the same either way.
     private static func parallelBlocks(_ blocks: [(start: Int, geometry: ConvGeometry)], _ g: ConvGeometry,
                                        _ body: (Int, ConvGeometry) -> Void) {
-        withSingleThreadedBLAS(when: blocks.count > 1) {
-            parallelFor(blocks.count, work: Int.max) { index in body(blocks[index].start, blocks[index].geometry) }
-        }
-    }
-
-    /// OpenBLAS's threads would compete with ours when the blocks already keep every core busy; a
-    /// single block (one image, say) leaves the parallelism to OpenBLAS instead. OpenBLAS splits a
-    /// GEMM by rows and columns only, never along the summed axis, so the bits are the same either way.
-    private static func withSingleThreadedBLAS(when condition: Bool, _ body: () -> Void) {
-        let threads = ComputeThreads.count
-        let switching = condition && threads > 1
-        if switching { BLAS.setThreadCount(1) }
-        body()
-        if switching { BLAS.setThreadCount(threads) }
+        parallelFor(blocks.count, work: Int.max) { index in body(blocks[index].start, blocks[index].geometry) }
     }
 
     private static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {

@@ -7,13 +7,13 @@ import Glibc
 public enum ComputeThreads {
     nonisolated(unsafe) private static var current = ProcessInfoCores.count
 
-    /// The thread count; setting it also sets OpenBLAS's, so a run's figures and bytes depend on one number.
+    /// The thread count. OpenBLAS itself always runs one thread (see `BLAS`): large products are cut
+    /// into panels by shape and spread over these threads, so a run's bytes never depend on this number.
     public static var count: Int {
         get { current }
         set {
             precondition(newValue >= 1, "ComputeThreads.count must be at least 1, got \(newValue)")
             current = newValue
-            BLAS.setThreadCount(newValue)
         }
     }
 }

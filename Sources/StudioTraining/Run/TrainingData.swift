@@ -101,7 +101,9 @@ extension TrainingJob {
             try? FileManager.default.removeItem(at: url)
             return
         }
-        let text = "\(skipped.count) \(kind) files could not be decoded and were left out:\n"
+        // Audio clips are also left out for NaN or infinite samples; images decode to bytes and cannot hold them.
+        let reason = kind == "audio" ? "could not be decoded or held NaN or infinite samples, and were" : "could not be decoded and were"
+        let text = "\(skipped.count) \(kind) files \(reason) left out:\n"
             + skipped.map { "\($0)\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: url)
     }

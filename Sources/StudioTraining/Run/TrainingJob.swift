@@ -38,6 +38,10 @@ public enum TrainingJob {
         let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
         try model.requireFinite(path: checkpoint.appendingPathComponent(Checkpoint.modelFile).path)
         try optimizer.requireFinite(path: checkpoint.appendingPathComponent(Checkpoint.optimizerFile).path)
+        let updates = state.step.multipliedReportingOverflow(by: task.batchesPerStep)
+        try CheckpointCounters.validate(model: model, modelPath: checkpoint.appendingPathComponent(Checkpoint.modelFile).path,
+                                        optimizer: optimizer, optimizerPath: checkpoint.appendingPathComponent(Checkpoint.optimizerFile).path,
+                                        updates: updates.overflow ? Int.max : Swift.max(0, updates.partialValue))
         do {
             try task.restore(model: model, optimizer: optimizer)
         } catch {

@@ -79,8 +79,8 @@ public final class TrainingSession {
     /// The steps completed so far.
     public var step: Int { state.step }
 
-    /// The compute threads the checkpoint resumed from was written with (nil for a new run): with
-    /// another count the sums may round differently, so the run can drift from an unbroken one.
+    /// The compute threads the checkpoint resumed from was written with (nil for a new run); every
+    /// reduction is cut by shape alone, so another count continues the run exactly.
     public var resumedThreads: Int? { resumedFrom?.threads }
 
     /// Whether the run has reached its recipe's step count.
