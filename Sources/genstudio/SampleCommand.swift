@@ -55,11 +55,16 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "VAE with a 2-dimensional latent: the decoded grid over the latent plane (--grid NxN, default 20x20).")
     var manifold = false
 
-    @Option(name: .customLong("class"), help: "Class-conditional models (GAN, VAE, diffusion): the class of every image (GAN and diffusion default: 0, 1, 2, ... in turn).")
-    var classLabel: Int?
+    @Option(name: [.customLong("classes"), .customLong("class")],
+            help: "Class-conditional models (GAN, VAE, diffusion): one class for every image, or comma-separated classes taken in turn, e.g. 3 or 0,3,7 (default: 0, 1, 2, ... in turn; --class is the old spelling).")
+    var classes: String?
+
+    @OptionGroup var compute: ThreadsOptionGroup
 
     @OptionGroup(title: "Diffusion models")
     var sampling: SamplingOptionGroup
+
+    @OptionGroup var stepsAlias: DenoisingStepsAlias
 
     @Option(help: "Diffusion: also write a PNG grid of the first samples' denoising: one row per sample, one column per point.")
     var trajectory: String?
@@ -76,7 +81,8 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = try sampling.options(batchStatistics: batchStatistics)
+        compute.apply()
+        let options = try sampling.options(batchStatistics: batchStatistics, alias: stepsAlias)
         let model = if let weights, let recipe {
             try GeneratorLoader.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights), options: options)
         } else {
@@ -91,7 +97,7 @@ struct SampleCommand: ParsableCommand {
         job.seed = seed
         job.latents = latents.map { URL(fileURLWithPath: $0) }
         job.interpolationSteps = interpolate
-        job.classLabel = classLabel
+        job.classes = try classes.map(ClassList.parse)
         job.reconstruct = reconstruct.map { URL(fileURLWithPath: $0) }
         job.manifold = manifold
         job.trajectory = trajectory.map { URL(fileURLWithPath: $0) }
