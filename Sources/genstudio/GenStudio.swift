@@ -23,6 +23,10 @@ struct GenStudio: ParsableCommand {
             FileHandle.standardError.write(Data("Error: unknown command '\(typo.typed)'; did you mean '\(typo.meant)'?\n".utf8))
             Foundation.exit(64)
         }
+        if let parent = DefaultSubcommandHelp.parent(askedBy: Array(CommandLine.arguments.dropFirst())) {
+            print(DefaultSubcommandHelp.message(for: parent))
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
