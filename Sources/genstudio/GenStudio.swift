@@ -8,6 +8,7 @@ struct GenStudio: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genstudio",
         abstract: "Train and sample GANs, VAEs and diffusion models on the CPU.",
+        version: Version.description,
         subcommands: [DataCommand.self, TrainCommand.self, SampleCommand.self, InspectCommand.self, EvalCommand.self, AugmentCommand.self, Bench.self])
 
     /// Lets OpenBLAS pick kernels for this CPU before any command computes: some images export

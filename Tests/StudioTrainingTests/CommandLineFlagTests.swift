@@ -5,7 +5,7 @@ import XCTest
 @testable import StudioTraining
 
 /// One flag name per idea across commands (docs/cli.md), with the old spellings still accepted;
-/// help that shows every option.
+/// help that shows every option; `--version`.
 final class CommandLineFlagTests: XCTestCase {
     /// A conditional GAN and an unconditional diffusion model, one and two steps trained.
     private static var runs: SharedRuns!
@@ -72,6 +72,36 @@ final class CommandLineFlagTests: XCTestCase {
         for option in ["few-shot", "--classifier", "--data, --reference", "--count", "--pairs", "--allow-incomplete", "--sampler"] {
             XCTAssertTrue(eval.stdout.contains(option), "eval --help shows \(option): \(eval.stdout)")
         }
+    }
+
+    func testVersionNamesTheNumberAndTheCommit() throws {
+        let result = try run(["--version"])
+        assertSuccess(result)
+        let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(line.hasPrefix("genstudio \(Self.versionNumber) (commit "), line)
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        git.arguments = ["git", "-C", root.path, "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        git.standardOutput = pipe
+        git.standardError = FileHandle.nullDevice
+        try git.run()
+        git.waitUntilExit()
+        let head = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if git.terminationStatus == 0 && !head.isEmpty {
+            XCTAssertTrue(line.hasPrefix("genstudio \(Self.versionNumber) (commit \(head)"), "built from \(head): \(line)")
+        } else {
+            XCTAssertEqual(line, "genstudio \(Self.versionNumber) (commit unknown)")
+        }
+    }
+
+    /// The number `Version.number` holds, read from its source so that raising it needs no test edit.
+    private static var versionNumber: String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/genstudio/Version.swift")
+        let text = (try? String(contentsOf: source, encoding: .utf8)) ?? ""
+        return text.components(separatedBy: "static let number = \"").dropFirst().first?.components(separatedBy: "\"").first ?? "?"
     }
 
     /// `--classes` takes one class or several in turn; `--class` is its old spelling.
