@@ -29,8 +29,9 @@ final class CommandLineTests: XCTestCase {
         let jpeg = scratch.appendingPathComponent("grid.jpg")
         assertCleanFailure(try self.run(["sample", run.path, "--out", jpeg.path]), mentions: ["not .jpg"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: jpeg.path), "no folder named like a picture")
-        assertCleanFailure(try self.run(["inspect", run.appendingPathComponent("recipe.toml").path]),
-                           mentions: ["recipe.toml", "is not a checkpoint"])
+        let recipe = try self.run(["inspect", run.appendingPathComponent("recipe.toml").path])
+        assertCleanFailure(recipe, mentions: ["recipe.toml", "is not a checkpoint"])
+        XCTAssertFalse(recipe.output.contains("model.safetensors"), "no path the user never typed: \(recipe.output)")
     }
 
     func testInspectCountsAMovingAverageOnce() throws {
@@ -44,6 +45,29 @@ final class CommandLineTests: XCTestCase {
         let all = gan.namedParameters.reduce(0) { $0 + $1.parameter.shape.elementCount }
         XCTAssertTrue(result.stdout.contains("parameters: \(all)\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("moving-average copies (ema.*, not counted above): \(generator)"), result.stdout)
+    }
+
+    /// The model config one `key = value` line per setting, as in the recipe, not one long JSON line.
+    func testInspectPrintsTheConfigReadably() throws {
+        let recipe = try Fixtures.directory.appendingPathComponent("tiny-ddpm.toml")
+        let run = scratch.appendingPathComponent("ddpm")
+        _ = try TrainingJob.start(recipe: recipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                  outputs: scratch, runDirectory: run).run()
+        let result = try self.run(["inspect", run.path])
+        assertSuccess(result)
+        for line in ["config:\n", "\n  family = \"diffusion\"\n", "\n  image_shape = [1, 28, 28]\n", "\n  unet.base_channels = 8\n",
+                     "\n  unet.channel_multipliers = [1, 2]\n", "\n  timesteps = 20\n"] {
+            XCTAssertTrue(result.stdout.contains(line), "'\(line)' in \(result.stdout)")
+        }
+        XCTAssertLessThan(result.stdout.split(separator: "\n").map(\.count).max() ?? 0, 120, result.stdout)
+
+        let ganRun = scratch.appendingPathComponent("gan")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                  outputs: scratch, runDirectory: ganRun).run()
+        let layers = try self.run(["inspect", ganRun.path])
+        assertSuccess(layers)
+        XCTAssertTrue(layers.stdout.contains("\n  generator[8] = { type = \"tanh\" }\n"), layers.stdout)
+        XCTAssertTrue(layers.stdout.contains("\n  generator[0] = { bias = false, in = 8, out = 392, type = \"linear\" }\n"), layers.stdout)
     }
 
     func testResumingWithAnotherThreadCountSaysSo() throws {
