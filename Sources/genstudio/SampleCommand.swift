@@ -10,7 +10,9 @@ struct SampleCommand: ParsableCommand {
         discussion: """
             CHECKPOINT is a run directory (its latest checkpoint), a checkpoint directory or a model.safetensors.
             The output format follows PATH: .png a grid, .idx an IDX image file, .safetensors the raw floats
-            (tensor 'samples' [N, C, H, W]), anything else a directory with one PNG per image.
+            (tensor 'samples' [N, C, H, W] in -1...1 for every family, VAEs included, whose 0...1 is mapped
+            there: pixel = (value + 1) / 2; the header's metadata says so under value_range), anything else a
+            directory with one PNG per image.
             An audio model writes WAV: .wav one file of the clips with 0.25 s silences between them and its
             picture (same name, .png: each clip's waveform and spectrogram), anything else a directory of
             clip-000.wav, clip-001.wav, ... and preview.png.
@@ -19,7 +21,7 @@ struct SampleCommand: ParsableCommand {
     @Argument(help: "Run directory, checkpoint directory or model.safetensors.")
     var checkpoint: String?
 
-    @Option(help: "Output path (.png, .idx, .safetensors, or a directory; audio models: .wav or a directory).")
+    @Option(help: "Output path (.png, .idx, .safetensors with values in -1...1, or a directory; audio models: .wav or a directory).")
     var out: String
 
     @Option(help: "Audio models: WAV samples as pcm16 (default) or float.")

@@ -139,6 +139,18 @@ final class CommandLineFlagTests: XCTestCase {
                            mentions: ["--threads", "at least 1", "0"])
     }
 
+    /// A `.safetensors` of samples says in its header what range its values lie in.
+    func testSampleFilesStateTheirValueRange() throws {
+        let out = scratch.appendingPathComponent("range.safetensors")
+        assertSuccess(try run(["sample", Self.gan.path, "--count", "2", "--out", out.path]))
+        let file = try SafeTensors.read(from: out)
+        XCTAssertEqual(file.metadata[SampleWriter.valueRangeKey], "[-1, 1]")
+        let values = try XCTUnwrap(file["samples"]).scalars
+        XCTAssertTrue(values.allSatisfy { (-1...1).contains($0) })
+        let help = try run(["sample", "--help"])
+        XCTAssertTrue(help.stdout.contains("value_range"), help.stdout)
+    }
+
     /// `train --data` and `--threads` are `--set data.path=` and `--set train.threads=`.
     func testTrainTakesDataAndThreads() throws {
         let out = scratch.appendingPathComponent("run")
