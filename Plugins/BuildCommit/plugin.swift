@@ -3,7 +3,7 @@ import PackagePlugin
 
 /// Writes `BuildCommit.swift` (`let buildCommit = "<short hash>[-dirty]"`) into the genstudio target
 /// before every build, so that `genstudio --version` names the commit it was built from. Outside a
-/// git checkout (a tarball) or without git the commit is "unknown"; the file is rewritten only when
+/// git checkout of this package (a tarball) or without git the commit is "unknown"; the file is rewritten only when
 /// the text changes, so an unchanged checkout recompiles nothing.
 @main
 struct BuildCommitPlugin: BuildToolPlugin {
@@ -20,6 +20,8 @@ struct BuildCommitPlugin: BuildToolPlugin {
         PATH="$PATH:/usr/local/bin:/usr/bin:/bin"
         mkdir -p "$2"
         commit=$(git -C "$1" rev-parse --short=12 HEAD 2>/dev/null) || commit=unknown
+        # A tarball unpacked inside another repository must not take that repository's commit.
+        if [ "$(git -C "$1" rev-parse --show-toplevel 2>/dev/null)" != "$(cd "$1" && pwd -P)" ]; then commit=unknown; fi
         if [ "$commit" != unknown ] && [ -n "$(git -C "$1" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
           commit="$commit-dirty"
         fi
