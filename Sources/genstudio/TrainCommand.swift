@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
             printer.message("finished at step \(session.step); " + (drew ? "samples in \(session.run.samples.path)"
                                                                       : "metrics in \(session.run.metricsCSV.path)"))
         case .stepLimit, .timeLimit, .interrupted:
-            printer.message("stopped at step \(session.step); continue with: genstudio train --resume \(session.run.url.path)")
+            printer.message("stopped at step \(session.step); continue with: \(Invocation.command) train --resume \(session.run.url.path)")
         }
     }
 }
