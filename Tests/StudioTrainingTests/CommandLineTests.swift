@@ -47,6 +47,16 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("moving-average copies (ema.*, not counted above): \(generator)"), result.stdout)
     }
 
+    func testAMissingWeightsFileIsNamedPlainly() throws {
+        let missing = scratch.appendingPathComponent("w.safetensors")
+        let out = scratch.appendingPathComponent("r.safetensors").path
+        let result = try run(["sample", "--recipe", try Fixtures.tinyRecipe.path, "--weights", missing.path, "--out", out])
+        assertCleanFailure(result, mentions: [missing.path, "no such file"])
+        XCTAssertFalse(result.stderr.contains("operation could not be completed"), result.stderr)
+        assertCleanFailure(try run(["sample", "--recipe", try Fixtures.tinyRecipe.path, "--weights", scratch.path, "--out", out]),
+                           mentions: [scratch.path, "is a directory, not a .safetensors file"])
+    }
+
     /// The model config one `key = value` line per setting, as in the recipe, not one long JSON line.
     func testInspectPrintsTheConfigReadably() throws {
         let recipe = try Fixtures.directory.appendingPathComponent("tiny-ddpm.toml")
