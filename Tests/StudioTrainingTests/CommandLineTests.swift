@@ -17,6 +17,10 @@ final class CommandLineTests: XCTestCase {
     func testAMistypedCommandGetsASuggestion() throws {
         assertCleanFailure(try run(["trian", "recipes/dcgan-mnist.toml"]), mentions: ["unknown command 'trian'", "did you mean 'train'?"])
         assertCleanFailure(try run(["smaple"]), mentions: ["did you mean 'sample'?"])
+        assertCleanFailure(try run(["data", "mnst"]), mentions: ["unknown subcommand 'mnst' of 'genstudio data'", "did you mean 'mnist'?"])
+        assertCleanFailure(try run(["bench", "tran", "recipes/dcgan-mnist.toml"]), mentions: ["did you mean 'train'?"])
+        assertCleanFailure(try run(["eval", "few-shoot"]), mentions: ["unknown subcommand 'few-shoot' of 'genstudio eval', and no such file", "did you mean 'few-shot'?"])
+        assertCleanFailure(try run(["xyz"]), mentions: ["unknown command 'xyz'", "expected one of: data, train, sample"])
     }
 
     func testARunWithoutACheckpointAndUnwrittenFormatsAreNamed() throws {
