@@ -53,7 +53,8 @@ let package = Package(
         .executableTarget(name: "genstudio", dependencies: [
             "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["BuildCommit"]),
+        .plugin(name: "BuildCommit", capability: .buildTool()),
 
         .testTarget(name: "StudioCoreTests", dependencies: ["StudioCore"]),
         .testTarget(name: "StudioNNTests", dependencies: ["StudioCore", "StudioNN"],

@@ -7,6 +7,11 @@ extension SafeTensors {
     /// Reads and validates a safetensors file; any inconsistency is a `FileFormatError` naming the
     /// file, the tensor and the bytes involved.
     public static func read(from url: URL) throws -> SafeTensors {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw FileFormatError(path: url.path, "no such file (expected a .safetensors file)")
+        }
+        if isDirectory.boolValue { throw FileFormatError(path: url.path, "is a directory, not a .safetensors file") }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

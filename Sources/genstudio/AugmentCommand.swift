@@ -57,16 +57,21 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "With --filter: candidates tried per kept sample at most before the job fails.")
     var maxTries: Int = 20
 
+    @OptionGroup var compute: ThreadsOptionGroup
+
     @OptionGroup(title: "Diffusion models")
     var sampling: SamplingOptionGroup
 
+    @OptionGroup var stepsAlias: DenoisingStepsAlias
+
     func run() throws {
-        let source = try GeneratorLoader.load(checkpoint: URL(fileURLWithPath: checkpoint), options: try sampling.options())
+        compute.apply()
+        let source = try GeneratorLoader.load(checkpoint: URL(fileURLWithPath: checkpoint), options: try sampling.options(alias: stepsAlias))
         let name = format ?? (source.audio == nil ? "idx" : "wav")
         guard let format = AugmentationFormat(rawValue: name) else {
             throw ValidationError("--format must be one of \(AugmentationFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
         }
-        let chosen = try classes.map(Self.parseClasses) ?? Array(0..<source.classCount)
+        let chosen = try classes.map(ClassList.parse) ?? Array(0..<source.classCount)
         let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize,
                                     minConfidence: minConfidence, maxTries: maxTries)
         let sampleFilter = try filter.map { try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: $0)) }
@@ -90,15 +95,6 @@ struct AugmentRun: ParsableCommand {
         }
         let rejected = manifest.rejected.values.reduce(0, +)
         printer.message("wrote \(manifest.counts.values.reduce(0, +)) samples (\(rejected) rejected) as \(format.rawValue) to \(out) with \(AugmentationManifest.fileName)")
-    }
-
-    static func parseClasses(_ text: String) throws -> [Int] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--classes must be comma-separated class numbers like 0,3,7, got '\(text)'")
-        }
-        return values.map { $0! }
     }
 }
 

@@ -16,13 +16,13 @@ struct BenchDDPM: ParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Timed training steps, after 3 untimed warm-up steps.")
+    @Option(name: [.customLong("timed-steps"), .customLong("steps")], help: "Timed training steps, after 3 untimed warm-up steps (--steps is the old spelling).")
     var steps: Int = 10
 
     @Option(help: "Images sampled at once.")
     var sampleBatch: Int = 64
 
-    @Option(help: "DDIM steps of the timed sampling.")
+    @Option(name: [.customLong("denoising-steps"), .customLong("sample-steps")], help: "DDIM steps of the timed sampling (--sample-steps is the old spelling).")
     var sampleSteps: Int = 50
 
     @Option(help: "The recipe whose model and optimizer settings are timed.")
@@ -31,7 +31,7 @@ struct BenchDDPM: ParsableCommand {
     func validate() throws {
         try TrainingBench.validate(batch: batch, steps: steps, threads: threads)
         guard sampleBatch >= 1 else { throw ValidationError("--sample-batch must be at least 1") }
-        guard sampleSteps >= 1 else { throw ValidationError("--sample-steps must be at least 1") }
+        guard sampleSteps >= 1 else { throw ValidationError("--denoising-steps must be at least 1") }
     }
 
     func run() throws {
@@ -39,7 +39,7 @@ struct BenchDDPM: ParsableCommand {
         guard case .diffusion(let config) = parsed.model else {
             throw ValidationError("\(recipe) is not a diffusion recipe")
         }
-        guard sampleSteps <= config.timesteps else { throw ValidationError("--sample-steps must be at most T = \(config.timesteps)") }
+        guard sampleSteps <= config.timesteps else { throw ValidationError("--denoising-steps must be at most T = \(config.timesteps)") }
         let bench = try TrainingJob.benchmarkTask(parsed, recipePath: recipe)
         let trainSeconds = bench.timeSteps(warmUp: 3, count: steps)
         guard let sampling = try bench.timeSampling(count: sampleBatch, diffusionSteps: sampleSteps) else {

@@ -20,28 +20,28 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Timed training steps, after 3 untimed warm-up steps.")
+    @Option(name: [.customLong("timed-steps"), .customLong("steps")], help: "Timed training steps, after 3 untimed warm-up steps (--steps is the old spelling).")
     var steps: Int = 10
 
     @Option(help: "Samples drawn at once in the timed sampling.")
     var sampleBatch: Int = 64
 
-    @Option(help: "Diffusion recipes: DDIM steps of the timed sampling (default: min(50, T)).")
+    @Option(name: [.customLong("denoising-steps"), .customLong("sample-steps")], help: "Diffusion recipes: DDIM steps of the timed sampling (default: min(50, T); --sample-steps is the old spelling).")
     var sampleSteps: Int?
 
     func validate() throws {
         try TrainingBench.validate(batch: batch, steps: steps, threads: threads)
         guard sampleBatch >= 1 else { throw ValidationError("--sample-batch must be at least 1") }
-        if let sampleSteps, sampleSteps < 1 { throw ValidationError("--sample-steps must be at least 1") }
+        if let sampleSteps, sampleSteps < 1 { throw ValidationError("--denoising-steps must be at least 1") }
     }
 
     func run() throws {
         let parsed = try TrainingBench.recipe(recipe, batch: batch, threads: threads)
         if let sampleSteps {
             guard case .diffusion(let config) = parsed.model else {
-                throw ValidationError("--sample-steps applies to diffusion recipes only; \(recipe) is a \(parsed.model.family) recipe")
+                throw ValidationError("--denoising-steps applies to diffusion recipes only; \(recipe) is a \(parsed.model.family) recipe")
             }
-            guard sampleSteps <= config.timesteps else { throw ValidationError("--sample-steps must be at most T = \(config.timesteps)") }
+            guard sampleSteps <= config.timesteps else { throw ValidationError("--denoising-steps must be at most T = \(config.timesteps)") }
         }
         let bench = try TrainingJob.benchmarkTask(parsed, recipePath: recipe)
         let seconds = bench.timeSteps(warmUp: 3, count: steps)
@@ -72,7 +72,7 @@ enum TrainingBench {
     /// Throws for a batch, step count or thread count below 1.
     static func validate(batch: Int?, steps: Int, threads: Int?) throws {
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard steps >= 1 else { throw ValidationError("--timed-steps must be at least 1, got \(steps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 

@@ -21,7 +21,7 @@ struct BenchVAE: ParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Timed steps, after 3 untimed warm-up steps.")
+    @Option(name: [.customLong("timed-steps"), .customLong("steps")], help: "Timed steps, after 3 untimed warm-up steps (--steps is the old spelling).")
     var steps: Int = 30
 
     @Option(help: "The recipe to time instead of the --model one.")

@@ -26,7 +26,7 @@ struct BenchWaveGAN: ParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Timed steps, after 1 untimed warm-up step.")
+    @Option(name: [.customLong("timed-steps"), .customLong("steps")], help: "Timed steps, after 1 untimed warm-up step (--steps is the old spelling).")
     var steps: Int = 3
 
     func validate() throws {

@@ -10,7 +10,8 @@ struct ClassifierRunOptionGroup: ParsableArguments {
     @Option(help: "The classifier recipe.")
     var classifierRecipe: String = "recipes/classifier-mnist.toml"
 
-    @Option(help: "Steps of each classifier training (default: the recipe's length on the full training set).")
+    @Option(name: [.customLong("classifier-steps"), .customLong("steps")],
+            help: "Steps of each classifier training (default: the recipe's length on the full training set; --steps is the old spelling).")
     var steps: Int?
 
     @Option(help: "The MNIST-format directory of real training and test images (default: the recipe's data.path).")

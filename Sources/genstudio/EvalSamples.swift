@@ -17,7 +17,7 @@ struct EvalSamples: ParsableCommand {
         and each sample's distance to its nearest training image.
         With an audio classifier (recipes/classifier-digits.toml) SAMPLES is an audio generator checkpoint or a \
         folder of clips (class folders 0, 1, ... give labels); clips are resampled, centred and turned into the \
-        classifier's input with its own audio settings, and the reference holds train/ and test/ clip folders.
+        classifier's input with its own audio settings, and the --data folder holds train/ and test/ clip folders.
         """)
 
     @Argument(help: "A checkpoint, an IDX images file, a folder of images, or (audio classifiers) a folder of clips.")
@@ -26,10 +26,10 @@ struct EvalSamples: ParsableCommand {
     @Option(help: "The classifier checkpoint (genstudio train recipes/classifier-mnist.toml, or classifier-digits.toml for audio).")
     var classifier: String
 
-    @Option(help: """
+    @Option(name: [.customLong("data"), .customLong("reference")], help: """
         The real data: test split for FID, train split for the floor and memorisation. Image classifiers: an \
         MNIST-format directory (default data/mnist); audio classifiers: a folder with train/ and test/ clip \
-        folders (default the classifier run's data.path, else data/spoken-digits).
+        folders (default the classifier run's data.path, else data/spoken-digits). --reference is the old spelling.
         """)
     var reference: String?
 
@@ -39,8 +39,12 @@ struct EvalSamples: ParsableCommand {
     @Option(help: "The seed of the drawn images and of the floor's draws.")
     var seed: UInt64 = 0
 
+    @OptionGroup var compute: ThreadsOptionGroup
+
     @OptionGroup(title: "Diffusion checkpoints")
     var sampling: SamplingOptionGroup
+
+    @OptionGroup var stepsAlias: DenoisingStepsAlias
 
     @Flag(help: "Score a folder of an augmentation job that has not finished (its manifest says complete: false).")
     var allowIncomplete = false
@@ -52,9 +56,10 @@ struct EvalSamples: ParsableCommand {
     var pairs: String?
 
     func run() throws {
+        compute.apply()
         var job = try SampleEvaluationJob(samples: URL(fileURLWithPath: samples), classifierPath: URL(fileURLWithPath: classifier),
                                           reference: reference.map { URL(fileURLWithPath: $0) }, count: count, seed: seed,
-                                          sampling: try sampling.options())
+                                          sampling: try sampling.options(alias: stepsAlias))
         job.allowIncomplete = allowIncomplete
         if job.classifier.audio != nil, pairs != nil {
             throw ValidationError("--pairs draws images beside their nearest training images and is for image classifiers only; \(classifier) is an audio classifier")

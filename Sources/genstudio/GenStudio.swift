@@ -8,6 +8,7 @@ struct GenStudio: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genstudio",
         abstract: "Train and sample GANs, VAEs and diffusion models on the CPU.",
+        version: Version.description,
         subcommands: [DataCommand.self, TrainCommand.self, SampleCommand.self, InspectCommand.self, EvalCommand.self, AugmentCommand.self, Bench.self])
 
     /// Lets OpenBLAS pick kernels for this CPU before any command computes: some images export
@@ -19,9 +20,13 @@ struct GenStudio: ParsableCommand {
         if ProcessInfo.processInfo.environment["GENSTUDIO_BLAS_CORE"] != "inherit" {
             ComputeThreads.redetectBLASCore()
         }
-        if let typo = misspelledCommand(CommandLine.arguments.dropFirst().first) {
-            FileHandle.standardError.write(Data("Error: unknown command '\(typo.typed)'; did you mean '\(typo.meant)'?\n".utf8))
+        if let message = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
             Foundation.exit(64)
+        }
+        if let parent = DefaultSubcommandHelp.parent(askedBy: Array(CommandLine.arguments.dropFirst())) {
+            print(DefaultSubcommandHelp.message(for: parent))
+            return
         }
         do {
             var command = try parseAsRoot()
@@ -31,14 +36,35 @@ struct GenStudio: ParsableCommand {
         }
     }
 
-    /// The command `first` was probably meant to be, when it is no command but one or two edits from one.
-    static func misspelledCommand(_ first: String?) -> (typed: String, meant: String)? {
-        guard let first, !first.hasPrefix("-") else { return nil }
-        let names = configuration.subcommands.map { $0.configuration.commandName ?? "\($0)".lowercased() } + ["help"]
-        guard !names.contains(first) else { return nil }
-        let scored = names.map { ($0, editDistance(first, $0)) }.min { $0.1 < $1.1 }
-        guard let (name, distance) = scored, distance <= 2 else { return nil }
-        return (first, name)
+    /// The message for a command or subcommand name that is none (`genstudio trian`, `genstudio data mnst`):
+    /// the closest name when it is one or two edits away, else every name; nil when the names are fine,
+    /// and for commands whose first argument may be a path (a default subcommand).
+    static func unknownCommand(_ arguments: [String]) -> String? {
+        var command: any ParsableCommand.Type = GenStudio.self
+        var path = "genstudio"
+        for argument in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !subcommands.isEmpty, !argument.hasPrefix("-") else { return nil }
+            let name = { (type: any ParsableCommand.Type) in type.configuration.commandName ?? "\(type)".lowercased() }
+            if let next = subcommands.first(where: { name($0) == argument }) {
+                command = next
+                path += " " + argument
+                continue
+            }
+            let names = subcommands.map(name) + ["help"]
+            if argument == "help" { return nil }
+            let what = command == GenStudio.self ? "command '\(argument)'" : "subcommand '\(argument)' of '\(path)'"
+            let closest = names.map { ($0, editDistance(argument, $0)) }.min { $0.1 < $1.1 }
+            // With a default subcommand the argument is its first (a path), unless it is no file and
+            // nearly a subcommand's name.
+            if command.configuration.defaultSubcommand != nil {
+                guard !FileManager.default.fileExists(atPath: argument), let (meant, distance) = closest, distance <= 2 else { return nil }
+                return "unknown \(what), and no such file; did you mean '\(meant)'?"
+            }
+            if let (meant, distance) = closest, distance <= 2 { return "unknown \(what); did you mean '\(meant)'?" }
+            return "unknown \(what); expected one of: \(names.dropLast().joined(separator: ", "))"
+        }
+        return nil
     }
 
     /// Levenshtein distance: insertions, deletions and substitutions of one character each.

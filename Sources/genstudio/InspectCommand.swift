@@ -17,8 +17,8 @@ struct InspectCommand: ParsableCommand {
         print("file: \(file.path)")
         if let family = tensors.metadata["family"] { print("family: \(family)") }
         if let step = tensors.metadata["step"] { print("step: \(step)") }
-        if let config = tensors.metadata["config"] { print("config: \(config)") }
-        if let audio = tensors.metadata["audio"] { print("audio: \(audio)") }
+        if let config = tensors.metadata["config"] { print("config:\n" + MetadataText.lines(json: config)) }
+        if let audio = tensors.metadata["audio"] { print("audio:\n" + MetadataText.lines(json: audio)) }
         let directory = file.deletingLastPathComponent()
         if let state = try? Checkpoint.readState(directory) {
             print("state: step \(state.step), epoch \(state.epoch), cursor \(state.cursor), seed \(state.seed), threads \(state.threads), \(Int(state.elapsedSeconds)) s trained")

@@ -10,7 +10,9 @@ struct SampleCommand: ParsableCommand {
         discussion: """
             CHECKPOINT is a run directory (its latest checkpoint), a checkpoint directory or a model.safetensors.
             The output format follows PATH: .png a grid, .idx an IDX image file, .safetensors the raw floats
-            (tensor 'samples' [N, C, H, W]), anything else a directory with one PNG per image.
+            (tensor 'samples' [N, C, H, W] in -1...1 for every family, VAEs included, whose 0...1 is mapped
+            there: pixel = (value + 1) / 2; the header's metadata says so under value_range), anything else a
+            directory with one PNG per image.
             An audio model writes WAV: .wav one file of the clips with 0.25 s silences between them and its
             picture (same name, .png: each clip's waveform and spectrogram), anything else a directory of
             clip-000.wav, clip-001.wav, ... and preview.png.
@@ -19,7 +21,7 @@ struct SampleCommand: ParsableCommand {
     @Argument(help: "Run directory, checkpoint directory or model.safetensors.")
     var checkpoint: String?
 
-    @Option(help: "Output path (.png, .idx, .safetensors, or a directory; audio models: .wav or a directory).")
+    @Option(help: "Output path (.png, .idx, .safetensors with values in -1...1, or a directory; audio models: .wav or a directory).")
     var out: String
 
     @Option(help: "Audio models: WAV samples as pcm16 (default) or float.")
@@ -55,11 +57,16 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "VAE with a 2-dimensional latent: the decoded grid over the latent plane (--grid NxN, default 20x20).")
     var manifold = false
 
-    @Option(name: .customLong("class"), help: "Class-conditional models (GAN, VAE, diffusion): the class of every image (GAN and diffusion default: 0, 1, 2, ... in turn).")
-    var classLabel: Int?
+    @Option(name: [.customLong("classes"), .customLong("class")],
+            help: "Class-conditional models (GAN, VAE, diffusion): one class for every image, or comma-separated classes taken in turn, e.g. 3 or 0,3,7 (default: 0, 1, 2, ... in turn; --class is the old spelling).")
+    var classes: String?
+
+    @OptionGroup var compute: ThreadsOptionGroup
 
     @OptionGroup(title: "Diffusion models")
     var sampling: SamplingOptionGroup
+
+    @OptionGroup var stepsAlias: DenoisingStepsAlias
 
     @Option(help: "Diffusion: also write a PNG grid of the first samples' denoising: one row per sample, one column per point.")
     var trajectory: String?
@@ -76,7 +83,8 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = try sampling.options(batchStatistics: batchStatistics)
+        compute.apply()
+        let options = try sampling.options(batchStatistics: batchStatistics, alias: stepsAlias)
         let model = if let weights, let recipe {
             try GeneratorLoader.load(recipe: URL(fileURLWithPath: recipe), weights: URL(fileURLWithPath: weights), options: options)
         } else {
@@ -91,7 +99,7 @@ struct SampleCommand: ParsableCommand {
         job.seed = seed
         job.latents = latents.map { URL(fileURLWithPath: $0) }
         job.interpolationSteps = interpolate
-        job.classLabel = classLabel
+        job.classes = try classes.map(ClassList.parse)
         job.reconstruct = reconstruct.map { URL(fileURLWithPath: $0) }
         job.manifold = manifold
         job.trajectory = trajectory.map { URL(fileURLWithPath: $0) }

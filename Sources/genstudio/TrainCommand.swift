@@ -31,11 +31,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The run seed (same as --set train.seed=S).")
     var seed: UInt64?
 
+    @Option(help: "The training data folder (same as --set data.path=DIR).")
+    var data: String?
+
+    @Option(help: "Compute threads (same as --set train.threads=N; default: the recipe's, 0 there meaning one per core). With --resume: this session's.")
+    var threads: Int?
+
     func validate() throws {
         if resume == nil && recipe == nil { throw ValidationError("give a RECIPE, or --resume RUN_DIR") }
-        if resume != nil && (recipe != nil || !overrides.isEmpty || out != nil || seed != nil) {
-            throw ValidationError("--resume continues a run with its own recipe; it takes only --max-steps and --max-minutes")
+        if resume != nil && (recipe != nil || !overrides.isEmpty || out != nil || seed != nil || data != nil) {
+            throw ValidationError("--resume continues a run with its own recipe; it takes only --max-steps, --max-minutes and --threads")
         }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps <= 0 { throw ValidationError("--max-steps must be positive, got \(maxSteps)") }
         if let maxMinutes, maxMinutes <= 0 { throw ValidationError("--max-minutes must be positive, got \(maxMinutes)") }
     }
@@ -45,12 +52,16 @@ struct TrainCommand: ParsableCommand {
         let session: TrainingSession
         if let resume {
             session = try TrainingJob.resume(URL(fileURLWithPath: resume))
+            // After resume, which sets the recipe's count, so that this session's choice wins.
+            if let threads { ComputeThreads.count = threads }
             printer.message("resuming \(resume) at step \(session.step)")
             if let threads = session.resumedThreads, threads != ComputeThreads.count {
                 printer.message("note: the run so far used \(threads) compute threads, this session \(ComputeThreads.count) (train.threads); results do not depend on the thread count, so it continues exactly as an unbroken run")
             }
         } else {
-            let all = overrides + (seed.map { ["train.seed=\($0)"] } ?? [])
+            // After the --set overrides, so that a dedicated flag wins over a --set of the same key, as --seed always did.
+            let flags = [seed.map { "train.seed=\($0)" }, data.map { "data.path=\($0)" }, threads.map { "train.threads=\($0)" }]
+            let all = overrides + flags.compactMap { $0 }
             session = try TrainingJob.start(recipe: URL(fileURLWithPath: recipe!), overrides: all,
                                             outputs: URL(fileURLWithPath: "outputs"),
                                             runDirectory: out.map { URL(fileURLWithPath: $0) })
@@ -78,7 +89,7 @@ struct TrainCommand: ParsableCommand {
             printer.message("finished at step \(session.step); " + (drew ? "samples in \(session.run.samples.path)"
                                                                       : "metrics in \(session.run.metricsCSV.path)"))
         case .stepLimit, .timeLimit, .interrupted:
-            printer.message("stopped at step \(session.step); continue with: genstudio train --resume \(session.run.url.path)")
+            printer.message("stopped at step \(session.step); continue with: \(Invocation.command) train --resume \(session.run.url.path)")
         }
     }
 }

@@ -170,7 +170,7 @@ final class AudioSamplingTests: XCTestCase {
         XCTAssertEqual(try AudioFile.read(from: URL(fileURLWithPath: out("one.wav"))).samples.count, 2 * 256 + 1000)
         XCTAssertNotEqual(try contents(of: URL(fileURLWithPath: out("one.wav"))), try contents(of: URL(fileURLWithPath: out("zero.wav"))))
         assertCleanFailure(try GenStudioExecutable.run(["sample", run("cwave").path, "--class", "5", "--out", out("bad.wav")], logs: scratch),
-                           mentions: ["--class 5 is outside"])
+                           mentions: ["--classes 5", "class 5 is outside"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out("bad.wav")))
     }
 

@@ -73,7 +73,7 @@ final class AudioTrainingTests: XCTestCase {
 
         let inspected = try GenStudioExecutable.run(["inspect", session.run.url.path], logs: scratch)
         assertSuccess(inspected)
-        XCTAssertTrue(inspected.stdout.contains(#"audio: {"clip_length":256,"#), inspected.stdout)
+        XCTAssertTrue(inspected.stdout.contains("audio:\n  clip_length = 256\n"), inspected.stdout)
     }
 
     func testAnAudioRunResumesByteForByte() throws {

@@ -201,7 +201,7 @@ final class AugmentationEvaluationTests: XCTestCase {
         let classicalOut = scratch.appendingPathComponent("eval-classical")
         let classical = try GenStudioExecutable.run(["eval", "augmentation", "--real-per-class", "2", "--synthetic", synthetic.path,
                                                      "--classifier-recipe", try recipe.path, "--data", try Fixtures.mnistSmall.path,
-                                                     "--steps", "1", "--classical", "--out", classicalOut.path], logs: scratch)
+                                                     "--classifier-steps", "1", "--classical", "--out", classicalOut.path], logs: scratch)
         assertSuccess(classical)
         XCTAssertTrue(classical.stdout.contains("classical augmentation of the +classical runs: translate ±2 px, rotate ±15°, scale 0.9...1.1, elastic alpha 34 sigma 4"), classical.stdout)
         XCTAssertTrue(classical.stdout.contains("training on real+synthetic+classical"), classical.stdout)

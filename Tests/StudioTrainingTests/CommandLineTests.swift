@@ -17,6 +17,10 @@ final class CommandLineTests: XCTestCase {
     func testAMistypedCommandGetsASuggestion() throws {
         assertCleanFailure(try run(["trian", "recipes/dcgan-mnist.toml"]), mentions: ["unknown command 'trian'", "did you mean 'train'?"])
         assertCleanFailure(try run(["smaple"]), mentions: ["did you mean 'sample'?"])
+        assertCleanFailure(try run(["data", "mnst"]), mentions: ["unknown subcommand 'mnst' of 'genstudio data'", "did you mean 'mnist'?"])
+        assertCleanFailure(try run(["bench", "tran", "recipes/dcgan-mnist.toml"]), mentions: ["did you mean 'train'?"])
+        assertCleanFailure(try run(["eval", "few-shoot"]), mentions: ["unknown subcommand 'few-shoot' of 'genstudio eval', and no such file", "did you mean 'few-shot'?"])
+        assertCleanFailure(try run(["xyz"]), mentions: ["unknown command 'xyz'", "expected one of: data, train, sample"])
     }
 
     func testARunWithoutACheckpointAndUnwrittenFormatsAreNamed() throws {
@@ -29,8 +33,9 @@ final class CommandLineTests: XCTestCase {
         let jpeg = scratch.appendingPathComponent("grid.jpg")
         assertCleanFailure(try self.run(["sample", run.path, "--out", jpeg.path]), mentions: ["not .jpg"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: jpeg.path), "no folder named like a picture")
-        assertCleanFailure(try self.run(["inspect", run.appendingPathComponent("recipe.toml").path]),
-                           mentions: ["recipe.toml", "is not a checkpoint"])
+        let recipe = try self.run(["inspect", run.appendingPathComponent("recipe.toml").path])
+        assertCleanFailure(recipe, mentions: ["recipe.toml", "is not a checkpoint"])
+        XCTAssertFalse(recipe.output.contains("model.safetensors"), "no path the user never typed: \(recipe.output)")
     }
 
     func testInspectCountsAMovingAverageOnce() throws {
@@ -44,6 +49,39 @@ final class CommandLineTests: XCTestCase {
         let all = gan.namedParameters.reduce(0) { $0 + $1.parameter.shape.elementCount }
         XCTAssertTrue(result.stdout.contains("parameters: \(all)\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("moving-average copies (ema.*, not counted above): \(generator)"), result.stdout)
+    }
+
+    func testAMissingWeightsFileIsNamedPlainly() throws {
+        let missing = scratch.appendingPathComponent("w.safetensors")
+        let out = scratch.appendingPathComponent("r.safetensors").path
+        let result = try run(["sample", "--recipe", try Fixtures.tinyRecipe.path, "--weights", missing.path, "--out", out])
+        assertCleanFailure(result, mentions: [missing.path, "no such file"])
+        XCTAssertFalse(result.stderr.contains("operation could not be completed"), result.stderr)
+        assertCleanFailure(try run(["sample", "--recipe", try Fixtures.tinyRecipe.path, "--weights", scratch.path, "--out", out]),
+                           mentions: [scratch.path, "is a directory, not a .safetensors file"])
+    }
+
+    /// The model config one `key = value` line per setting, as in the recipe, not one long JSON line.
+    func testInspectPrintsTheConfigReadably() throws {
+        let recipe = try Fixtures.directory.appendingPathComponent("tiny-ddpm.toml")
+        let run = scratch.appendingPathComponent("ddpm")
+        _ = try TrainingJob.start(recipe: recipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                  outputs: scratch, runDirectory: run).run()
+        let result = try self.run(["inspect", run.path])
+        assertSuccess(result)
+        for line in ["config:\n", "\n  family = \"diffusion\"\n", "\n  image_shape = [1, 28, 28]\n", "\n  unet.base_channels = 8\n",
+                     "\n  unet.channel_multipliers = [1, 2]\n", "\n  timesteps = 20\n"] {
+            XCTAssertTrue(result.stdout.contains(line), "'\(line)' in \(result.stdout)")
+        }
+        XCTAssertLessThan(result.stdout.split(separator: "\n").map(\.count).max() ?? 0, 120, result.stdout)
+
+        let ganRun = scratch.appendingPathComponent("gan")
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
+                                  outputs: scratch, runDirectory: ganRun).run()
+        let layers = try self.run(["inspect", ganRun.path])
+        assertSuccess(layers)
+        XCTAssertTrue(layers.stdout.contains("\n  generator[8] = { type = \"tanh\" }\n"), layers.stdout)
+        XCTAssertTrue(layers.stdout.contains("\n  generator[0] = { bias = false, in = 8, out = 392, type = \"linear\" }\n"), layers.stdout)
     }
 
     func testResumingWithAnotherThreadCountSaysSo() throws {

@@ -65,14 +65,14 @@ final class ConditionalGANTests: XCTestCase {
         let z = GANSampler.noise(seed: 0, indices: [0, 1, 2], latentSize: 8)
         XCTAssertEqual(sevens.scalars, model.generate(latents: z, labels: [7, 7, 7]).scalars)
         XCTAssertEqual(mixed.scalars, model.generate(latents: z, labels: [0, 1, 2]).scalars, "default class of sample i: i mod classes")
-        assertCleanFailure(try sample(["--class", "10"], "x.png"), mentions: ["--class 10", "0...9"])
+        assertCleanFailure(try sample(["--class", "10"], "x.png"), mentions: ["--classes 10", "0...9"])
 
         let plainRun = scratch.appendingPathComponent("plain")
         _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
                                   outputs: scratch, runDirectory: plainRun).run()
         let refused = try GenStudioExecutable.run(["sample", plainRun.path, "--class", "1", "--out", scratch.appendingPathComponent("y.png").path],
                                                   logs: scratch)
-        assertCleanFailure(refused, mentions: ["--class 1", "unconditional"])
+        assertCleanFailure(refused, mentions: ["--classes 1", "unconditional"])
     }
 
     func testConditionalWGANGPRunResumesByteForByte() throws {

@@ -238,10 +238,10 @@ final class DiffusionRunTests: XCTestCase {
         let plain = Self.unconditional, classes = Self.conditional
         try assertRefused(plain, ["--guidance", "3"], mentions: ["--guidance", "unconditional"])
         try assertRefused(plain, ["--class", "1"], mentions: ["--class", "unconditional"])
-        try assertRefused(classes, ["--class", "10"], mentions: ["--class 10", "0...9"])
-        try assertRefused(classes, ["--class=-1"], mentions: ["--class -1", "0...9"])
-        try assertRefused(plain, ["--steps", "21"], mentions: ["--steps", "1...20"])
-        try assertRefused(plain, ["--steps", "0"], mentions: ["--steps", "1...20"])
+        try assertRefused(classes, ["--class", "10"], mentions: ["--classes 10", "0...9"])
+        try assertRefused(classes, ["--class=-1"], mentions: ["--classes -1", "0...9"])
+        try assertRefused(plain, ["--steps", "21"], mentions: ["--denoising-steps", "1...20"])
+        try assertRefused(plain, ["--steps", "0"], mentions: ["--denoising-steps", "1...20"])
         try assertRefused(plain, ["--sampler", "euler"], mentions: ["--sampler", "ddpm, ddim or dpm++2m"])
         try assertRefused(plain, ["--sampler", "ddpm", "--eta", "0.5"], mentions: ["--eta", "ddim"])
         try assertRefused(plain, ["--sampler", "dpm++2m", "--eta", "0.5"], mentions: ["--eta", "ddim sampler only"])
@@ -258,8 +258,8 @@ final class DiffusionRunTests: XCTestCase {
         let session = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
                                             outputs: scratch, runDirectory: gan)
         _ = try session.run()
-        try assertRefused(gan, ["--sampler", "ddim", "--guidance", "2"], mentions: ["--sampler", "--guidance", "diffusion checkpoints only"])
-        try assertRefused(gan, ["--spacing", "trailing"], mentions: ["--spacing", "diffusion checkpoints only"])
+        try assertRefused(gan, ["--sampler", "ddim", "--guidance", "2"], mentions: ["--sampler", "--guidance", "diffusion models only"])
+        try assertRefused(gan, ["--spacing", "trailing"], mentions: ["--spacing", "diffusion models only"])
     }
 
     func testConditionalRecipeOnDataWithLabelsOutsideItsClassesIsRefused() throws {

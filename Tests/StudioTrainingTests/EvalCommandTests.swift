@@ -46,7 +46,7 @@ final class EvalCommandTests: XCTestCase {
         // Folders that do not exist yet are made, rather than failing after the evaluation's work.
         let report = directory.appendingPathComponent("reports/report.json"), pairs = directory.appendingPathComponent("grids/pairs.png")
         // --count takes a seeded random subset of a larger set, so that a 60000-sample job scores as fid10k.
-        let folder = try run(["eval", synthetic.path, "--count", "4", "--classifier", Self.classifier.path, "--reference", reference,
+        let folder = try run(["eval", synthetic.path, "--count", "4", "--classifier", Self.classifier.path, "--data", reference,
                               "--out", report.path, "--pairs", pairs.path])
         assertSuccess(folder)
         for phrase in ["scoring a random 4 of the 6 images", "4 samples", "fid4-classifier", "real-versus-real floor", "inception-score analogue",

@@ -169,6 +169,9 @@ final class ResumeTests: XCTestCase {
         try stop(with: SIGTERM)
     }
 
+    /// How the resume line names the test's genstudio, which is not on PATH: its absolute path.
+    private static var invocation: String { get throws { try GenStudioExecutable.url().resolvingSymlinksInPath().path } }
+
     private func stop(with signalNumber: Int32) throws {
         let runURL = scratch.appendingPathComponent("run-\(signalNumber)")
         let (process, out, err) = try GenStudioExecutable.launch(try trainArguments(out: runURL), logs: scratch)
@@ -178,7 +181,7 @@ final class ResumeTests: XCTestCase {
         assertSuccess(result)
         let state = try Checkpoint.readState(try latestCheckpoint(runURL))
         XCTAssertLessThan(state.step, 1000)
-        XCTAssertTrue(result.stdout.contains("stopped at step \(state.step); continue with: genstudio train --resume \(runURL.path)"),
+        XCTAssertTrue(result.stdout.contains("stopped at step \(state.step); continue with: \(try Self.invocation) train --resume \(runURL.path)"),
                       result.stdout)
         XCTAssertTrue(result.stdout.contains("checkpoint at step \(state.step)"), result.stdout)
         let rows = String(decoding: try contents(of: RunDirectory(url: runURL).metricsJSONL), as: UTF8.self)

@@ -101,6 +101,6 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertTrue(wave.stdout.contains("clips/s"), wave.stdout)
 
         let refused = try GenStudioExecutable.run(["bench", "train", try fixture("tiny-gan.toml").path, "--sample-steps", "5"], logs: scratch)
-        assertCleanFailure(refused, mentions: ["--sample-steps applies to diffusion recipes only"])
+        assertCleanFailure(refused, mentions: ["--denoising-steps applies to diffusion recipes only"])
     }
 }

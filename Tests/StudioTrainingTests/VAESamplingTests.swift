@@ -156,7 +156,7 @@ final class VAESamplingTests: XCTestCase {
         try ModelCheckpoint.encode(gan, config: .gan(ganConfig), step: 1).write(to: ganFile)
         XCTAssertEqual(try GeneratorLoader.load(checkpoint: ganFile).config.family, "gan")
         XCTAssertThrowsError(try LoadedVAE.load(checkpoint: ganFile)) {
-            XCTAssertTrue("\($0)".contains("holds a gan model, not a VAE; --reconstruct, --manifold and --class need a VAE checkpoint"), "\($0)")
+            XCTAssertTrue("\($0)".contains("holds a gan model, not a VAE; --reconstruct, --manifold and --classes need a VAE checkpoint"), "\($0)")
         }
     }
 }

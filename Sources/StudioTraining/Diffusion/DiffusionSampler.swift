@@ -90,7 +90,7 @@ public struct DiffusionSampler {
     public func check(_ options: DiffusionSampleOptions, labels: [Int]?) throws {
         let t = process.schedule.count
         if let steps = options.steps, steps < 1 || steps > t {
-            throw SampleError("--steps must lie in 1...\(t) (the model's timesteps T), got \(steps)")
+            throw SampleError("--denoising-steps must lie in 1...\(t) (the model's timesteps T), got \(steps)")
         }
         guard options.eta >= 0 && options.eta.isFinite else { throw SampleError("--eta must be 0 or positive, got \(options.eta)") }
         if options.sampler == .ddpm && options.eta != 0 {
@@ -101,11 +101,11 @@ public struct DiffusionSampler {
         }
         guard options.guidance.isFinite else { throw SampleError("--guidance must be a finite number, got \(options.guidance)") }
         if unet.classCount == 0 {
-            if labels != nil { throw SampleError("--class: this model is unconditional (trained without classes)") }
+            if labels != nil { throw SampleError("--classes: this model is unconditional (trained without classes)") }
             if options.guidance != 1 { throw SampleError("--guidance needs a class-conditional model; this one is unconditional") }
         } else if let labels {
             if let bad = labels.first(where: { !(0..<unet.classCount).contains($0) }) {
-                throw SampleError("--class \(bad) is outside the trained classes 0...\(unet.classCount - 1)")
+                throw SampleError("--classes: class \(bad) is outside the trained classes 0...\(unet.classCount - 1)")
             }
         }
         let steps = options.resolvedSteps(timesteps: t)

@@ -94,7 +94,7 @@ public struct AugmentationEvaluation {
             throw RecipeError("\(classifierRecipe.path) is a \(parsed.model.family) recipe; eval augmentation trains a classifier recipe (model.family = \"classifier\", e.g. recipes/classifier-mnist.toml)")
         }
         guard realPerClass > 0 else { throw DatasetError("--real-per-class must be positive, got \(realPerClass)") }
-        if let steps, steps <= 0 { throw DatasetError("--steps must be positive, got \(steps)") }
+        if let steps, steps <= 0 { throw DatasetError("--classifier-steps must be positive, got \(steps)") }
         let dataURL = data ?? URL(fileURLWithPath: parsed.data.path)
         let train: ImageDataset
         do {

@@ -9,11 +9,11 @@ public struct GeneratorAbilities: OptionSet, Sendable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
 
-    /// Samples of a chosen class (`--class`, augmentation jobs).
+    /// Samples of a chosen class (`--classes`, augmentation jobs).
     public static let classes = GeneratorAbilities(rawValue: 1 << 0)
     /// Classifier-free guidance (`--guidance`).
     public static let guidance = GeneratorAbilities(rawValue: 1 << 1)
-    /// A choice of sampler, step count, eta and recorded trajectories (`--sampler`, `--steps`, `--eta`, `--trajectory`).
+    /// A choice of sampler, step count, eta and recorded trajectories (`--sampler`, `--denoising-steps`, `--eta`, `--trajectory`).
     public static let samplers = GeneratorAbilities(rawValue: 1 << 2)
     /// A choice between averaged and trained weights (`--no-ema`).
     public static let averagedWeights = GeneratorAbilities(rawValue: 1 << 3)

@@ -17,13 +17,31 @@ public enum GeneratorLoader {
                          audio: try ModelCheckpoint.audio(of: tensors, path: file.path), options: options)
     }
 
-    /// The model a recipe describes, with weights another tool wrote (a PyTorch state dict saved with safetensors).
+    /// The model a recipe describes, with weights another tool wrote (a PyTorch state dict saved with
+    /// safetensors). A diffusion model takes the UNet's own state dict (`down.0.res.0.conv1.weight`, ...)
+    /// or one under `unet.`, and samples with `ema.unet.*` when the file has them, else with the weights as given.
     public static func load(recipe: URL, weights: URL, options: SamplingOptions = .init()) throws -> any GenerativeModel {
         let (parsed, _) = try RecipeLoader.load(recipe)
-        let tensors = try SafeTensors.read(from: weights)
+        var tensors = try SafeTensors.read(from: weights)
         try tensors.requireFinite(path: weights.path)
+        var options = options
+        if case .diffusion = parsed.model {
+            tensors = foreignDiffusionWeights(tensors)
+            // A state dict saved from PyTorch has no moving average unless its author kept one.
+            if !tensors.entries.contains(where: { $0.name.hasPrefix(DiffusionTask.emaPrefix) }) { options.averagedWeights = false }
+        }
         return try build(parsed.model, weights: tensors, source: weights, step: nil,
                          audio: parsed.audio, options: options)
+    }
+
+    /// `weights` named as genstudio's diffusion checkpoints name them: a bare UNet state dict gets
+    /// the `unet.` prefix; one that has `unet.` or `ema.unet.` names is kept as it is.
+    static func foreignDiffusionWeights(_ weights: SafeTensors) -> SafeTensors {
+        let prefixed = weights.entries.contains { $0.name.hasPrefix("unet.") || $0.name.hasPrefix(DiffusionTask.emaPrefix + "unet.") }
+        guard !prefixed else { return weights }
+        var copy = weights
+        copy.entries = weights.entries.map { .init(name: "unet." + $0.name, tensor: $0.tensor, dtype: $0.dtype) }
+        return copy
     }
 
     /// The one place a family is chosen: each config case builds its model.

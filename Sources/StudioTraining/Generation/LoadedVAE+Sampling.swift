@@ -54,7 +54,7 @@ extension LoadedVAE {
             throw SampleError("images are \(images.shape), but this VAE reads [N, \(vaeConfig.imageShape.map(String.init).joined(separator: ", "))]")
         }
         if vaeConfig.isConditional && labels.count != images.shape[0] {
-            throw SampleError("this VAE is conditional: give --class K, or data with labels (an MNIST-format directory)")
+            throw SampleError("this VAE is conditional: give --classes K, or data with labels (an MNIST-format directory)")
         }
     }
 

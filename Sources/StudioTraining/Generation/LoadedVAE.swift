@@ -30,7 +30,7 @@ public struct LoadedVAE {
     /// Loads CHECKPOINT (a run directory, checkpoint directory or `model.safetensors`); a checkpoint
     /// of another family is an error naming the family.
     public static func load(checkpoint path: URL) throws -> LoadedVAE {
-        try GeneratorLoader.load(checkpoint: path).requiring(LoadedVAE.self, "a VAE", purpose: "--reconstruct, --manifold and --class need a VAE checkpoint")
+        try GeneratorLoader.load(checkpoint: path).requiring(LoadedVAE.self, "a VAE", purpose: "--reconstruct, --manifold and --classes need a VAE checkpoint")
     }
 
     /// Loads weights written by another tool into the VAE a recipe describes.

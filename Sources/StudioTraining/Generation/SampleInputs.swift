@@ -7,24 +7,39 @@ public enum ClassChoice {
     /// The classes of `count` samples of `model`: `classLabel` for all, or sample i of class
     /// (i / `groupSize`) mod classes (one class per interpolation row); nil for an unconditional model.
     public static func labels(count: Int, classLabel: Int?, model: any GenerativeModel, groupSize: Int = 1) throws -> [Int]? {
-        try labels(count: count, classLabel: classLabel, classCount: model.classCount, familyName: model.familyName, groupSize: groupSize)
+        try labels(count: count, classes: classLabel.map { [$0] }, model: model, groupSize: groupSize)
+    }
+
+    /// The classes of `count` samples of `model`: sample i (interpolation row i / `groupSize`) of
+    /// `classes[i mod classes.count]`, or of class i mod the model's classes when `classes` is nil;
+    /// nil for an unconditional model.
+    public static func labels(count: Int, classes: [Int]?, model: any GenerativeModel, groupSize: Int = 1) throws -> [Int]? {
+        try labels(count: count, classes: classes, classCount: model.classCount, familyName: model.familyName, groupSize: groupSize)
     }
 
     /// `labels(count:classLabel:model:groupSize:)` for a model of `classCount` classes (0: unconditional)
     /// that messages call `familyName`.
     public static func labels(count: Int, classLabel: Int?, classCount: Int, familyName: String = "model",
                               groupSize: Int = 1) throws -> [Int]? {
+        try labels(count: count, classes: classLabel.map { [$0] }, classCount: classCount, familyName: familyName, groupSize: groupSize)
+    }
+
+    /// `labels(count:classes:model:groupSize:)` for a model of `classCount` classes (0: unconditional)
+    /// that messages call `familyName`.
+    public static func labels(count: Int, classes: [Int]?, classCount: Int, familyName: String = "model",
+                              groupSize: Int = 1) throws -> [Int]? {
+        let group = Swift.max(1, groupSize)
+        let typed = classes.map { $0.map(String.init).joined(separator: ",") }
         guard classCount > 0 else {
-            if let classLabel { throw SampleError("--class \(classLabel): this \(familyName) is unconditional (trained without classes)") }
+            if let typed { throw SampleError("--classes \(typed): this \(familyName) is unconditional (trained without classes)") }
             return nil
         }
-        if let classLabel {
-            guard (0..<classCount).contains(classLabel) else {
-                throw SampleError("--class \(classLabel) is outside this model's classes 0...\(classCount - 1)")
-            }
-            return [Int](repeating: classLabel, count: count)
+        guard let classes else { return (0..<count).map { ($0 / group) % classCount } }
+        guard !classes.isEmpty else { throw SampleError("--classes is empty; give one class or several, like 3 or 0,3,7") }
+        if let outside = classes.first(where: { !(0..<classCount).contains($0) }) {
+            throw SampleError("--classes \(typed!): class \(outside) is outside this model's classes 0...\(classCount - 1)")
         }
-        return (0..<count).map { ($0 / Swift.max(1, groupSize)) % classCount }
+        return (0..<count).map { classes[($0 / group) % classes.count] }
     }
 }
 

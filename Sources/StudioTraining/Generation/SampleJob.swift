@@ -15,8 +15,8 @@ public struct SampleJob {
     public var latents: URL?
     /// Points per walk between consecutive pairs of latents (`LatentWalking` models).
     public var interpolationSteps: Int?
-    /// The class of every sample; nil for sample i of class i mod classes.
-    public var classLabel: Int?
+    /// The classes of the samples, taken in turn (one for all, or several); nil for sample i of class i mod classes.
+    public var classes: [Int]?
     /// Images to encode and decode (`Reconstructing` models): an IDX file, PNG folder or MNIST-format directory.
     public var reconstruct: URL?
     /// Draw the decoded grid over a 2-dimensional latent plane (`Reconstructing` models).
@@ -95,7 +95,7 @@ public struct SampleJob {
         }
         if let steps = interpolationSteps, let model = model as? any LatentWalking { noise = try model.walk(noise, steps: steps) }
         let n = noise.shape[0]
-        let labels = try ClassChoice.labels(count: n, classLabel: classLabel, model: model, groupSize: interpolationSteps ?? 1)
+        let labels = try ClassChoice.labels(count: n, classes: classes, model: model, groupSize: interpolationSteps ?? 1)
         var stepNoise = RandomStream.noise.generator(seed: seed)
         var result = Result(count: n, noun: output.noun, detail: "", place: "")
         let examples: Tensor
@@ -140,7 +140,10 @@ public struct SampleJob {
     func drawManifold(_ model: any Reconstructing, output: SampleOutput) throws -> Result {
         if let grid, grid.rows != grid.columns { throw SampleError("--manifold needs a square --grid, such as 20x20") }
         let size = grid?.columns ?? count.map { Int(Double($0).squareRoot().rounded()) } ?? 20
-        let images = try model.manifold(size: size, classLabel: classLabel)
+        if let classes, classes.count > 1 {
+            throw SampleError("--manifold draws one class; give one with --classes, not \(classes.map(String.init).joined(separator: ","))")
+        }
+        let images = try model.manifold(size: size, classLabel: classes?.first)
         let written = try output.write(model.signedRange(images), columns: size)
         return Result(count: images.shape[0], noun: "manifold images", detail: "", place: output.place(written))
     }
@@ -154,7 +157,7 @@ public struct SampleJob {
         // Whole rows only, so each original sits above its own reconstruction.
         if output.isGrid && interpolationSteps == nil && wanted >= (columns ?? 8) { wanted -= wanted % (columns ?? 8) }
         let originals = data.sliced(alongAxis: 0, 0..<wanted)
-        let labels = try classLabel.map { try ClassChoice.labels(count: wanted, classLabel: $0, model: model) ?? [] }
+        let labels = try classes.map { try ClassChoice.labels(count: wanted, classes: $0, model: model) ?? [] }
             ?? (model.isConditional ? Array(dataLabels.prefix(wanted)) : [])
         let images: Tensor
         let noun: String

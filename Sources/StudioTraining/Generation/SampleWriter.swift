@@ -5,7 +5,8 @@ import StudioIO
 /// Writes generated images `[N, C, H, W]` in -1...1 in the format the output path asks for.
 public enum SampleWriter {
     /// `.png`: one grid (`columns` wide); `.idx`: an IDX uint8 image file; `.safetensors`: the raw
-    /// floats as tensor `samples`; anything else: a directory with one PNG per image.
+    /// floats as tensor `samples`, in -1...1 for every family (a VAE's 0...1 is mapped there too), the
+    /// header's metadata saying so (`valueRangeKey`); anything else: a directory with one PNG per image.
     /// Returns the paths written.
     @discardableResult
     public static func write(_ images: Tensor, to url: URL, columns: Int? = nil) throws -> [URL] {
@@ -24,7 +25,7 @@ public enum SampleWriter {
             return [url]
         case "safetensors":
             try ensureDirectory(parent)
-            try SafeTensors(entries: [.init(name: "samples", tensor: images)]).write(to: url)
+            try SafeTensors(entries: [.init(name: "samples", tensor: images)], metadata: valueRangeMetadata).write(to: url)
             return [url]
         default:
             try ensureDirectory(url)
@@ -38,6 +39,12 @@ public enum SampleWriter {
             return written
         }
     }
+
+    /// The metadata key of a `.safetensors` sample file that states the range of its values.
+    public static let valueRangeKey = "value_range"
+
+    /// What a `.safetensors` sample file's header says about its values: -1...1, pixel = (value + 1) / 2.
+    public static let valueRangeMetadata = [valueRangeKey: "[-1, 1]", "value_to_pixel": "(value + 1) / 2"]
 
     /// Creates `url` and its parents, or throws a `FileFormatError` naming it.
     public static func ensureDirectory(_ url: URL) throws {

@@ -47,13 +47,13 @@ public struct SamplingOptions: Sendable {
     /// Each given option with the ability it needs and who has that ability, for messages.
     var given: [(flag: String, needs: GeneratorAbilities, takers: String)] {
         var flags: [(String, GeneratorAbilities, String)] = []
-        if sampler != nil { flags.append(("--sampler", .samplers, "diffusion checkpoints")) }
-        if steps != nil { flags.append(("--steps", .samplers, "diffusion checkpoints")) }
-        if spacing != nil { flags.append(("--spacing", .samplers, "diffusion checkpoints")) }
-        if eta != nil { flags.append(("--eta", .samplers, "diffusion checkpoints")) }
-        if guidance != nil { flags.append(("--guidance", .samplers, "diffusion checkpoints")) }
+        if sampler != nil { flags.append(("--sampler", .samplers, "diffusion models")) }
+        if steps != nil { flags.append(("--denoising-steps", .samplers, "diffusion models")) }
+        if spacing != nil { flags.append(("--spacing", .samplers, "diffusion models")) }
+        if eta != nil { flags.append(("--eta", .samplers, "diffusion models")) }
+        if guidance != nil { flags.append(("--guidance", .samplers, "diffusion models")) }
         if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "checkpoints with averaged weights (diffusion, GANs with model.ema_decay)")) }
-        if batchStatistics { flags.append(("--batch-statistics", .batchStatistics, "GAN checkpoints")) }
+        if batchStatistics { flags.append(("--batch-statistics", .batchStatistics, "GANs")) }
         return flags
     }
 

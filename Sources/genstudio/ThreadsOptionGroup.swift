@@ -1,0 +1,17 @@
+import ArgumentParser
+import StudioCore
+
+/// `--threads N`, the compute threads of every command that computes (one name for one idea: docs/cli.md).
+struct ThreadsOptionGroup: ParsableArguments {
+    @Option(help: "Compute threads for OpenBLAS and the engine's own loops (default: one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    /// Sets the process's compute threads when `--threads` was given.
+    func apply() {
+        if let threads { ComputeThreads.count = threads }
+    }
+}
