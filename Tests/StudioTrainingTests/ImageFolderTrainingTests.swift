@@ -158,7 +158,7 @@ final class ImageFolderTrainingTests: XCTestCase {
         try AugmentationTests.writeCheckpoint(classes: 3, to: checkpoint)
         let spec = AugmentationSpec(perClass: 3, classes: [2, 0], seed: 4, format: .png, blockSize: 2)
         let out = scratch.appendingPathComponent("synthetic")
-        try XCTUnwrap(try augment(spec, out: out, checkpoint: checkpoint).run())
+        _ = try XCTUnwrap(try augment(spec, out: out, checkpoint: checkpoint).run())
         XCTAssertEqual(try imageFolderClasses(out), ["0": 3, "2": 3], "no folder beside the class folders")
         XCTAssertEqual(Set(try files(in: out).keys.filter { !$0.contains("/") }),
                        ["manifest.json", ".block-0-000000.safetensors", ".block-0-000001.safetensors",
@@ -196,7 +196,7 @@ final class ImageFolderTrainingTests: XCTestCase {
         try AugmentationTests.writeCheckpoint(classes: 3, to: checkpoint)
         let spec = AugmentationSpec(perClass: 3, classes: [1, 0], seed: 9, format: .png, blockSize: 2)
         let whole = scratch.appendingPathComponent("whole")
-        try XCTUnwrap(try augment(spec, out: whole, checkpoint: checkpoint).run())
+        _ = try XCTUnwrap(try augment(spec, out: whole, checkpoint: checkpoint).run())
         let shards = (0..<2).map { scratch.appendingPathComponent("shard\($0)") }
         for (index, shard) in shards.enumerated() {
             try augment(spec, shard: Shard(index: index, count: 2), out: shard, checkpoint: checkpoint).run()
@@ -205,7 +205,7 @@ final class ImageFolderTrainingTests: XCTestCase {
         XCTAssertTrue(try files(in: shards[0]).keys.contains("blocks/class-0/block-000000.safetensors"))
 
         var progress: [AugmentationProgress] = []
-        try XCTUnwrap(try augment(spec, shard: Shard(index: 0, count: 2), out: shards[0], checkpoint: checkpoint)
+        _ = try XCTUnwrap(try augment(spec, shard: Shard(index: 0, count: 2), out: shards[0], checkpoint: checkpoint)
             .run(progress: { progress.append($0) }))
         XCTAssertEqual(progress.first?.resumed, progress.first?.total, "every block found in blocks/")
         XCTAssertFalse(try files(in: shards[0]).keys.contains { $0.hasPrefix(".block-") }, "nothing regenerated")
