@@ -21,6 +21,7 @@ struct EvalAugmentation: ParsableCommand {
     var synthetic: String
 
     @OptionGroup var classifierRun: ClassifierRunOptionGroup
+    @OptionGroup var compute: ThreadsOptionGroup
 
     @Option(help: "The seed of the three trainings and of the choice of real images.")
     var seed: UInt64 = 0
@@ -32,6 +33,7 @@ struct EvalAugmentation: ParsableCommand {
     var out: String?
 
     func run() throws {
+        compute.apply()
         let evaluation = try AugmentationEvaluation(classifierRecipe: classifierRun.recipeURL, data: classifierRun.dataURL,
                                                     synthetic: URL(fileURLWithPath: synthetic),
                                                     realPerClass: classifierRun.realPerClass, seed: seed, steps: classifierRun.steps,

@@ -21,6 +21,7 @@ struct EvalFewShot: ParsableCommand {
     var generatorRecipe: String
 
     @OptionGroup var classifierRun: ClassifierRunOptionGroup
+    @OptionGroup var compute: ThreadsOptionGroup
 
     @Option(help: "Comma-separated seeds, one repetition of the protocol each.")
     var seeds: String = "0,1,2"
@@ -44,6 +45,7 @@ struct EvalFewShot: ParsableCommand {
     var sampling: SamplingOptionGroup
 
     func run() throws {
+        compute.apply()
         var settings = FewShotEvaluation.Settings(generatorRecipe: URL(fileURLWithPath: generatorRecipe),
                                                   realPerClass: classifierRun.realPerClass, perClass: perClass,
                                                   classifierRecipe: classifierRun.recipeURL)

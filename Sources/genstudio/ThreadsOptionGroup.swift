@@ -10,8 +10,11 @@ struct ThreadsOptionGroup: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Sets the process's compute threads when `--threads` was given.
+    /// Sets the process's compute threads when `--threads` was given; the training runs a command
+    /// starts (eval augmentation's classifiers, eval few-shot's stages) keep that count too.
     func apply() {
-        if let threads { ComputeThreads.count = threads }
+        guard let threads else { return }
+        ComputeThreads.count = threads
+        ComputeThreads.fixed = threads
     }
 }

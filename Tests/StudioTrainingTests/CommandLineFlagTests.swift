@@ -67,6 +67,11 @@ final class CommandLineFlagTests: XCTestCase {
                 XCTAssertTrue(result.stdout.contains(option), "\(arguments) shows \(option): \(result.stdout)")
             }
         }
+        for command in ["augmentation", "few-shot"] {
+            let help = try run(["eval", command, "--help"])
+            assertSuccess(help)
+            XCTAssertTrue(help.stdout.contains("--threads"), "eval \(command) takes --threads: \(help.stdout)")
+        }
         let eval = try run(["eval", "--help"])
         assertSuccess(eval)
         for option in ["few-shot", "--classifier", "--data, --reference", "--count", "--pairs", "--allow-incomplete", "--sampler"] {

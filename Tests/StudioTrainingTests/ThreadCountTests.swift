@@ -128,4 +128,19 @@ final class ThreadCountTests: XCTestCase {
             }
         }
     }
+
+    /// A command's `--threads` (`ComputeThreads.fixed`) holds for the runs it starts, whatever their
+    /// recipes' train.threads say; without it each run applies its recipe's.
+    func testAFixedThreadCountOutlastsTheRecipesOfTheRunsACommandStarts() throws {
+        defer { ComputeThreads.fixed = nil }
+        let overrides = [try Fixtures.dataOverride, "train.steps=1", "train.threads=2"]
+        ComputeThreads.fixed = 1
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: overrides, outputs: scratch,
+                                  runDirectory: scratch.appendingPathComponent("fixed"))
+        XCTAssertEqual(ComputeThreads.count, 1)
+        ComputeThreads.fixed = nil
+        _ = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: overrides, outputs: scratch,
+                                  runDirectory: scratch.appendingPathComponent("recipe"))
+        XCTAssertEqual(ComputeThreads.count, 2)
+    }
 }

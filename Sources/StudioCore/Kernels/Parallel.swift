@@ -16,6 +16,10 @@ public enum ComputeThreads {
             current = newValue
         }
     }
+
+    /// A count a command fixed for the whole process (its `--threads`): training runs it starts then
+    /// keep it instead of applying their recipes' `train.threads`. Nil: each run applies its own.
+    nonisolated(unsafe) public static var fixed: Int?
 }
 
 enum ProcessInfoCores {

@@ -55,7 +55,8 @@ public enum TrainingJob {
 
     static func applyThreads(_ recipe: Recipe) throws {
         TensorMemory.keepFreedStorage()
-        ComputeThreads.count = recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount
+        ComputeThreads.count = ComputeThreads.fixed
+            ?? (recipe.train.threads > 0 ? recipe.train.threads : ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// The training split, cut to `data.per_class` examples of each class when the recipe says so.
