@@ -12,10 +12,11 @@ public enum FuzzInput {
         self.test = test
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { bytes, size in
-            FuzzInput.test!(bytes.map { Data(bytes: $0, count: size) } ?? Data())
-            return 0
-        })
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { bytes, size in fuzzTestOneInput(bytes, size) })
+    }
+
+    fileprivate static func runTest(_ bytes: UnsafePointer<UInt8>?, _ size: Int) {
+        test!(bytes.map { Data(bytes: $0, count: size) } ?? Data())
     }
 
     /// A directory of this process's own, made once; readers that take a path read files in it.
@@ -54,4 +55,12 @@ public enum FuzzInput {
             }
         }
     }
+}
+
+/// libFuzzer's usual entry point, which its runtime's own `main` (linked in unless the linker drops
+/// unused sections) refers to; the same test as `FuzzInput.run` hands to the driver.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzInput.runTest(bytes, size)
+    return 0
 }
