@@ -37,6 +37,19 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertEqual(try AudioFile.decode(Data(bytes), name: "streamed.wav"), clip)
     }
 
+    /// A 44-byte PNG whose iTXt chunk declares 1 GB made libpng allocate it (1.1 GB resident, 15 s)
+    /// before its error.
+    func testAPNGChunkLongerThanTheFileIsRefusedBeforeLibpngAllocatesIt() throws {
+        let url = try regression("png-itxt-chunk-past-end.png")
+        for channels in [1, 3] {
+            XCTAssertThrowsError(try PNGImage.read(from: url, channels: channels)) { error in
+                let error = error as? FileFormatError
+                XCTAssertEqual(error?.path, url.path)
+                XCTAssertEqual(error?.problem, "PNG chunk 'iTXt' at byte 33 declares 1056964637 bytes, but only 0 follow it (before its CRC): corrupt or truncated")
+            }
+        }
+    }
+
     /// A 178-byte FLAC whose STREAMINFO declares 1.28e9 frames made the reader reserve 5 GB up front.
     func testADeclaredFrameCountDoesNotDecideTheAllocation() throws {
         XCTAssertEqual(AudioFile.framesToReserve(declared: 1_281_442_568), 1 << 20)
