@@ -4,7 +4,7 @@
 // `-sanitize=fuzzer,address` (docs/fuzzing.md).
 import PackageDescription
 
-let readers = ["safetensors", "idx", "png", "wav", "recipe", "state", "manifest"]
+let readers = ["safetensors", "idx", "png", "jpeg", "wav", "recipe", "state", "manifest"]
 
 let package = Package(
     name: "genstudio-fuzz",

@@ -76,6 +76,11 @@ put("png", "palette.png", png(3, 1, 8, 3, [b"\x00\x01\x02"], chunk(b"PLTE", b"\x
 put("png", "gray8-trns.png", png(2, 1, 8, 0, [b"\x00\x7f"], chunk(b"tRNS", b"\x00\x7f") + chunk(b"tEXt", b"Comment\x00fuzz")))
 
 
+# JPEG: the image-folder fixtures (baseline, progressive, gray, CMYK, truncated).
+for path in sorted(glob.glob(os.path.join(ROOT, "Tests", "StudioIOTests", "Fixtures", "images", "**", "*.jpg"), recursive=True)):
+    put("jpeg", os.path.basename(path), open(path, "rb").read())
+
+
 # Audio: the IO fixtures, and WAV files of each sample format libsndfile maps from RIFF.
 for name in ["empty.wav", "garbage.wav", "stereo.flac", "mono.ogg"]:
     put("wav", name, open(os.path.join(ROOT, "Tests", "StudioIOTests", "Fixtures", name), "rb").read())
@@ -161,6 +166,8 @@ for path in glob.glob(os.path.join(CORPUS, "recipe", "*.toml")):
 write_dict("recipe", recipe_keys | {"[[", "]]", "\"\"\"", "'''", "inf", "nan", "-0", "1979-05-27T07:32:00Z", "0x7fffffffffffffff", "1e400", "true", "false"})
 write_dict("png", {"\x89PNG\r\n\x1a\n", "IHDR", "IDAT", "IEND", "PLTE", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT",
                    "bKGD", "hIST", "pHYs", "sPLT", "tIME", "tEXt", "zTXt", "iTXt", "eXIf", "acTL", "fcTL", "\x00\x00\x00\x00"})
+write_dict("jpeg", {"\xff\xd8", "\xff\xd9", "\xff\xe0", "\xff\xe1", "\xff\xee", "\xff\xdb", "\xff\xc0", "\xff\xc2",
+                    "\xff\xc4", "\xff\xda", "\xff\xdd", "\xff\xfe", "JFIF\x00", "Exif\x00\x00", "Adobe", "\x00\x00"})
 write_dict("wav", {"RIFF", "RIFX", "RF64", "WAVE", "fmt ", "data", "fact", "LIST", "INFO", "cue ", "smpl", "inst", "ds64",
                    "bext", "PEAK", "JUNK", "FORM", "AIFF", "AIFC", "COMM", "SSND", "fLaC", "OggS", "OpusHead", "\x01vorbis",
                    ".snd", "\x03\x00", "\x01\x00", "\xfe\xff", "\xff\xff\xff\xff"})
