@@ -36,6 +36,7 @@ public struct AudioFile: Equatable, Sendable {
     /// Reads `url` through libsndfile and mixes it down to mono; an unreadable, undecodable or
     /// empty file is a `FileFormatError` naming it.
     public static func read(from url: URL) throws -> AudioFile {
+        if let problem = RIFFChunks.problem(at: url) { throw FileFormatError(path: url.path, problem) }
         var info = SF_INFO()
         guard let file = sf_open(url.path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
@@ -51,6 +52,7 @@ public struct AudioFile: Equatable, Sendable {
     /// Decodes an encoded audio file held in memory (the bytes of a WAV or FLAC file, say);
     /// `name` stands for the file in error messages.
     public static func decode(_ data: Data, name: String = "<audio>") throws -> AudioFile {
+        if let problem = RIFFChunks.problem(in: data) { throw FileFormatError(path: name, problem) }
         let buffer = MemoryAudioBuffer(data)
         var info = SF_INFO()
         var io = MemoryAudioBuffer.virtualIO
@@ -70,7 +72,7 @@ public struct AudioFile: Equatable, Sendable {
         guard info.frames > 0 else { throw FileFormatError(path: path, "holds no audio frames") }
         // Some containers (OGG, streamed WAV) only estimate their length: read in blocks until EOF.
         var mono: [Float] = []
-        mono.reserveCapacity(info.frames < 1 << 31 ? Int(info.frames) : 0)
+        mono.reserveCapacity(framesToReserve(declared: Int64(info.frames)))
         let blockFrames = 8192
         var block = [Float](repeating: 0, count: blockFrames * channels)
         while true {
@@ -93,6 +95,12 @@ public struct AudioFile: Equatable, Sendable {
         }
         guard !mono.isEmpty else { throw FileFormatError(path: path, "holds no audio frames") }
         return AudioFile(samples: mono, sampleRate: Int(info.samplerate))
+    }
+
+    /// How many frames to reserve for a file whose header declares `declared`: the header is only a
+    /// hint, and a corrupt one (a 200-byte FLAC can claim 2^36 frames) must not decide an allocation.
+    static func framesToReserve(declared: Int64) -> Int {
+        Int(max(0, min(declared, 1 << 20)))
     }
 
     // MARK: - Writing

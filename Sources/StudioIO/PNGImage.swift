@@ -68,6 +68,7 @@ public struct PNGImage: Equatable {
     /// `convert("RGB")` and so torchvision's ImageFolder do).
     public static func read(from url: URL, channels: Int = 1, droppingAlpha: Bool = false) throws -> PNGImage {
         precondition(channels == 1 || channels == 3, "PNGImage.read: \(channels) channels; expected 1 or 3")
+        if let problem = PNGChunks.problem(at: url) { throw FileFormatError(path: url.path, problem) }
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_file(&image, url.path) != 0 else {

@@ -22,6 +22,9 @@ public enum RecipeLoader {
 
     /// `load` for recipe text; `path` names it in errors.
     public static func parse(_ text: String, path: String, overrides: [String] = []) throws -> (recipe: Recipe, resolved: String) {
+        if let problem = TOMLPrecheck.problem(in: text) {
+            throw RecipeError("\(path): not valid TOML at \(problem)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -64,7 +67,8 @@ public enum RecipeLoader {
             throw RecipeError("--set \(override): the key is empty")
         }
         let value: TOMLValueConvertible
-        if let parsed = try? TOMLTable(string: "value = \(rawValue)"), let v = parsed["value"] {
+        if TOMLPrecheck.problem(in: "value = \(rawValue)") == nil,
+           let parsed = try? TOMLTable(string: "value = \(rawValue)"), let v = parsed["value"] {
             value = v
         } else {
             value = rawValue

@@ -1,0 +1,2 @@
+// LLVMFuzzerRunDriver is defined by libFuzzer's runtime, linked in by -sanitize=fuzzer.
+#include "CFuzzer.h"
