@@ -37,7 +37,7 @@ final class AudioPreviewTests: XCTestCase {
         XCTAssertGreaterThan(brightness(image, rows: spectrogramTop + 12..<spectrogramTop + 16),
                              brightness(image, rows: spectrogramTop..<spectrogramTop + 4) + 100)
         // It writes and reads back as a PNG.
-        let directory = try FileManager.default.temporaryDirectory.appendingPathComponent("genstudio-preview-\(UUID())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("genstudio-preview-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("preview.png")

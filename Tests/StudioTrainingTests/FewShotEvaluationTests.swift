@@ -36,9 +36,9 @@ final class FewShotEvaluationTests: XCTestCase {
         XCTAssertEqual(subset?["per_class"] as? Int, 3)
 
         var skipped: [String] = []
-        let report = try XCTUnwrap(try protocolRun.run { event in
+        let report = try XCTUnwrap(try protocolRun.run(observe: { event in
             if case let .skipped(name, seed) = event { skipped.append("\(name) \(seed)") }
-        })
+        }))
         XCTAssertEqual(skipped, ["generator 0"], "the finished generator is kept, the rest runs")
         XCTAssertEqual(report.summary.map(\.name), ["real", "real+classical", "real+synthetic", "real+synthetic+classical", "synthetic"])
         XCTAssertTrue(report.summary.allSatisfy { $0.accuracies.count == 2 })
@@ -57,9 +57,9 @@ final class FewShotEvaluationTests: XCTestCase {
 
         // Everything is on disk now: a third run redoes nothing and reports the same.
         skipped = []
-        let again = try XCTUnwrap(try protocolRun.run { event in
+        let again = try XCTUnwrap(try protocolRun.run(observe: { event in
             if case let .skipped(name, seed) = event { skipped.append("\(name) \(seed)") }
-        })
+        }))
         XCTAssertEqual(skipped, ["generator 0", "classifiers 0", "generator 1", "classifiers 1"])
         XCTAssertEqual(again.summary.map(\.accuracies), report.summary.map(\.accuracies))
     }
