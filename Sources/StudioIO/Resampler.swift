@@ -21,6 +21,9 @@ public enum Resampler {
         }
     }
 
+    /// The most samples one resampled clip may hold: 2^26 (256 MiB of Float32, 35 minutes at 32 kHz).
+    public static let maximumOutputCount = 1 << 26
+
     /// The number of samples `count` input samples become at `targetRate` from `sourceRate`.
     public static func outputCount(_ count: Int, from sourceRate: Int, to targetRate: Int) -> Int {
         Int((Double(count) * Double(targetRate) / Double(sourceRate)).rounded())
@@ -38,6 +41,12 @@ public enum Resampler {
         let ratio = Double(targetRate) / Double(sourceRate)
         guard src_is_valid_ratio(ratio) != 0 else {
             throw AudioError("cannot resample from \(sourceRate) Hz to \(targetRate) Hz: the ratio \(ratio) lies outside libsamplerate's 1/256...256")
+        }
+        // Upsampling by up to 256 turns a file of a few megabytes into gigabytes; the output is
+        // checked before it is allocated.
+        let exact = Double(samples.count) * ratio
+        guard exact <= Double(maximumOutputCount) else {
+            throw AudioError("cannot resample \(samples.count) samples from \(sourceRate) Hz to \(targetRate) Hz: that makes \(Int(exact.rounded())) samples (\(Int(exact * 4 / 1_048_576)) MiB), more than the \(maximumOutputCount) (\(maximumOutputCount * 4 / 1_048_576) MiB) one clip may hold")
         }
         let expected = outputCount(samples.count, from: sourceRate, to: targetRate)
         // A little slack: src_simple may produce a frame more than the rounded count.

@@ -41,4 +41,13 @@ final class ResamplerTests: XCTestCase {
         }
         XCTAssertThrowsError(try AudioFile(samples: [0, 1], sampleRate: 48000).resampled(to: 100))
     }
+
+    /// A short file at a low rate, upsampled 250 times, would make gigabytes: refused before allocating.
+    func testAnOutputOverTheClipLimitIsRefusedBeforeAllocating() {
+        let input = [Float](repeating: 0.5, count: Resampler.maximumOutputCount / 250 + 1)
+        XCTAssertThrowsError(try Resampler.resample(input, from: 32, to: 8000)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("\(input.count) samples from 32 Hz to 8000 Hz") && message.contains("MiB"), message)
+        }
+    }
 }
