@@ -9,7 +9,7 @@ struct BenchOps: ParsableCommand {
         commandName: "ops",
         abstract: "Time sgemm and DCGAN convolution layers (same workloads and FLOP counts as benchmarks/ops.py).")
 
-    @Option(help: "Threads for OpenBLAS and the engine's own loops.")
+    @Option(help: "Compute threads (the engine spreads large products over them; OpenBLAS itself runs one).")
     var threads: Int = 2
 
     @Option(help: "Timed iterations per workload, after two untimed warm-up ones.")

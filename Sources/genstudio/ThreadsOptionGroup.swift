@@ -3,7 +3,7 @@ import StudioCore
 
 /// `--threads N`, the compute threads of every command that computes (one name for one idea: docs/cli.md).
 struct ThreadsOptionGroup: ParsableArguments {
-    @Option(help: "Compute threads for OpenBLAS and the engine's own loops (default: one per core).")
+    @Option(help: "Compute threads (default: one per core); results are the same bytes with any count.")
     var threads: Int?
 
     func validate() throws {
