@@ -77,11 +77,8 @@ public struct AudioFolderDataset: Sendable {
                 }
                 let clip = try decoded.resampled(to: sampleRate, quality: quality)
                 samples.append(contentsOf: centred(clip.samples, length: clipLength))
-            } catch let error as FileFormatError {
-                skipped.append(SkippedFile(path: url.path, reason: error.problem))
-                continue
             } catch {
-                skipped.append(SkippedFile(path: url.path, reason: "\(error)"))
+                skipped.append(SkippedFile(path: url.path, error: error))
                 continue
             }
             files.append(relative)

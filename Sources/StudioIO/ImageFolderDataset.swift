@@ -100,11 +100,8 @@ public struct ImageFolderDataset: Sendable {
             let image: PNGImage
             do {
                 image = ImageResize.resized(try read(url, channels: channels), width: width, height: height, filter: filter)
-            } catch let error as FileFormatError {
-                skipped.append(SkippedFile(path: url.path, reason: error.problem))
-                continue
             } catch {
-                skipped.append(SkippedFile(path: url.path, reason: "\(error)"))
+                skipped.append(SkippedFile(path: url.path, error: error))
                 continue
             }
             // Interleaved HWC bytes to planar CHW.

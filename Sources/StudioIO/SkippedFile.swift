@@ -11,5 +11,11 @@ public struct SkippedFile: Equatable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// A file at `path` skipped because reading it threw `error`: a `FileFormatError` gives its
+    /// problem alone (the path is already named), any other error its description.
+    public init(path: String, error: Error) {
+        self.init(path: path, reason: (error as? FileFormatError)?.problem ?? "\(error)")
+    }
+
     public var description: String { "\(path): \(reason)" }
 }
