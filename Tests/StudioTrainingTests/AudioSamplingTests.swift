@@ -220,15 +220,6 @@ final class AudioSamplingTests: XCTestCase {
                        "nothing written by a refused request")
     }
 
-    /// Every regular file under `root` by relative path.
-    private func files(in root: URL) throws -> [String: Data] {
-        var result: [String: Data] = [:]
-        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
-        for case let url as URL in walker where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
-            result[String(url.path.dropFirst(root.path.count + 1))] = try Data(contentsOf: url)
-        }
-        return result
-    }
 
     func testAugmentWritesClassFoldersOfWAVsIdenticalForAnyShardSplit() throws {
         for name in ["cwave", "cspec"] {

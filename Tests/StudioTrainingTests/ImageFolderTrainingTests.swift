@@ -126,14 +126,6 @@ final class ImageFolderTrainingTests: XCTestCase {
         return classes
     }
 
-    private func files(in root: URL) throws -> [String: Data] {
-        var result: [String: Data] = [:]
-        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
-        for case let url as URL in walker where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
-            result[String(url.path.dropFirst(root.path.count + 1))] = try Data(contentsOf: url)
-        }
-        return result
-    }
 
     private func augment(_ spec: AugmentationSpec, shard: Shard = .whole, out: URL, checkpoint: URL) throws -> AugmentationJob {
         var options = SamplingOptions()

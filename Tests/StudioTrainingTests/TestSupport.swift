@@ -187,3 +187,13 @@ final class SharedRuns {
         if let root { try? FileManager.default.removeItem(at: root) }
     }
 }
+
+/// Every regular file under `root` by relative path, with its bytes.
+func files(in root: URL) throws -> [String: Data] {
+    var result: [String: Data] = [:]
+    let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
+    for case let url as URL in walker where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
+        result[String(url.path.dropFirst(root.path.count + 1))] = try Data(contentsOf: url)
+    }
+    return result
+}
