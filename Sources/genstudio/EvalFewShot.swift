@@ -11,7 +11,9 @@ struct EvalFewShot: ParsableCommand {
         For each seed: the generator recipe trains with data.per_class = K and data.subset_seed = seed (the \
         same K images eval augmentation picks for that seed); --per-class samples of every class are drawn \
         from it; the classifier recipe trains on real, real+classical, real+synthetic, \
-        real+synthetic+classical and synthetic, each scored on the whole test split. Prints and writes \
+        real+synthetic+classical and synthetic, each scored on the whole test split (with --unlabelled also \
+        real+pseudo+classical and real+pseudo+synthetic+classical: the labelled and pseudo-labelled \
+        images, the self-training baseline). Prints and writes \
         (report.json) each run's mean and standard deviation over seeds, and how near the synthetic images \
         come to the K real ones beside how near real test images come. Every stage is kept in --out: give \
         the same command again to resume.
@@ -38,6 +40,9 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "With --unlabelled: the least probability a kept pseudo-label has.")
     var pseudoLabelThreshold: Double = 0.95
 
+    @Option(help: "With --unlabelled: self-training rounds; each after the first trains the labeller on the previous round's labelled and pseudo-labelled images and labels the unlabelled ones anew.")
+    var pseudoLabelRounds: Int = 1
+
     @Option(help: "The output directory; running the command again with it resumes.")
     var out: String
 
@@ -60,6 +65,7 @@ struct EvalFewShot: ParsableCommand {
         settings.sampling = try sampling.options()
         settings.unlabelled = unlabelled
         settings.pseudoLabelThreshold = pseudoLabelThreshold
+        settings.pseudoLabelRounds = pseudoLabelRounds
         let protocolRun = try FewShotEvaluation(settings: settings, directory: URL(fileURLWithPath: out))
         let printer = ProgressPrinter()
         printer.message("eval few-shot: K = \(classifierRun.realPerClass), seeds \(settings.seeds.map(String.init).joined(separator: ",")), \(perClass) synthetic per class -> \(out)")
@@ -72,7 +78,7 @@ struct EvalFewShot: ParsableCommand {
                 stage = "[\(index)/\(total) seed \(seed) \(name)]"
                 // Every seed runs the same stages, so the seeds done so far time the ones left.
                 let elapsed = Date().timeIntervalSince(start)
-                let perSeed = unlabelled ? 4 : 3
+                let perSeed = protocolRun.stagesPerSeed
                 let seedsDone = (index - 1) / perSeed, seedsLeft = total / perSeed - seedsDone
                 let eta = seedsDone > 0 && (index - 1) % perSeed == 0
                     ? "; protocol ETA \(ProgressPrinter.duration(elapsed / Double(seedsDone) * Double(seedsLeft)))" : ""
@@ -92,15 +98,17 @@ struct EvalFewShot: ParsableCommand {
             printer.message("stopped; give the same command again to resume")
             return
         }
+        let width = max(26, (report.summary.map(\.name.count).max() ?? 0) + 2)
         for row in report.summary {
-            printer.message(row.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            printer.message(row.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 + String(format: "%6.2f%% ± %.2f", 100 * row.meanAccuracy, 100 * row.standardDeviation)
                 + "   (" + row.accuracies.map { String(format: "%.2f", 100 * $0) }.joined(separator: ", ") + ")")
         }
         for seed in report.seeds {
-            if let p = seed.pseudoLabels {
-                printer.message(String(format: "seed %d: pseudo-labels kept for %d of %d unlabelled images (%.2f%% of them right); the labeller scores %.2f%% on the test split",
-                                       seed.seed, p.kept, p.unlabelled, 100 * p.keptAccuracy, 100 * p.classifierTestAccuracy))
+            for p in seed.pseudoLabelRounds ?? seed.pseudoLabels.map { [$0] } ?? [] {
+                let round = seed.pseudoLabelRounds == nil ? "" : " round \(p.round ?? 1)"
+                printer.message("seed \(seed.seed)\(round): " + String(format: "pseudo-labels kept for %d of %d unlabelled images (%.2f%% of them right); the labeller scores %.2f%% on the test split",
+                                       p.kept, p.unlabelled, 100 * p.keptAccuracy, 100 * p.classifierTestAccuracy))
             }
             let m = seed.memorisation
             printer.message(String(format: "seed %d: nearest real training image, synthetic median %.3f (least %.3f); test images median %.3f (least %.3f)",

@@ -77,5 +77,62 @@ final class PseudoLabelTests: XCTestCase {
         let recipe = try String(contentsOf: directory.appendingPathComponent("seed-1/generator/recipe.toml"), encoding: .utf8)
         XCTAssertTrue(recipe.contains("seed-1/pseudo-labels/data"), recipe)
         XCTAssertFalse(recipe.contains("per_class"), "the generator sees every pseudo-labelled image")
+        let runs = report.seeds[0].runs
+        XCTAssertEqual(runs.map(\.name), ["real", "real+classical", "real+synthetic", "real+synthetic+classical", "synthetic",
+                                          "real+pseudo+classical", "real+pseudo+synthetic+classical"])
+        XCTAssertEqual(runs[5].pseudoLabelledImages, pseudo.kept)
+        XCTAssertEqual(runs[6].pseudoLabelledImages, pseudo.kept)
+        XCTAssertEqual(runs[6].syntheticImages, 20)
+        XCTAssertNil(runs[0].pseudoLabelledImages)
+        XCTAssertNil(report.seeds[0].pseudoLabelRounds, "one round lists no rounds")
+    }
+
+    /// A later round's labeller learns from the previous round's set: one whose labels are all 3
+    /// makes a labeller that calls every unlabelled image a 3.
+    func testALaterRoundLearnsFromThePreviousRoundsSet() throws {
+        let train = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .train)
+        let test = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .test)
+        let labelled = try AugmentationEvaluation.select(perClass: 3, from: train, classes: 10, seed: 2, place: "").1
+        let previous = scratch.appendingPathComponent("round-1/data")
+        try PseudoLabels.write(pixels: train.pixels, labels: Array(repeating: 3, count: train.count), imageShape: train.imageShape,
+                               to: previous, test: test)
+        let figures = try XCTUnwrap(try PseudoLabels.make(classifierRecipe: try classifierRecipe, data: try Fixtures.mnistSmall,
+                                                         labelledIndices: labelled, steps: 30, seed: 2, threshold: 0,
+                                                         previous: previous, round: 2,
+                                                         into: scratch.appendingPathComponent("round-2")))
+        XCTAssertEqual(figures.round, 2)
+        XCTAssertEqual(figures.kept, train.count - 30)
+        XCTAssertEqual(figures.keptPerClass[3], figures.kept, "\(figures.keptPerClass)")
+    }
+
+    func testRoundsChainAndAGeneratorFromOtherRoundsIsRefused() throws {
+        var settings = FewShotEvaluation.Settings(generatorRecipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
+                                                  realPerClass: 3, perClass: 1, classifierRecipe: try classifierRecipe)
+        settings.seeds = [4]
+        settings.generatorSteps = 1
+        settings.classifierSteps = 2
+        settings.data = try Fixtures.mnistSmall
+        settings.unlabelled = true
+        settings.pseudoLabelThreshold = 0.1
+        settings.pseudoLabelRounds = 2
+        let directory = scratch.appendingPathComponent("rounds")
+        var stages: [String] = []
+        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run { event in
+            if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
+        })
+        XCTAssertEqual(stages, ["pseudo-labels round 1/5", "pseudo-labels round 2/5", "generator/5", "synthetic/5", "classifiers/5"])
+        XCTAssertEqual(report.pseudoLabelRounds, 2)
+        let rounds = try XCTUnwrap(report.seeds[0].pseudoLabelRounds)
+        XCTAssertEqual(rounds.map(\.round), [1, 2])
+        XCTAssertEqual(report.seeds[0].pseudoLabels, rounds[1])
+        let recipe = try String(contentsOf: directory.appendingPathComponent("seed-4/generator/recipe.toml"), encoding: .utf8)
+        XCTAssertTrue(recipe.contains("seed-4/pseudo-labels-2/data"), recipe)
+
+        settings.pseudoLabelRounds = 1
+        XCTAssertThrowsError(try FewShotEvaluation(settings: settings, directory: directory).run()) { error in
+            XCTAssertTrue("\(error)".contains("--pseudo-label-rounds"), "\(error)")
+        }
+        settings.pseudoLabelRounds = 0
+        XCTAssertThrowsError(try FewShotEvaluation(settings: settings, directory: directory))
     }
 }

@@ -17,10 +17,14 @@ import TOMLKit
 public struct AugmentationEvaluation {
     /// One of the trainings and its score.
     public struct Run: Codable, Equatable, Sendable {
-        /// `real`, `real+classical`, `real+synthetic`, `real+synthetic+classical` or `synthetic`.
+        /// `real`, `real+classical`, `real+synthetic`, `real+synthetic+classical` or `synthetic`; with
+        /// pseudo-labels also `real+pseudo+classical` and `real+pseudo+synthetic+classical`.
         public var name: String
+        /// Labelled real images (K per class).
         public var realImages: Int
         public var syntheticImages: Int
+        /// Pseudo-labelled real images (the few-labels setting); nil in runs without them.
+        public var pseudoLabelledImages: Int?
         public var batch: Int
         public var steps: Int
         /// Mean cross-entropy (nats) and top-1 accuracy on the test split.
@@ -31,7 +35,8 @@ public struct AugmentationEvaluation {
         public var directory: String
 
         enum CodingKeys: String, CodingKey {
-            case name, realImages = "real_images", syntheticImages = "synthetic_images", batch, steps
+            case name, realImages = "real_images", syntheticImages = "synthetic_images"
+            case pseudoLabelledImages = "pseudo_labelled_images", batch, steps
             case testLoss = "test_loss", testAccuracy = "test_accuracy", seconds, directory
         }
     }
@@ -81,14 +86,19 @@ public struct AugmentationEvaluation {
     let realIndices: [Int]
     /// The augmentation of the `+classical` runs, nil when there are none.
     public let classical: AugmentSettings?
+    /// The K labelled images per class followed by the pseudo-labelled ones (few-labels setting), or nil.
+    public let pseudoLabelled: ImageDataset?
 
     /// Checks every input before any training: a classifier recipe, MNIST-format `data` (default: the
     /// recipe's `data.path`) with both splits, at least `realPerClass` training images of each class,
     /// and a non-empty synthetic set of the classifier's image shape (IDX pair or class folders).
     /// `classical` adds the augmented runs, with the recipe's `[augment]` when it lists transforms and
-    /// every transform at the default ranges otherwise.
+    /// every transform at the default ranges otherwise. `pseudoLabelled` (an MNIST-format directory
+    /// whose training split is the K labelled images per class followed by pseudo-labelled ones, as
+    /// `PseudoLabels` writes it) adds the self-training runs with classical augmentation: on that set,
+    /// and on it with the synthetic set.
     public init(classifierRecipe: URL, data: URL? = nil, synthetic: URL, realPerClass: Int, seed: UInt64,
-                steps: Int? = nil, classical: Bool = false) throws {
+                steps: Int? = nil, classical: Bool = false, pseudoLabelled: URL? = nil) throws {
         let (parsed, resolved) = try RecipeLoader.load(classifierRecipe)
         guard case .classifier(let config) = parsed.model else {
             throw RecipeError("\(classifierRecipe.path) is a \(parsed.model.family) recipe; eval augmentation trains a classifier recipe (model.family = \"classifier\", e.g. recipes/classifier-mnist.toml)")
@@ -119,6 +129,17 @@ public struct AugmentationEvaluation {
         self.steps = steps ?? parsed.resolvingEpochs(trainingCount: train.count).train.steps
         trainer = ClassifierTrainer(recipe: parsed, config: config, recipeTable: resolved, steps: self.steps, seed: seed)
         self.classical = classical ? parsed.augment.flatMap { $0.isEnabled ? $0 : nil } ?? .classical : nil
+        if let url = pseudoLabelled {
+            let set = try ImageDataset.mnistFormat(directory: url, split: .train)
+            try TrainingJob.checkData(set, fit: .classifier(config), name: "pseudo-labelled", place: url.path, recipePath: classifierRecipe.path)
+            guard set.count >= real.count, Array(set.labels.prefix(real.count)) == real.labels,
+                  Array(set.pixels.prefix(real.pixels.count)) == real.pixels else {
+                throw DatasetError("\(url.path) does not start with the \(real.count) labelled images of seed \(seed); it belongs to another seed or --real-per-class")
+            }
+            self.pseudoLabelled = set
+        } else {
+            self.pseudoLabelled = nil
+        }
     }
 
     /// Trains the classifiers into `directory/<name>` for each run name (`real`, `real+synthetic`,
@@ -136,6 +157,10 @@ public struct AugmentationEvaluation {
         sets.append(("real+synthetic", both, real.count, synthetic.count, nil))
         if let classical { sets.append(("real+synthetic+classical", both, real.count, synthetic.count, classical)) }
         sets.append(("synthetic", synthetic, 0, synthetic.count, nil))
+        if let classical, let pseudoLabelled {
+            sets.append(("real+pseudo+classical", pseudoLabelled, real.count, 0, classical))
+            sets.append(("real+pseudo+synthetic+classical", Self.concatenate(pseudoLabelled, synthetic), real.count, synthetic.count, classical))
+        }
         var runs: [Run] = []
         for (name, set, realCount, syntheticCount, augment) in sets {
             let start = Date()
@@ -143,7 +168,9 @@ public struct AugmentationEvaluation {
             guard let task = try trainer.train(on: set, augment: augment, into: url, shouldStop: shouldStop,
                                        observe: { observe(name, $0) }) else { return nil }
             let (loss, accuracy) = task.score(on: test)
-            runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, batch: Swift.min(recipe.train.batch, set.count),
+            let pseudoCount = name.contains("pseudo") ? set.count - realCount - syntheticCount : nil
+            runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, pseudoLabelledImages: pseudoCount,
+                            batch: Swift.min(recipe.train.batch, set.count),
                             steps: steps, testLoss: loss, testAccuracy: accuracy,
                             seconds: Date().timeIntervalSince(start), directory: url.path))
         }

@@ -32,6 +32,8 @@ public struct FewShotEvaluation {
         /// split, through pseudo-labels (self-training) kept at `pseudoLabelThreshold` or more.
         public var unlabelled = false
         public var pseudoLabelThreshold = 0.95
+        /// Self-training rounds: each after the first trains its labeller on the previous round's set.
+        public var pseudoLabelRounds = 1
 
         public init(generatorRecipe: URL, realPerClass: Int, perClass: Int, classifierRecipe: URL) {
             self.generatorRecipe = generatorRecipe
@@ -64,6 +66,9 @@ public struct FewShotEvaluation {
             throw DatasetError("--seeds must name one or more different seeds, got \(settings.seeds)")
         }
         if let steps = settings.generatorSteps, steps <= 0 { throw DatasetError("--generator-steps must be positive, got \(steps)") }
+        guard (1...20).contains(settings.pseudoLabelRounds) else {
+            throw DatasetError("--pseudo-label-rounds must lie in 1...20, got \(settings.pseudoLabelRounds)")
+        }
         self.settings = settings
         self.directory = directory
     }
@@ -75,7 +80,7 @@ public struct FewShotEvaluation {
     /// when `shouldStop` ended a stage early (run again to go on).
     public func run(shouldStop: () -> Bool = { false }, observe: (Event) -> Void = { _ in }) throws -> FewShotReport? {
         var seeds: [FewShotReport.Seed] = []
-        let perSeed = settings.unlabelled ? 4 : 3
+        let perSeed = stagesPerSeed
         let total = settings.seeds.count * perSeed
         for (position, seed) in settings.seeds.enumerated() {
             let folder = seedDirectory(seed)
@@ -84,11 +89,14 @@ public struct FewShotEvaluation {
                 stage += 1
                 observe(.stage(index: stage, total: total, name: name, seed: seed))
             }
-            var pseudoLabels: PseudoLabels?
+            var rounds: [PseudoLabels] = []
             if settings.unlabelled {
-                begin("pseudo-labels")
-                guard let made = try makePseudoLabels(seed: seed, in: folder, shouldStop: shouldStop, observe: observe) else { return nil }
-                pseudoLabels = made
+                for round in 1...settings.pseudoLabelRounds {
+                    begin(settings.pseudoLabelRounds == 1 ? "pseudo-labels" : "pseudo-labels round \(round)")
+                    guard let made = try makePseudoLabels(seed: seed, round: round, in: folder, shouldStop: shouldStop,
+                                                          observe: observe) else { return nil }
+                    rounds.append(made)
+                }
             }
             begin("generator")
             guard let generator = try trainGenerator(seed: seed, in: folder, shouldStop: shouldStop, observe: observe) else { return nil }
@@ -98,13 +106,17 @@ public struct FewShotEvaluation {
             begin("classifiers")
             guard var result = try trainClassifiers(seed: seed, synthetic: synthetic, in: folder, shouldStop: shouldStop,
                                                     observe: observe) else { return nil }
-            result.pseudoLabels = pseudoLabels
+            result.pseudoLabels = rounds.last
+            result.pseudoLabelRounds = rounds.count > 1 ? rounds : nil
             seeds.append(result)
         }
         let report = FewShotReport(settings: settings, seeds: seeds)
         try report.write(to: directory.appendingPathComponent(FewShotReport.fileName))
         return report
     }
+
+    /// Stages of one seed: generator, synthetic set, classifiers, and each self-training round.
+    public var stagesPerSeed: Int { 3 + (settings.unlabelled ? settings.pseudoLabelRounds : 0) }
 
     // MARK: - Stages
 
@@ -115,6 +127,14 @@ public struct FewShotEvaluation {
         let session: TrainingSession
         if FileManager.default.fileExists(atPath: run.appendingPathComponent("recipe.toml").path),
            (try? Checkpoint.resolve(run)) != nil {
+            if settings.unlabelled {
+                // A generator trained on another round's pseudo-labels must not pass for this one.
+                let expected = pseudoLabelData(folder).path
+                let (earlier, _) = try RecipeLoader.load(run.appendingPathComponent("recipe.toml"))
+                guard earlier.data.path == expected else {
+                    throw DatasetError("\(run.path) learnt from \(earlier.data.path), not \(expected): it was made with other --pseudo-label-rounds; choose another --out")
+                }
+            }
             session = try TrainingJob.resume(run)
             if session.isFinished {
                 observe(.skipped(name: "generator", seed: seed))
@@ -125,7 +145,7 @@ public struct FewShotEvaluation {
             var overrides = ["train.seed=\(seed)"]
             if settings.unlabelled {
                 // The labelled images and the confidently pseudo-labelled rest, all of them.
-                overrides.append("data.path=\(pseudoLabelDirectory(folder).appendingPathComponent("data").path)")
+                overrides.append("data.path=\(pseudoLabelData(folder).path)")
             } else {
                 overrides += ["data.per_class=\(settings.realPerClass)", "data.subset_seed=\(seed)"]
                 if let data = settings.data { overrides.append("data.path=\(data.path)") }
@@ -139,11 +159,20 @@ public struct FewShotEvaluation {
         return run
     }
 
-    /// The folder of a seed's pseudo-labelling stage.
-    func pseudoLabelDirectory(_ folder: URL) -> URL { folder.appendingPathComponent("pseudo-labels") }
+    /// The folder of a seed's self-training round (1-based): `pseudo-labels`, then `pseudo-labels-2`, ...
+    func pseudoLabelDirectory(_ folder: URL, round: Int = 1) -> URL {
+        folder.appendingPathComponent(round == 1 ? "pseudo-labels" : "pseudo-labels-\(round)")
+    }
 
-    /// Labels the unlabelled training images with a classifier trained on the seed's K labelled ones.
-    func makePseudoLabels(seed: UInt64, in folder: URL, shouldStop: () -> Bool, observe: (Event) -> Void) throws -> PseudoLabels? {
+    /// The MNIST-format data set of the seed's last round: the labelled and kept pseudo-labelled images.
+    func pseudoLabelData(_ folder: URL) -> URL {
+        pseudoLabelDirectory(folder, round: settings.pseudoLabelRounds).appendingPathComponent("data")
+    }
+
+    /// Labels the unlabelled training images with a classifier trained on the seed's K labelled ones
+    /// (round 1) or on the previous round's set.
+    func makePseudoLabels(seed: UInt64, round: Int, in folder: URL, shouldStop: () -> Bool,
+                          observe: (Event) -> Void) throws -> PseudoLabels? {
         let (parsed, _) = try RecipeLoader.load(settings.classifierRecipe)
         let data = settings.data ?? URL(fileURLWithPath: parsed.data.path)
         let train = try ImageDataset.mnistFormat(directory: data, split: .train)
@@ -151,7 +180,8 @@ public struct FewShotEvaluation {
                                                          classes: parsed.model.classCount, seed: seed, place: data.path).1
         return try PseudoLabels.make(classifierRecipe: settings.classifierRecipe, data: data, labelledIndices: labelled,
                                      steps: settings.classifierSteps, seed: seed, threshold: settings.pseudoLabelThreshold,
-                                     into: pseudoLabelDirectory(folder), shouldStop: shouldStop,
+                                     previous: round == 1 ? nil : pseudoLabelDirectory(folder, round: round - 1).appendingPathComponent("data"),
+                                     round: round, into: pseudoLabelDirectory(folder, round: round), shouldStop: shouldStop,
                                      observe: { observe(.training(run: "pseudo-labeller", $0)) })
     }
 
@@ -166,13 +196,16 @@ public struct FewShotEvaluation {
         return output
     }
 
-    /// The five classifier trainings of the seed (or their finished report), and the memorisation figures.
+    /// The five classifier trainings of the seed (seven with pseudo-labels: also on the labelled and
+    /// pseudo-labelled images, with and without the synthetic set), or their finished report; and the
+    /// memorisation figures.
     func trainClassifiers(seed: UInt64, synthetic: URL, in folder: URL, shouldStop: () -> Bool,
                           observe: (Event) -> Void) throws -> FewShotReport.Seed? {
         let output = folder.appendingPathComponent("classifiers")
         let evaluation = try AugmentationEvaluation(classifierRecipe: settings.classifierRecipe, data: settings.data,
                                                     synthetic: synthetic, realPerClass: settings.realPerClass, seed: seed,
-                                                    steps: settings.classifierSteps, classical: true)
+                                                    steps: settings.classifierSteps, classical: true,
+                                                    pseudoLabelled: settings.unlabelled ? pseudoLabelData(folder) : nil)
         let memorisation = try Memorisation(synthetic: evaluation.synthetic, real: evaluation.real, test: evaluation.test)
         let reportURL = output.appendingPathComponent(AugmentationEvaluation.reportFile)
         if let data = FileManager.default.contents(atPath: reportURL.path) {

@@ -10,13 +10,18 @@ public struct FewShotReport: Codable, Sendable {
     /// One seed's results.
     public struct Seed: Codable, Sendable {
         public var seed: UInt64
-        /// The five classifier trainings (real, real+classical, real+synthetic, real+synthetic+classical, synthetic).
+        /// The classifier trainings (real, real+classical, real+synthetic, real+synthetic+classical, synthetic;
+        /// with pseudo-labels also real+pseudo+classical and real+pseudo+synthetic+classical).
         public var runs: [AugmentationEvaluation.Run]
         public var memorisation: Memorisation
-        /// The few-labels setting's pseudo-labelling round; nil in the few-shot setting.
+        /// The few-labels setting's (last) pseudo-labelling round; nil in the few-shot setting.
         public var pseudoLabels: PseudoLabels?
+        /// Every self-training round, first to last, when there were more than one.
+        public var pseudoLabelRounds: [PseudoLabels]?
 
-        enum CodingKeys: String, CodingKey { case seed, runs, memorisation, pseudoLabels = "pseudo_labels" }
+        enum CodingKeys: String, CodingKey {
+            case seed, runs, memorisation, pseudoLabels = "pseudo_labels", pseudoLabelRounds = "pseudo_label_rounds"
+        }
     }
 
     /// A run's test accuracy over seeds.
@@ -39,12 +44,15 @@ public struct FewShotReport: Codable, Sendable {
     public var classifierRecipe: String
     /// Whether the generator also learnt from the unlabelled images (the few-labels setting).
     public var unlabelled: Bool
+    /// Self-training rounds in the few-labels setting; nil otherwise.
+    public var pseudoLabelRounds: Int?
     public var seeds: [Seed]
     public var summary: [Summary]
 
     enum CodingKeys: String, CodingKey {
         case generatorRecipe = "generator_recipe", realPerClass = "real_per_class", generatorSteps = "generator_steps"
-        case syntheticPerClass = "synthetic_per_class", classifierRecipe = "classifier_recipe", unlabelled, seeds, summary
+        case syntheticPerClass = "synthetic_per_class", classifierRecipe = "classifier_recipe", unlabelled
+        case pseudoLabelRounds = "pseudo_label_rounds", seeds, summary
     }
 
     /// The report of `seeds` run with `settings`, summarised run by run in the order the runs came.
@@ -55,6 +63,7 @@ public struct FewShotReport: Codable, Sendable {
         syntheticPerClass = settings.perClass
         classifierRecipe = settings.classifierRecipe.path
         unlabelled = settings.unlabelled
+        pseudoLabelRounds = settings.unlabelled ? settings.pseudoLabelRounds : nil
         self.seeds = seeds
         let names = seeds.first?.runs.map(\.name) ?? []
         summary = names.map { name in

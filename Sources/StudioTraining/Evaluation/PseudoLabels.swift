@@ -6,7 +6,8 @@ import StudioIO
 /// images per class (with classical augmentation) labels the unlabelled rest of the training split,
 /// and the images it is at least `threshold` sure of join the labelled ones as the training set of a
 /// conditional generator. The unlabelled images' own labels are never read for that set; they only
-/// score the pseudo-labels afterwards, for the report.
+/// score the pseudo-labels afterwards, for the report. A later round's labeller learns from the
+/// previous round's set instead (labelled and pseudo-labelled images) and labels the unlabelled ones anew.
 public struct PseudoLabels: Codable, Equatable, Sendable {
     /// Labelled images (K x classes) and unlabelled ones.
     public var labelled: Int, unlabelled: Int
@@ -19,10 +20,12 @@ public struct PseudoLabels: Codable, Equatable, Sendable {
     public var classifierTestAccuracy: Double
     /// The share of kept pseudo-labels equal to the true labels, measured after the set was written.
     public var keptAccuracy: Double
+    /// The self-training round (1 learns from the labelled images only); nil in reports from before rounds.
+    public var round: Int?
 
     enum CodingKeys: String, CodingKey {
         case labelled, unlabelled, kept, keptPerClass = "kept_per_class", threshold
-        case classifierTestAccuracy = "classifier_test_accuracy", keptAccuracy = "kept_accuracy"
+        case classifierTestAccuracy = "classifier_test_accuracy", keptAccuracy = "kept_accuracy", round
     }
 
     /// The file of the figures beside the data set.
@@ -31,9 +34,12 @@ public struct PseudoLabels: Codable, Equatable, Sendable {
     /// Writes `directory/data` (an MNIST-format directory: the labelled and the kept pseudo-labelled
     /// training images, and the test split of `data`) and `directory/pseudo-labels.json`, training the
     /// labeller into `directory/classifier`; returns the figures, or the earlier ones when the
-    /// directory already holds them; nil when `shouldStop` ended the training.
+    /// directory already holds them; nil when `shouldStop` ended the training. With `previous` (an
+    /// earlier round's `data` directory) the labeller learns from that round's set, not the labelled
+    /// images alone.
     public static func make(classifierRecipe: URL, data: URL, labelledIndices: [Int], steps: Int?, seed: UInt64,
-                            threshold: Double, into directory: URL, shouldStop: () -> Bool = { false },
+                            threshold: Double, previous: URL? = nil, round: Int = 1, into directory: URL,
+                            shouldStop: () -> Bool = { false },
                             observe: (TrainingEvent) -> Void = { _ in }) throws -> PseudoLabels? {
         let figures = directory.appendingPathComponent(fileName)
         if let saved = FileManager.default.contents(atPath: figures.path) {
@@ -56,7 +62,8 @@ public struct PseudoLabels: Codable, Equatable, Sendable {
         let trainer = ClassifierTrainer(recipe: parsed, config: config, recipeTable: resolved,
                                         steps: steps ?? parsed.resolvingEpochs(trainingCount: train.count).train.steps, seed: seed)
         let augment = parsed.augment.flatMap { $0.isEnabled ? $0 : nil } ?? .classical
-        guard let task = try trainer.train(on: labelled, augment: augment, into: directory.appendingPathComponent("classifier"),
+        let teacherSet = try previous.map { try ImageDataset.mnistFormat(directory: $0, split: .train) } ?? labelled
+        guard let task = try trainer.train(on: teacherSet, augment: augment, into: directory.appendingPathComponent("classifier"),
                                            shouldStop: shouldStop, observe: observe) else { return nil }
         let (labels, confidences) = predict(task, unlabelled)
         let keep = labels.indices.filter { Double(confidences[$0]) >= threshold }
@@ -71,7 +78,8 @@ public struct PseudoLabels: Codable, Equatable, Sendable {
                                   keptPerClass: (0..<config.classCount).map { c in keep.filter { labels[$0] == c }.count },
                                   threshold: threshold, classifierTestAccuracy: task.score(on: test).accuracy,
                                   keptAccuracy: keep.isEmpty ? 0
-                                      : Double(keep.filter { labels[$0] == train.labels[others[$0]] }.count) / Double(keep.count))
+                                      : Double(keep.filter { labels[$0] == train.labels[others[$0]] }.count) / Double(keep.count),
+                                  round: round)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try AtomicFile.write(try encoder.encode(result), to: figures)
