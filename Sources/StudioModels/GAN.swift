@@ -69,6 +69,14 @@ public struct GAN: Module {
         return generator(Tensor.concatenate([z, generatorEmbedding(labels)], alongAxis: 1), context: context)
     }
 
+    /// A semi-supervised discriminator's features phi(x) `[N, F]` (every layer but the last) and its
+    /// class logits `[N, discriminatorClasses]` from them, for samples `[N] + imageShape`.
+    public func classify(_ x: Tensor, context: ForwardContext) -> (features: Tensor, logits: Tensor) {
+        let layers = discriminator.layers
+        let features = layers.dropLast().reduce(x) { $1($0, context: context) }
+        return (features, layers[layers.count - 1](features, context: context))
+    }
+
     /// Logits `[N, 1]` for samples `[N] + imageShape`: psi(phi(x)) + <embed(y), phi(x)> when conditional.
     public func discriminate(_ x: Tensor, labels: [Int], context: ForwardContext) -> Tensor {
         guard let discriminatorProjection else { return discriminator(x, context: context) }

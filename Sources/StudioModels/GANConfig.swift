@@ -25,16 +25,20 @@ public struct GANConfig: Codable, Equatable, Sendable {
     public var emaDecay: Double?
     /// The step from which the average moves; before it, it copies the trained weights.
     public var emaStart: Int
+    /// Classes of a semi-supervised discriminator (Salimans et al. 2016), whose last layer gives one
+    /// logit per class, `[N, classes]`, real meaning any class; 0: the usual one real/fake logit.
+    public var discriminatorClasses: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case latentSize = "latent_size", imageShape = "image_shape", initialization = "init"
         case classCount = "classes", embeddingSize = "embedding_size"
         case generator, discriminator, emaDecay = "ema_decay", emaStart = "ema_start"
+        case discriminatorClasses = "discriminator_classes"
     }
 
     public init(latentSize: Int, imageShape: [Int], initialization: Initialization, classCount: Int = 0,
                 embeddingSize: Int? = nil, generator: SequentialSpec, discriminator: SequentialSpec,
-                emaDecay: Double? = nil, emaStart: Int = 0) {
+                emaDecay: Double? = nil, emaStart: Int = 0, discriminatorClasses: Int = 0) {
         self.latentSize = latentSize
         self.imageShape = imageShape
         self.initialization = initialization
@@ -44,6 +48,7 @@ public struct GANConfig: Codable, Equatable, Sendable {
         self.discriminator = discriminator
         self.emaDecay = emaDecay
         self.emaStart = emaStart
+        self.discriminatorClasses = discriminatorClasses
     }
 
     public init(from decoder: Decoder) throws {
@@ -59,10 +64,11 @@ public struct GANConfig: Codable, Equatable, Sendable {
         discriminator = try c.decode(SequentialSpec.self, forKey: .discriminator)
         emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay)
         emaStart = try c.decodeIfPresent(Int.self, forKey: .emaStart) ?? 0
+        discriminatorClasses = try c.decodeIfPresent(Int.self, forKey: .discriminatorClasses) ?? 0
     }
 
-    /// Unconditional configs encode without the class keys, and configs without a moving average
-    /// without its keys, as they always have.
+    /// Unconditional configs encode without the class keys, configs without a moving average
+    /// without its keys, and plain discriminators without `discriminator_classes`, as they always have.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(latentSize, forKey: .latentSize)
@@ -78,10 +84,17 @@ public struct GANConfig: Codable, Equatable, Sendable {
             try c.encode(emaDecay, forKey: .emaDecay)
             try c.encode(emaStart, forKey: .emaStart)
         }
+        if isSemiSupervised { try c.encode(discriminatorClasses, forKey: .discriminatorClasses) }
     }
 
     /// Whether labels condition both networks.
     public var isConditional: Bool { classCount > 0 }
+
+    /// Whether the discriminator is also a classifier (`discriminator_classes` > 0).
+    public var isSemiSupervised: Bool { discriminatorClasses > 0 }
+
+    /// The discriminator's output per sample: `[1, discriminatorClasses]`, or `[1, 1]`.
+    public var discriminatorOutputShape: Shape { [1, Swift.max(1, discriminatorClasses)] }
 
     /// The generator's input `[1, latentSize (+ embeddingSize)]`.
     public var generatorInputShape: Shape { [1, latentSize + (isConditional ? embeddingSize : 0)] }
@@ -89,7 +102,8 @@ public struct GANConfig: Codable, Equatable, Sendable {
     /// The discriminator's input `[1] + imageShape`.
     public var sampleShape: Shape { Shape([1] + imageShape) }
 
-    /// The length F of the features phi(x) that the discriminator's last layer, `linear(F -> 1)`, reads.
+    /// The length F of the features phi(x) that the discriminator's last layer, `linear(F -> 1)` (or
+    /// `linear(F -> classes)` when semi-supervised), reads.
     public var featureSize: Int? {
         guard let last = discriminator.layers.last, last.kind == .linear, case .int(let size)? = last.options["in"] else { return nil }
         return size
@@ -103,6 +117,12 @@ public struct GANConfig: Codable, Equatable, Sendable {
             throw ModelConfigError("model.image_shape must be [channels, height, width] (or [channels, length] for audio), got \(imageShape)")
         }
         guard classCount >= 0 else { throw ModelConfigError("model.classes must be 0 (unconditional) or positive, got \(classCount)") }
+        guard discriminatorClasses >= 0 else {
+            throw ModelConfigError("model.discriminator_classes must be 0 (a plain discriminator) or positive, got \(discriminatorClasses)")
+        }
+        if isSemiSupervised && isConditional {
+            throw ModelConfigError("model.discriminator_classes (a semi-supervised GAN, whose generator is unconditional and whose discriminator labels) and model.classes (a class-conditional GAN) exclude each other; keep one")
+        }
         if isConditional && embeddingSize <= 0 {
             throw ModelConfigError("model.embedding_size must be positive for a conditional GAN, got \(embeddingSize)")
         }
@@ -120,6 +140,17 @@ public struct GANConfig: Codable, Equatable, Sendable {
             throw ModelConfigError("generator makes \(made) from \(generatorInputShape), but model.image_shape is \(imageShape)")
         }
         let judged = try discriminator.outputShape(for: sampleShape, name: "discriminator")
+        if isSemiSupervised {
+            guard judged == discriminatorOutputShape else {
+                throw ModelConfigError("discriminator maps \(sampleShape) to \(judged); with model.discriminator_classes = \(discriminatorClasses) it must give one logit per class, \(discriminatorOutputShape)")
+            }
+            let last = discriminator.layers.count - 1
+            guard let size = featureSize, last >= 1,
+                  try SequentialSpec(Array(discriminator.layers.dropLast())).outputShape(for: sampleShape, name: "discriminator") == [1, size] else {
+                throw ModelConfigError("discriminator layer \(last): a semi-supervised discriminator must end in { type = \"linear\", in = F, out = \(discriminatorClasses) } reading flat features [1, F], which the generator's feature matching compares")
+            }
+            return
+        }
         guard judged == [1, 1] else {
             throw ModelConfigError("discriminator maps \(sampleShape) to \(judged); it must give one logit per sample, [1, 1]")
         }

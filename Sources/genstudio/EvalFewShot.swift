@@ -19,7 +19,7 @@ struct EvalFewShot: ParsableCommand {
         the same command again to resume.
         """)
 
-    @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion).")
+    @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion), or with --unlabelled a semi-supervised GAN (model.discriminator_classes).")
     var generatorRecipe: String
 
     @OptionGroup var classifierRun: ClassifierRunOptionGroup
@@ -105,10 +105,13 @@ struct EvalFewShot: ParsableCommand {
                 + "   (" + row.accuracies.map { String(format: "%.2f", 100 * $0) }.joined(separator: ", ") + ")")
         }
         for seed in report.seeds {
-            for p in seed.pseudoLabelRounds ?? seed.pseudoLabels.map { [$0] } ?? [] {
+            for p in seed.pseudoLabelRounds ?? (seed.pseudoLabels.map { [$0] } ?? []) {
                 let round = seed.pseudoLabelRounds == nil ? "" : " round \(p.round ?? 1)"
                 printer.message("seed \(seed.seed)\(round): " + String(format: "pseudo-labels kept for %d of %d unlabelled images (%.2f%% of them right); the labeller scores %.2f%% on the test split",
                                        p.kept, p.unlabelled, 100 * p.keptAccuracy, 100 * p.classifierTestAccuracy))
+            }
+            if let accuracy = seed.discriminatorTestAccuracy {
+                printer.message("seed \(seed.seed): the semi-supervised discriminator scores " + String(format: "%.2f%%", 100 * accuracy) + " on the test split")
             }
             let m = seed.memorisation
             printer.message(String(format: "seed %d: nearest real training image, synthetic median %.3f (least %.3f); test images median %.3f (least %.3f)",

@@ -26,6 +26,9 @@ struct SamplingOptionGroup: ParsableArguments {
     @Flag(help: "Diffusion: sample with the trained weights instead of their moving average.")
     var noEma = false
 
+    @Option(help: "Semi-supervised GANs: the least probability the discriminator gives a kept sample's class, 0...1 (default 0.9).")
+    var labelConfidence: Double?
+
     /// The options in the library's terms; `batchStatistics` comes from `sample`'s own flag, and
     /// `alias` is the old `--steps` spelling of `--denoising-steps` where a command still takes it.
     func options(batchStatistics: Bool = false, alias: DenoisingStepsAlias? = nil) throws -> SamplingOptions {
@@ -33,6 +36,7 @@ struct SamplingOptionGroup: ParsableArguments {
         options.sampler = try sampler.map(SamplingOptions.sampler(named:))
         options.steps = try alias?.merged(with: steps) ?? steps
         options.spacing = try spacing.map(SamplingOptions.spacing(named:))
+        options.labelConfidence = labelConfidence
         options.eta = eta
         options.guidance = guidance
         options.averagedWeights = !noEma

@@ -67,9 +67,9 @@ final class PseudoLabelTests: XCTestCase {
         settings.pseudoLabelThreshold = 0
         let directory = scratch.appendingPathComponent("labels")
         var stages: [String] = []
-        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run { event in
+        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run(observe: { event in
             if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
-        })
+        }))
         XCTAssertEqual(stages, ["pseudo-labels/4", "generator/4", "synthetic/4", "classifiers/4"])
         XCTAssertTrue(report.unlabelled)
         let pseudo = try XCTUnwrap(report.seeds[0].pseudoLabels)
@@ -117,9 +117,9 @@ final class PseudoLabelTests: XCTestCase {
         settings.pseudoLabelRounds = 2
         let directory = scratch.appendingPathComponent("rounds")
         var stages: [String] = []
-        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run { event in
+        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run(observe: { event in
             if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
-        })
+        }))
         XCTAssertEqual(stages, ["pseudo-labels round 1/5", "pseudo-labels round 2/5", "generator/5", "synthetic/5", "classifiers/5"])
         XCTAssertEqual(report.pseudoLabelRounds, 2)
         let rounds = try XCTUnwrap(report.seeds[0].pseudoLabelRounds)

@@ -9,6 +9,9 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
     case hinge
     /// Critic: mean D(G(z)) - mean D(x) + gp_weight · gradient penalty; G: -mean D(G(z)) (Gulrajani et al.).
     case wganGP = "wgan-gp"
+    /// Salimans et al. (2016): D has one logit per class, D(x) = Z/(Z + 1) with Z = Σ exp(l_k), and learns
+    /// the labelled images' classes besides real against fake; G matches D's mean features (`SemiSupervisedLoss`).
+    case semiSupervised = "semi-supervised"
 
     public init(from decoder: Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
@@ -20,9 +23,13 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
     }
 
     /// The discriminator's (critic's) loss, a scalar, from its outputs `[N, 1]` on real and fake samples
-    /// (the gradient penalty, when used, is added by the caller).
+    /// (the gradient penalty, when used, is added by the caller); semi-supervised: the real/fake part
+    /// from class logits `[N, classes]`.
     public func discriminatorLoss(real: Tensor, fake: Tensor) -> Tensor {
         switch self {
+        case .semiSupervised:
+            return AdversarialLoss.nonSaturating.discriminatorLoss(real: real.logSumExp(alongAxes: [1], keepingDimensions: true),
+                                                                   fake: fake.logSumExp(alongAxes: [1], keepingDimensions: true))
         case .nonSaturating:
             return binaryCrossEntropy(logits: real, targets: Tensor(ones: real.shape))
                 + binaryCrossEntropy(logits: fake, targets: Tensor(zeros: fake.shape))
@@ -33,10 +40,12 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
         }
     }
 
-    /// The generator's loss, a scalar, from the discriminator's outputs `[N, 1]` on its samples.
+    /// The generator's loss, a scalar, from the discriminator's outputs `[N, 1]` on its samples
+    /// (semi-supervised: the non-saturating loss of log Z; training uses feature matching instead).
     public func generatorLoss(fake: Tensor) -> Tensor {
         switch self {
         case .nonSaturating: binaryCrossEntropy(logits: fake, targets: Tensor(ones: fake.shape))
+        case .semiSupervised: AdversarialLoss.nonSaturating.generatorLoss(fake: fake.logSumExp(alongAxes: [1], keepingDimensions: true))
         case .hinge, .wganGP: -fake.mean()
         }
     }

@@ -6,7 +6,8 @@ import StudioOptim
 
 /// Adversarial training (DESIGN section 4): per step, `criticSteps` discriminator updates, each on
 /// its own real batch and fresh fakes, then one generator update through the discriminator; under
-/// the non-saturating, hinge or WGAN-GP loss; class-conditional when the model is.
+/// the non-saturating, hinge or WGAN-GP loss; class-conditional when the model is; or semi-supervised
+/// (`AdversarialTask+SemiSupervised.swift`).
 public final class AdversarialTask: TrainingTask {
     public let gan: GAN
     let optimizerG: Adam
@@ -29,15 +30,20 @@ public final class AdversarialTask: TrainingTask {
     public let augment: DiffAugment?
     /// R1's gamma on real images, and the interval of its lazy application.
     public let r1: (gamma: Float, interval: Int)?
+    /// The semi-supervised loss's labelled images and the test split its discriminator is scored on.
+    let labelled: (any LabelledExamples)?, test: (any LabelledExamples)?
 
     public var metricNames: [String] {
-        ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : []) + (r1 == nil ? [] : ["r1"])
+        if loss == .semiSupervised { return Self.semiSupervisedMetricNames }
+        return ["loss_d", "loss_g", "d_real", "d_fake"] + (loss == .wganGP ? ["gradient_penalty"] : []) + (r1 == nil ? [] : ["r1"])
     }
 
     public var batchesPerStep: Int { criticSteps }
 
-    /// A freshly initialised GAN for `config`, trained with Adam as `settings` says.
-    public init(config: GANConfig, settings: TrainSettings, sampleCount: Int) throws {
+    /// A freshly initialised GAN for `config`, trained with Adam as `settings` says; the
+    /// semi-supervised loss also takes the `labelled` images (with labels) and a `test` split.
+    public init(config: GANConfig, settings: TrainSettings, sampleCount: Int,
+                labelled: (any LabelledExamples)? = nil, test: (any LabelledExamples)? = nil) throws {
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         gan = try GAN(config: config, using: &generator)
         let betas = (Float(settings.beta1), Float(settings.beta2))
@@ -56,11 +62,15 @@ public final class AdversarialTask: TrainingTask {
         r1 = settings.r1Gamma.map { (Float($0), settings.r1Interval ?? 1) }
         let generatorParameters = gan.generatorParametersByCheckpointName
         ema = config.emaDecay.map { ExponentialMovingAverage(parameters: generatorParameters, decay: Float($0)) }
+        precondition((loss == .semiSupervised) == (labelled != nil), "AdversarialTask: labelled images go with the semi-supervised loss")
+        self.labelled = labelled
+        self.test = test
     }
 
     /// One step on `criticSteps` real batches stacked along axis 0 (`[criticSteps · B, ...]`, with as
     /// many labels when conditional); returns loss_d and d_real/d_fake of the last critic update.
     public func step(batch real: Tensor, labels: [Int], step: Int) -> [Double] {
+        if loss == .semiSupervised { return semiSupervisedStep(unlabelled: real, step: step) }
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
         var noise = RandomStream.latents.generator(seed: seed, step: step)
         var augmentation = RandomStream.diffAugment.generator(seed: seed, step: step)
@@ -107,9 +117,7 @@ public final class AdversarialTask: TrainingTask {
         // they are not computed: the G update is the same, without D's weight-gradient GEMMs.
         lossG.backward(withRespectTo: gan.generatorParameters.map(\.parameter.value))
         optimizerG.step()
-        if let ema {
-            if step < gan.config.emaStart { ema.follow() } else { ema.update() }
-        }
+        updateAverage(step: step)
 
         let (dReal, dFake) = withoutGradients {
             loss == .nonSaturating ? (realScores.sigmoid().mean().item, fakeScores.sigmoid().mean().item)
@@ -117,6 +125,12 @@ public final class AdversarialTask: TrainingTask {
         }
         return [Double(lossD.item), Double(lossG.item), Double(dReal), Double(dFake)]
             + (loss == .wganGP ? [Double(penalty.item)] : []) + (r1 == nil ? [] : [Double(r1Value.item)])
+    }
+
+    /// Moves the generator's average after its update (copies the weights before `ema_start`).
+    func updateAverage(step: Int) {
+        guard let ema else { return }
+        if step < gan.config.emaStart { ema.follow() } else { ema.update() }
     }
 
     /// The one grid of `sampleImages()`, named "samples".

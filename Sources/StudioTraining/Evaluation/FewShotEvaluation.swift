@@ -57,6 +57,9 @@ public struct FewShotEvaluation {
 
     public let settings: Settings
     public let directory: URL
+    /// Whether the generator is a semi-supervised GAN, which learns from the unlabelled images itself
+    /// (`data.labelled_per_class`) instead of from pseudo-labels.
+    public let semiSupervised: Bool
 
     /// Checks the settings before any work: K, M and the seeds.
     public init(settings: Settings, directory: URL) throws {
@@ -68,6 +71,15 @@ public struct FewShotEvaluation {
         if let steps = settings.generatorSteps, steps <= 0 { throw DatasetError("--generator-steps must be positive, got \(steps)") }
         guard (1...20).contains(settings.pseudoLabelRounds) else {
             throw DatasetError("--pseudo-label-rounds must lie in 1...20, got \(settings.pseudoLabelRounds)")
+        }
+        let (generator, _) = try RecipeLoader.load(settings.generatorRecipe)
+        if case .gan(let config) = generator.model, config.isSemiSupervised {
+            guard settings.unlabelled else {
+                throw DatasetError("\(settings.generatorRecipe.path) is a semi-supervised GAN, which learns from unlabelled images besides the K labelled ones: run it with --unlabelled")
+            }
+            semiSupervised = true
+        } else {
+            semiSupervised = false
         }
         self.settings = settings
         self.directory = directory
@@ -90,7 +102,7 @@ public struct FewShotEvaluation {
                 observe(.stage(index: stage, total: total, name: name, seed: seed))
             }
             var rounds: [PseudoLabels] = []
-            if settings.unlabelled {
+            if usesPseudoLabels {
                 for round in 1...settings.pseudoLabelRounds {
                     begin(settings.pseudoLabelRounds == 1 ? "pseudo-labels" : "pseudo-labels round \(round)")
                     guard let made = try makePseudoLabels(seed: seed, round: round, in: folder, shouldStop: shouldStop,
@@ -108,15 +120,19 @@ public struct FewShotEvaluation {
                                                     observe: observe) else { return nil }
             result.pseudoLabels = rounds.last
             result.pseudoLabelRounds = rounds.count > 1 ? rounds : nil
+            if semiSupervised { result.discriminatorTestAccuracy = try discriminatorAccuracy(generator) }
             seeds.append(result)
         }
-        let report = FewShotReport(settings: settings, seeds: seeds)
+        let report = FewShotReport(settings: settings, seeds: seeds, selfTraining: usesPseudoLabels)
         try report.write(to: directory.appendingPathComponent(FewShotReport.fileName))
         return report
     }
 
     /// Stages of one seed: generator, synthetic set, classifiers, and each self-training round.
-    public var stagesPerSeed: Int { 3 + (settings.unlabelled ? settings.pseudoLabelRounds : 0) }
+    public var stagesPerSeed: Int { 3 + (usesPseudoLabels ? settings.pseudoLabelRounds : 0) }
+
+    /// Whether the generator learns the unlabelled images through pseudo-labels (self-training).
+    var usesPseudoLabels: Bool { settings.unlabelled && !semiSupervised }
 
     // MARK: - Stages
 
@@ -127,7 +143,7 @@ public struct FewShotEvaluation {
         let session: TrainingSession
         if FileManager.default.fileExists(atPath: run.appendingPathComponent("recipe.toml").path),
            (try? Checkpoint.resolve(run)) != nil {
-            if settings.unlabelled {
+            if usesPseudoLabels {
                 // A generator trained on another round's pseudo-labels must not pass for this one.
                 let expected = pseudoLabelData(folder).path
                 let (earlier, _) = try RecipeLoader.load(run.appendingPathComponent("recipe.toml"))
@@ -143,7 +159,11 @@ public struct FewShotEvaluation {
         } else {
             if FileManager.default.fileExists(atPath: run.path) { try FileManager.default.removeItem(at: run) }
             var overrides = ["train.seed=\(seed)"]
-            if settings.unlabelled {
+            if semiSupervised {
+                // Every training image, K per class with their labels (as eval augmentation picks its real set).
+                overrides += ["data.labelled_per_class=\(settings.realPerClass)", "data.subset_seed=\(seed)"]
+                if let data = settings.data { overrides.append("data.path=\(data.path)") }
+            } else if settings.unlabelled {
                 // The labelled images and the confidently pseudo-labelled rest, all of them.
                 overrides.append("data.path=\(pseudoLabelData(folder).path)")
             } else {
@@ -157,6 +177,14 @@ public struct FewShotEvaluation {
             return nil
         }
         return run
+    }
+
+    /// The semi-supervised discriminator's accuracy on the test split, from the generator's run.
+    func discriminatorAccuracy(_ run: URL) throws -> Double {
+        let model = try LoadedGAN.load(checkpoint: run)
+        let (parsed, _) = try RecipeLoader.load(run.appendingPathComponent("recipe.toml"))
+        let test = try ImageDataset.mnistFormat(directory: URL(fileURLWithPath: parsed.data.path), split: .test)
+        return AdversarialTask.accuracy(of: model.gan, on: test)
     }
 
     /// The folder of a seed's self-training round (1-based): `pseudo-labels`, then `pseudo-labels-2`, ...
@@ -205,7 +233,7 @@ public struct FewShotEvaluation {
         let evaluation = try AugmentationEvaluation(classifierRecipe: settings.classifierRecipe, data: settings.data,
                                                     synthetic: synthetic, realPerClass: settings.realPerClass, seed: seed,
                                                     steps: settings.classifierSteps, classical: true,
-                                                    pseudoLabelled: settings.unlabelled ? pseudoLabelData(folder) : nil)
+                                                    pseudoLabelled: usesPseudoLabels ? pseudoLabelData(folder) : nil)
         let memorisation = try Memorisation(synthetic: evaluation.synthetic, real: evaluation.real, test: evaluation.test)
         let reportURL = output.appendingPathComponent(AugmentationEvaluation.reportFile)
         if let data = FileManager.default.contents(atPath: reportURL.path) {

@@ -18,9 +18,12 @@ public struct FewShotReport: Codable, Sendable {
         public var pseudoLabels: PseudoLabels?
         /// Every self-training round, first to last, when there were more than one.
         public var pseudoLabelRounds: [PseudoLabels]?
+        /// A semi-supervised GAN's discriminator, as a classifier, on the test split; nil for other generators.
+        public var discriminatorTestAccuracy: Double?
 
         enum CodingKeys: String, CodingKey {
             case seed, runs, memorisation, pseudoLabels = "pseudo_labels", pseudoLabelRounds = "pseudo_label_rounds"
+            case discriminatorTestAccuracy = "discriminator_test_accuracy"
         }
     }
 
@@ -55,15 +58,16 @@ public struct FewShotReport: Codable, Sendable {
         case pseudoLabelRounds = "pseudo_label_rounds", seeds, summary
     }
 
-    /// The report of `seeds` run with `settings`, summarised run by run in the order the runs came.
-    public init(settings: FewShotEvaluation.Settings, seeds: [Seed]) {
+    /// The report of `seeds` run with `settings`, summarised run by run in the order the runs came;
+    /// `selfTraining` when the generator learnt the unlabelled images through pseudo-labels.
+    public init(settings: FewShotEvaluation.Settings, seeds: [Seed], selfTraining: Bool) {
         generatorRecipe = settings.generatorRecipe.path
         realPerClass = settings.realPerClass
         generatorSteps = settings.generatorSteps
         syntheticPerClass = settings.perClass
         classifierRecipe = settings.classifierRecipe.path
         unlabelled = settings.unlabelled
-        pseudoLabelRounds = settings.unlabelled ? settings.pseudoLabelRounds : nil
+        pseudoLabelRounds = selfTraining ? settings.pseudoLabelRounds : nil
         self.seeds = seeds
         let names = seeds.first?.runs.map(\.name) ?? []
         summary = names.map { name in

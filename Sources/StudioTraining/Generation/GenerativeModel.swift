@@ -23,6 +23,8 @@ public struct GeneratorAbilities: OptionSet, Sendable {
     public static let latentWalk = GeneratorAbilities(rawValue: 1 << 5)
     /// Encoding images (`--reconstruct`) and the latent manifold (`--manifold`): the model conforms to `Reconstructing`.
     public static let reconstruction = GeneratorAbilities(rawValue: 1 << 6)
+    /// Labels given by a semi-supervised discriminator, with a confidence to keep (`--label-confidence`).
+    public static let discriminatorLabels = GeneratorAbilities(rawValue: 1 << 7)
 }
 
 /// A trained model of any family that draws examples: the one seam through which `sample`, `eval`,

@@ -53,6 +53,7 @@ public enum GeneratorLoader {
             var loaded = try LoadedGAN(config: gan, weights: weights, source: source, step: step, audio: audio,
                                        averaged: options.averagedWeights)
             loaded.usesBatchStatistics = options.batchStatistics
+            if let confidence = options.labelConfidence { loaded.labelConfidence = Float(confidence) }
             model = loaded
         case .vae(let vae):
             model = try LoadedVAE(config: vae, weights: weights, source: source, step: step, audio: audio)

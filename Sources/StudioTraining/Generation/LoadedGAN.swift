@@ -15,6 +15,8 @@ public struct LoadedGAN {
     public let audio: AudioSettings?
     /// Whether batch norm uses each batch's statistics instead of the running ones.
     public var usesBatchStatistics = false
+    /// Semi-supervised: the least probability of its class a kept sample has.
+    public var labelConfidence: Float = 0.9
     /// Whether the file holds a moving average of the generator's weights (`ema.generator.*`).
     public let hasAveragedWeights: Bool
     /// Whether the generator samples with that average rather than the trained weights.
@@ -83,10 +85,12 @@ extension LoadedGAN: LatentWalking {
     public var abilities: GeneratorAbilities {
         var abilities: GeneratorAbilities = [.batchStatistics, .latentWalk]
         if gan.config.isConditional { abilities.insert(.classes) }
+        if gan.config.isSemiSupervised { abilities.formUnion([.classes, .discriminatorLabels]) }
         if hasAveragedWeights { abilities.insert(.averagedWeights) }
         return abilities
     }
-    public var classCount: Int { gan.config.classCount }
+    /// The conditional generator's classes, or the semi-supervised discriminator's.
+    public var classCount: Int { gan.config.isSemiSupervised ? gan.config.discriminatorClasses : gan.config.classCount }
     public var exampleShape: [Int] { gan.config.imageShape }
     public var noiseShape: [Int] { [gan.config.latentSize] }
     public var valueRange: ClosedRange<Float> { -1...1 }
@@ -94,6 +98,7 @@ extension LoadedGAN: LatentWalking {
     public var settings: [String: String] {
         var settings = ["sampler": "generator", "normalisation": usesBatchStatistics ? "batch statistics" : "running statistics"]
         if hasAveragedWeights { settings["weights"] = usesAveragedWeights ? "ema" : "trained" }
+        if gan.config.isSemiSupervised { settings["labels"] = "discriminator, p >= \(labelConfidence)" }
         return settings
     }
     public var preferredChunk: Int? { nil }
@@ -105,7 +110,8 @@ extension LoadedGAN: LatentWalking {
 
     public func draw(noise: Tensor, labels: [Int]?, stepNoise: inout RandomGenerator,
                      progress: (Int, Int) -> Void) throws -> Tensor {
-        generate(latents: noise, labels: labels ?? [], useBatchStatistics: usesBatchStatistics)
+        if gan.config.isSemiSupervised, let labels { return try drawLabelled(latents: noise, labels: labels) }
+        return generate(latents: noise, labels: labels ?? [], useBatchStatistics: usesBatchStatistics)
     }
 
     /// Great circles (slerp), which keep the norms typical of Gaussian latents.

@@ -19,6 +19,8 @@ public struct SamplingOptions: Sendable {
     public var averagedWeights = true
     /// GANs: normalise with each batch's statistics (`--batch-statistics`).
     public var batchStatistics = false
+    /// Semi-supervised GANs: the least probability of its class a kept sample has; nil for 0.9.
+    public var labelConfidence: Double?
 
     public init() {}
 
@@ -54,11 +56,16 @@ public struct SamplingOptions: Sendable {
         if guidance != nil { flags.append(("--guidance", .samplers, "diffusion models")) }
         if !averagedWeights { flags.append(("--no-ema", .averagedWeights, "checkpoints with averaged weights (diffusion, GANs with model.ema_decay)")) }
         if batchStatistics { flags.append(("--batch-statistics", .batchStatistics, "GANs")) }
+        if labelConfidence != nil { flags.append(("--label-confidence", .discriminatorLabels, "semi-supervised GANs")) }
         return flags
     }
 
-    /// Refuses the options `model` cannot honour, naming them, the model's family and who takes them.
+    /// Refuses the options `model` cannot honour, naming them, the model's family and who takes them,
+    /// and values out of range.
     public func check(against model: any GenerativeModel) throws {
+        if let labelConfidence, !(0...1).contains(labelConfidence) {
+            throw SampleError("--label-confidence must lie in 0...1, got \(labelConfidence)")
+        }
         try Self.refuse(given.map { ($0.flag, $0.needs, $0.takers) }, for: model)
     }
 

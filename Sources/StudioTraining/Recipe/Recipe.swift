@@ -54,9 +54,12 @@ public struct DataSettings: Codable, Equatable, Sendable {
     /// The seed of the `perClass` draw, separate from `train.seed` so that runs with other training
     /// seeds can share one subset.
     public var subsetSeed: UInt64 = 0
+    /// A semi-supervised GAN's labelled examples: this many of each class keep their labels, drawn
+    /// from `subsetSeed` as `perClass` draws; every training example also serves without its label.
+    public var labelledPerClass: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case path, perClass = "per_class", subsetSeed = "subset_seed"
+        case path, perClass = "per_class", subsetSeed = "subset_seed", labelledPerClass = "labelled_per_class"
     }
 
     public init() {}
@@ -67,6 +70,7 @@ public struct DataSettings: Codable, Equatable, Sendable {
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         perClass = try c.decodeIfPresent(Int.self, forKey: .perClass)
         subsetSeed = try c.decodeIfPresent(UInt64.self, forKey: .subsetSeed) ?? subsetSeed
+        labelledPerClass = try c.decodeIfPresent(Int.self, forKey: .labelledPerClass)
     }
 }
 
@@ -176,6 +180,30 @@ public struct CheckpointSettings: Codable, Equatable, Sendable {
 }
 
 extension Recipe {
+    /// Messages for semi-supervised settings that do not go together.
+    func semiSupervisedProblems() -> [String] {
+        var problems: [String] = []
+        let semiSupervised: Bool
+        if case .gan(let config) = model { semiSupervised = config.isSemiSupervised } else { semiSupervised = false }
+        if semiSupervised != (train.loss == .semiSupervised) {
+            problems.append(semiSupervised
+                ? "model.discriminator_classes makes a semi-supervised discriminator; it trains with train.loss = \"semi-supervised\""
+                : "train.loss = \"semi-supervised\" needs a discriminator with one logit per class: model.discriminator_classes (such as 10)")
+        }
+        if let labelled = data.labelledPerClass {
+            if !semiSupervised { problems.append("data.labelled_per_class applies to semi-supervised GANs (model.discriminator_classes), not to this recipe") }
+            if labelled < 1 { problems.append("data.labelled_per_class must be at least 1, got \(labelled)") }
+            if data.perClass != nil { problems.append("data.labelled_per_class and data.per_class exclude each other: a semi-supervised GAN learns from every training example") }
+        }
+        if train.loss == .semiSupervised && train.resolvedCriticSteps != 1 {
+            problems.append("train.critic_steps must be 1 with train.loss = \"semi-supervised\", got \(train.resolvedCriticSteps)")
+        }
+        if train.loss == .semiSupervised && train.r1Gamma != nil {
+            problems.append("train.r1_gamma applies to the non-saturating and hinge losses, not to \"semi-supervised\"")
+        }
+        return problems
+    }
+
     /// The recipe with `train.steps` set from `train.epochs` for a training set of `count` images
     /// (after `data.per_class`, so that epochs count over the subset); unchanged when it counts steps.
     public func resolvingEpochs(trainingCount count: Int) -> Recipe {
@@ -203,6 +231,7 @@ extension Recipe {
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
         problems += train.adversarialProblems(family: model.family)
+        problems += semiSupervisedProblems()
         if !(train.diffAugment ?? []).isEmpty && (audio != nil || model.imageShape.count != 3) {
             problems.append("train.diffaugment transforms images [C, H, W]; this recipe's examples are \(audio == nil ? "\(model.imageShape)" : "audio") (remove the key)")
         }

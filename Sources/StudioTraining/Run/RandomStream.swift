@@ -17,6 +17,8 @@ public enum RandomStream: UInt64, Sendable {
     case classSubset = 0x5245_414C
     /// DiffAugment's draws.
     case diffAugment = 9
+    /// A semi-supervised GAN's labelled batch, one generator per step.
+    case labelledBatch = 10
 
     /// The generator of this stream for `step` (or epoch) of a run seeded with `seed`.
     public func generator(seed: UInt64, step: Int = 0) -> RandomGenerator {

@@ -15,6 +15,7 @@ public enum TrainingJob {
         let name = recipeURL.deletingPathExtension().lastPathComponent
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
         try loaded.subset?.write(into: run.url)
+        try writeLabelled(recipe, data: loaded.examples, into: run.url, recipePath: recipeURL.path)
         try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
                                    skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
@@ -79,6 +80,8 @@ public enum TrainingJob {
         try applyThreads(recipe)
         try checkData(data, fit: recipe.model, name: "training", place: recipe.data.path, recipePath: recipePath)
         switch recipe.model {
+        case .gan(let config) where config.isSemiSupervised:
+            return try makeSemiSupervisedTask(config, recipe: recipe, data: data, test: test, recipePath: recipePath)
         case .gan(let config):
             return try AdversarialTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count)
         case .vae(let config):
