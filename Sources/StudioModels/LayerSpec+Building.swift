@@ -60,6 +60,9 @@ extension LayerSpec {
         case .dropout:
             let p = try number("p", default: 0.5, in: place)
             guard p >= 0 && p < 1 else { throw fail("p must lie in [0, 1), got \(p)") }
+        case .gaussiannoise:
+            let std = try number("std", default: 0.3, in: place)
+            guard std >= 0 && std.isFinite else { throw fail("std must be 0 or positive, got \(std)") }
         case .relu, .leakyrelu, .tanh, .sigmoid, .silu, .gelu, .softplus:
             break
         case .flatten:
@@ -149,6 +152,7 @@ extension LayerSpec {
         case .layernorm:
             return LayerNorm(shape: Shape(try ints("shape", in: place)), epsilon: Float(try number("eps", default: 1e-5, in: place)))
         case .dropout: return Dropout(probability: Float(try number("p", default: 0.5, in: place)))
+        case .gaussiannoise: return GaussianNoise(standardDeviation: Float(try number("std", default: 0.3, in: place)))
         case .relu: return ReLU()
         case .leakyrelu: return LeakyReLU(slope: Float(try number("slope", default: 0.01, in: place)))
         case .tanh: return Tanh()

@@ -6,7 +6,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     /// The layer kinds a recipe may name, each with the option keys it accepts.
     public enum Kind: String, Codable, CaseIterable, Sendable {
         case linear, conv1d, conv2d, convtranspose1d, convtranspose2d
-        case batchnorm1d, batchnorm2d, groupnorm, layernorm, dropout
+        case batchnorm1d, batchnorm2d, groupnorm, layernorm, dropout, gaussiannoise
         case relu, leakyrelu, tanh, sigmoid, silu, gelu, softplus
         case flatten, unflatten, upsample, avgpool2d, maxpool2d, phaseshuffle
 
@@ -21,6 +21,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
             case .groupnorm: ["groups", "channels", "eps"]
             case .layernorm: ["shape", "eps"]
             case .dropout: ["p"]
+            case .gaussiannoise: ["std"]
             case .leakyrelu: ["slope"]
             case .relu, .tanh, .sigmoid, .silu, .gelu, .softplus: []
             case .flatten: ["start"]

@@ -20,6 +20,22 @@ final class LayerBehaviourTests: XCTestCase {
         XCTAssertEqual(Dropout(probability: 1)(input, context: context).scalars, [Float](repeating: 0, count: 10_000))
     }
 
+    func testGaussianNoiseAddsNoiseOfItsDeviationInTrainingOnly() {
+        let input = Tensor(ones: [100, 100]).requiringGradient()
+        let context = ForwardContext(training: true, generator: RandomGenerator(seed: 2))
+        let noise = GaussianNoise(standardDeviation: 0.5)
+        let first = noise(input, context: context)
+        let added = first.scalars.map { Double($0 - 1) }
+        let mean = added.reduce(0, +) / 10_000
+        XCTAssertEqual(mean, 0, accuracy: 0.02)
+        XCTAssertEqual((added.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10_000).squareRoot(), 0.5, accuracy: 0.02)
+        XCTAssertNotEqual(first.scalars, noise(input, context: context).scalars, "each call draws new noise from the context")
+        XCTAssertEqual(first.scalars, noise(input, context: ForwardContext(training: true, generator: RandomGenerator(seed: 2))).scalars)
+        XCTAssertEqual(gradients(of: first.sum(), withRespectTo: [input])[0]?.scalars, [Float](repeating: 1, count: 10_000),
+                       "the gradient passes unchanged")
+        XCTAssertEqual(noise(input).scalars, input.scalars, "evaluation is the identity")
+    }
+
     func testReshapingLayers() {
         let x = Tensor(shape: [2, 3, 2, 2], scalars: (0..<24).map(Float.init))
         XCTAssertEqual(Flatten()(x).shape, [2, 12])
