@@ -198,6 +198,12 @@ final class SemiSupervisedGANTests: XCTestCase {
         }
     }
 
+    func testTheRecipeBenchmarks() throws {
+        let bench = try TrainingJob.benchmarkTask(recipe: try recipe)
+        XCTAssertEqual(bench.task.metricNames, AdversarialTask.semiSupervisedMetricNames)
+        XCTAssertEqual(bench.runSteps(0..<2).count, bench.task.metricNames.count)
+    }
+
     func testLabelConfidenceIsRefusedWhereNoDiscriminatorLabelsAndOutOfRange() throws {
         let session = try TrainingJob.start(recipe: try Fixtures.tinyRecipe, overrides: [try Fixtures.dataOverride, "train.steps=1"],
                                             outputs: scratch, runDirectory: scratch.appendingPathComponent("plain"))

@@ -65,7 +65,9 @@ extension TrainingJob {
     public static func benchmarkTask(_ recipe: Recipe, recipePath: String) throws -> TrainingBenchmark {
         try RecipeLoader.check(recipe, path: recipePath)
         var generator = RandomGenerator(seed: TrainingBenchmark.seed)
-        let data = randomExamples(of: recipe, count: recipe.train.batch, using: &generator)
+        // A semi-supervised GAN draws its labelled examples from the data: K of each class at least.
+        let labelled = (recipe.data.labelledPerClass ?? 0) * classCount(of: recipe.model)
+        let data = randomExamples(of: recipe, count: Swift.max(recipe.train.batch, labelled), using: &generator)
         let test = randomExamples(of: recipe, count: TrainingBenchmark.heldOutCount, using: &generator)
         let task = try makeTask(recipe, data: data, test: test, recipePath: recipePath)
         // A GAN's critic steps each take a batch; repeating the random ones costs the same as fresh ones.
@@ -83,10 +85,11 @@ extension TrainingJob {
         return SignalDataset(shape: shape, values: values, labels: classes > 0 ? (0..<count).map { $0 % classes } : [])
     }
 
-    /// The classes a model is conditioned on or predicts; 0 for an unconditional generator.
+    /// The classes a model is conditioned on or predicts (a semi-supervised discriminator's too); 0
+    /// for an unconditional generator.
     static func classCount(of model: ModelConfig) -> Int {
         switch model {
-        case .gan(let config): config.classCount
+        case .gan(let config): config.isSemiSupervised ? config.discriminatorClasses : config.classCount
         case .vae(let config): config.classCount
         case .diffusion(let config): config.classes
         case .classifier(let config): config.classCount
