@@ -16,7 +16,9 @@ extension LayerSpec {
         var out = input
         switch kind {
         case .linear:
-            _ = try bool("spectral_norm", default: false, in: place)
+            if try bool("spectral_norm", default: false, in: place), try bool("weight_norm", default: false, in: place) {
+                throw fail("spectral_norm and weight_norm exclude each other")
+            }
             let inSize = try positive("in", in: place), outSize = try positive("out", in: place)
             try requireRank([2, 3], "[N, \(inSize)]")
             guard input.last == inSize else { throw fail("expects \(inSize) input features, got input \(input)") }
@@ -101,9 +103,13 @@ extension LayerSpec {
 
 extension LayerSpec {
     /// The layer this spec describes, with PyTorch's default initialisation drawn from `generator`;
-    /// with `spectral_norm = true`, u and v are drawn next, as PyTorch's `spectral_norm(module)` would.
+    /// with `spectral_norm = true`, u and v are drawn next, as PyTorch's `spectral_norm(module)` would;
+    /// `weight_norm = true` (linear layers) reparametrises the weight as PyTorch's `weight_norm(module)`.
     public func makeLayer(in place: String, using generator: inout RandomGenerator) throws -> any Layer {
         let layer = try makePlainLayer(in: place, using: &generator)
+        if kind == .linear, try bool("weight_norm", default: false, in: place), let linear = layer as? Linear {
+            return linear.weightNormalized()
+        }
         guard try bool("spectral_norm", default: false, in: place) else { return layer }
         guard let weighted = layer as? any SpectrallyNormalizable else {
             preconditionFailure("\(place): \(kind.rawValue) accepted spectral_norm but has no weight to normalise")

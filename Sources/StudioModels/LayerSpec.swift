@@ -13,7 +13,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         /// Option keys this kind accepts besides `type`.
         public var optionKeys: [String] {
             switch self {
-            case .linear: ["in", "out", "bias", "spectral_norm"]
+            case .linear: ["in", "out", "bias", "spectral_norm", "weight_norm"]
             case .conv1d, .conv2d: ["in", "out", "kernel", "stride", "padding", "bias", "spectral_norm"]
             case .convtranspose1d, .convtranspose2d:
                 ["in", "out", "kernel", "stride", "padding", "output_padding", "bias", "spectral_norm"]

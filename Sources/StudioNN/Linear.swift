@@ -10,6 +10,9 @@ public struct Linear: SpectrallyNormalizable {
     /// PyTorch's `spectral_norm` state when the weight is spectrally normalised (`weight` is then
     /// `weight_orig`), else nil.
     public private(set) var spectralNorm: SpectralNorm?
+    /// `[outputSize, 1]`, PyTorch's `weight_g`, when the weight is weight-normalised (`weight` is then
+    /// `weight_v`, and the forward uses g · v / ‖v‖ row by row), else nil.
+    public private(set) var weightNormGain: Parameter?
 
     /// A layer with PyTorch's default initialisation: weight and bias from U(±1/√inputSize).
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, using generator: inout RandomGenerator) {
@@ -34,8 +37,27 @@ public struct Linear: SpectrallyNormalizable {
     public var outputSize: Int { weight.shape[0] }
 
     /// `weight`, then `bias` when present, as PyTorch names them; spectrally normalised:
-    /// `bias`, `weight_orig`, `weight_u`, `weight_v`, as PyTorch's `state_dict()`.
-    public var children: [(name: String, child: ModuleChild)] { weightChildren }
+    /// `bias`, `weight_orig`, `weight_u`, `weight_v`; weight-normalised: `bias`, `weight_g`,
+    /// `weight_v`; as PyTorch's `state_dict()`.
+    public var children: [(name: String, child: ModuleChild)] {
+        guard let weightNormGain else { return weightChildren }
+        return (bias.map { [("bias", .parameter($0))] } ?? []) + [("weight_g", .parameter(weightNormGain)), ("weight_v", .parameter(weight))]
+    }
+
+    /// This layer, sharing its weight and bias, with its weight reparametrised as PyTorch's
+    /// `weight_norm(module)` does (Salimans & Kingma 2016): g starts as each row's norm, so the
+    /// layer computes what it did; then g and the direction v train separately.
+    public func weightNormalized() -> Linear {
+        precondition(spectralNorm == nil && weightNormGain == nil, "Linear: the weight is already normalised")
+        var copy = self
+        copy.weightNormGain = Parameter(Self.rowNorms(weight.value))
+        return copy
+    }
+
+    /// ‖row‖ of `[out, in]` as `[out, 1]`, differentiable.
+    static func rowNorms(_ weight: Tensor) -> Tensor {
+        weight.squared().sum(alongAxis: 1, keepingDimensions: true).sqrt()
+    }
 
     /// This layer, sharing its parameters, with its weight spectrally normalised along axis 0 (output features).
     public func spectrallyNormalized(using generator: inout RandomGenerator) -> Linear {
@@ -50,7 +72,8 @@ public struct Linear: SpectrallyNormalizable {
         precondition(input.rank >= 1 && input.shape.last == inputSize,
                      "Linear: input \(input.shape) does not end in \(inputSize) features (weight \(weight.shape))")
         let flat = input.rank == 2 ? input : input.reshaped(to: [-1, inputSize])
-        var output = Tensor.matmul(flat, effectiveWeight(context), transposeB: true)
+        let used = weightNormGain.map { weight.value * ($0.value / Self.rowNorms(weight.value)) } ?? effectiveWeight(context)
+        var output = Tensor.matmul(flat, used, transposeB: true)
         if let bias { output = output + bias.value }
         if input.rank == 2 { return output }
         return output.reshaped(to: Shape(input.shape.dimensions.dropLast() + [outputSize]))

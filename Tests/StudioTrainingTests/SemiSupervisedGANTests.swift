@@ -198,6 +198,29 @@ final class SemiSupervisedGANTests: XCTestCase {
         }
     }
 
+    /// `weight_norm = true` on a linear layer: PyTorch's names in the checkpoint; not with spectral_norm.
+    func testWeightNormalisedLayersSaveUnderPyTorchsNames() throws {
+        let text = try String(contentsOf: try recipe, encoding: .utf8)
+        let normalised = text.replacingOccurrences(of: "{ type = \"linear\", in = 32, out = 10 }",
+                                                   with: "{ type = \"linear\", in = 32, out = 10, weight_norm = true }")
+        XCTAssertNotEqual(normalised, text)
+        let url = scratch.appendingPathComponent("wn.toml")
+        try Data(normalised.utf8).write(to: url)
+        let run = scratch.appendingPathComponent("wn")
+        _ = try TrainingJob.start(recipe: url, overrides: [try Fixtures.dataOverride, "train.steps=2"], outputs: scratch, runDirectory: run).run()
+        let model = try SafeTensors.read(from: try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.modelFile))
+        let shapes = Dictionary(uniqueKeysWithValues: model.entries.map { ($0.name, $0.tensor.shape.dimensions) })
+        XCTAssertEqual(shapes["discriminator.4.weight_g"], [10, 1])
+        XCTAssertEqual(shapes["discriminator.4.weight_v"], [10, 32])
+        XCTAssertNil(shapes["discriminator.4.weight"])
+        XCTAssertNotNil(try LoadedGAN.load(checkpoint: run).gan.config.discriminator.layers.last?.options["weight_norm"])
+
+        let both = normalised.replacingOccurrences(of: "weight_norm = true", with: "weight_norm = true, spectral_norm = true")
+        XCTAssertThrowsError(try RecipeLoader.parse(both, path: "both.toml")) { error in
+            XCTAssertTrue("\(error)".contains("spectral_norm and weight_norm exclude each other"), "\(error)")
+        }
+    }
+
     func testTheRecipeBenchmarks() throws {
         let bench = try TrainingJob.benchmarkTask(recipe: try recipe)
         XCTAssertEqual(bench.task.metricNames, AdversarialTask.semiSupervisedMetricNames)
