@@ -26,7 +26,7 @@ struct SamplingOptionGroup: ParsableArguments {
     @Flag(help: "Diffusion: sample with the trained weights instead of their moving average.")
     var noEma = false
 
-    @Option(help: "Semi-supervised GANs: the least probability the discriminator gives a kept sample's class, 0...1 (default 0.9).")
+    @Option(help: "Semi-supervised GANs: the least probability the discriminator gives a kept sample's class, 0...1 (default 0.8).")
     var labelConfidence: Double?
 
     /// The options in the library's terms; `batchStatistics` comes from `sample`'s own flag, and

@@ -144,7 +144,7 @@ final class SemiSupervisedGANTests: XCTestCase {
         var stepNoise = RandomGenerator(seed: 0)
         let images = try model.draw(noise: noise, labels: labels, stepNoise: &stepNoise, progress: { _, _ in })
         let probabilities = withoutGradients { model.gan.classify(images, context: .inference).logits.softmax().scalars }
-        for (row, label) in labels.enumerated() { XCTAssertGreaterThanOrEqual(probabilities[row * 10 + label], 0.9, "row \(row)") }
+        for (row, label) in labels.enumerated() { XCTAssertGreaterThanOrEqual(probabilities[row * 10 + label], 0.8, "row \(row)") }
         let plain = model.generate(latents: noise).scalars, size = 784
         let kept = (0..<12).filter { Array(images.scalars[($0 * size)..<(($0 + 1) * size)]) == Array(plain[($0 * size)..<(($0 + 1) * size)]) }
         XCTAssertFalse(kept.isEmpty, "some first latents are of their class")
@@ -161,7 +161,7 @@ final class SemiSupervisedGANTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("class 5"), "\(error)")
         }
         XCTAssertEqual(model.classCount, 10)
-        XCTAssertEqual(model.settings["labels"], "discriminator, p >= 0.9")
+        XCTAssertEqual(model.settings["labels"], "discriminator, p >= 0.8")
     }
 
     func testTheFewLabelsProtocolTrainsTheGANOnEveryImageWithKLabels() throws {

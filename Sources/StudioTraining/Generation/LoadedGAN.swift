@@ -16,7 +16,7 @@ public struct LoadedGAN {
     /// Whether batch norm uses each batch's statistics instead of the running ones.
     public var usesBatchStatistics = false
     /// Semi-supervised: the least probability of its class a kept sample has.
-    public var labelConfidence: Float = 0.9
+    public var labelConfidence: Float = 0.8
     /// Whether the file holds a moving average of the generator's weights (`ema.generator.*`).
     public let hasAveragedWeights: Bool
     /// Whether the generator samples with that average rather than the trained weights.

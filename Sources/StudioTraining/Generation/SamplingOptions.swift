@@ -19,7 +19,7 @@ public struct SamplingOptions: Sendable {
     public var averagedWeights = true
     /// GANs: normalise with each batch's statistics (`--batch-statistics`).
     public var batchStatistics = false
-    /// Semi-supervised GANs: the least probability of its class a kept sample has; nil for 0.9.
+    /// Semi-supervised GANs: the least probability of its class a kept sample has; nil for 0.8.
     public var labelConfidence: Double?
 
     public init() {}
