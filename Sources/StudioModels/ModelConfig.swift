@@ -41,6 +41,13 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Classes samples can be asked for: `classCount`, or a semi-supervised GAN's discriminator classes
+    /// (its generator is unconditional, but its discriminator labels what it makes).
+    public var sampledClassCount: Int {
+        if case .gan(let config) = self, config.isSemiSupervised { return config.discriminatorClasses }
+        return classCount
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let family = try c.decode(String.self, forKey: AnyCodingKey("family"))

@@ -192,6 +192,13 @@ final class SemiSupervisedGANTests: XCTestCase {
         let manifest = try String(contentsOf: directory.appendingPathComponent("seed-3/synthetic/manifest.json"), encoding: .utf8)
         XCTAssertTrue(manifest.contains("discriminator, p >= 0.0"), manifest)
 
+        // A second run finds every stage done, the synthetic set's manifest included.
+        var skipped: [String] = []
+        _ = try FewShotEvaluation(settings: settings, directory: directory).run(observe: { event in
+            if case let .skipped(name, _) = event { skipped.append(name) }
+        })
+        XCTAssertEqual(skipped, ["generator", "classifiers"])
+
         settings.unlabelled = false
         XCTAssertThrowsError(try FewShotEvaluation(settings: settings, directory: scratch.appendingPathComponent("other"))) { error in
             XCTAssertTrue("\(error)".contains("--unlabelled"), "\(error)")

@@ -65,7 +65,7 @@ public struct AugmentationManifest: Codable, Equatable {
                 throw FileFormatError(path: url.path, "job.shard is \(shard.index)/\(shard.count); expected I/N with 0 <= I < N")
             }
             do {
-                try manifest.job.spec.validate(classCount: manifest.job.model.classCount)
+                try manifest.job.spec.validate(classCount: manifest.job.model.sampledClassCount)
             } catch let error as SampleError {
                 throw FileFormatError(path: url.path, "job.spec does not describe a job: \(error.message)")
             }

@@ -90,7 +90,7 @@ extension LoadedGAN: LatentWalking {
         return abilities
     }
     /// The conditional generator's classes, or the semi-supervised discriminator's.
-    public var classCount: Int { gan.config.isSemiSupervised ? gan.config.discriminatorClasses : gan.config.classCount }
+    public var classCount: Int { config.sampledClassCount }
     public var exampleShape: [Int] { gan.config.imageShape }
     public var noiseShape: [Int] { [gan.config.latentSize] }
     public var valueRange: ClosedRange<Float> { -1...1 }
