@@ -8,7 +8,7 @@ import StudioModels
 /// still depends only on (seed, index, class).
 extension LoadedGAN {
     /// Latents tried per sample before the class is given up as one the discriminator never names.
-    public static let labellingAttempts = 500
+    public static let labellingAttempts = 5000
 
     /// Images `[N] + imageShape` in -1...1, row i of class `labels[i]`, starting from `latents` `[N, D]`.
     func drawLabelled(latents: Tensor, labels: [Int]) throws -> Tensor {
