@@ -90,6 +90,15 @@ final class SemiSupervisedGANTests: XCTestCase {
         XCTAssertEqual(labelled.indices.map { train.labels[$0] }, (0..<10).flatMap { [$0, $0] })
         let model = try SafeTensors.read(from: try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.modelFile))
         XCTAssertEqual(model.entries.first { $0.name == "discriminator.4.weight" }?.tensor.shape, [10, 32])
+
+        // A resumed run must draw the same labelled examples.
+        XCTAssertNoThrow(try TrainingJob.resume(run))
+        var other = labelled
+        other.indices.swapAt(0, 2)
+        try JSONEncoder().encode(other).write(to: run.appendingPathComponent(TrainingJob.labelledFileName))
+        XCTAssertThrowsError(try TrainingJob.resume(run)) { error in
+            XCTAssertTrue("\(error)".contains("now draws other labelled examples"), "\(error)")
+        }
     }
 
     /// The session's batch is the unlabelled one: steps with its labels changed train the same weights.

@@ -52,4 +52,25 @@ extension TrainingJob {
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(try encoder.encode(subset), to: run.appendingPathComponent(labelledFileName))
     }
+
+    /// Checks that a resumed semi-supervised run draws the labelled examples it started with
+    /// (`labelled.json`), so that it never continues with other labels, for instance after the data changed.
+    static func checkLabelled(_ recipe: Recipe, data: any LabelledExamples, run: URL, recipePath: String) throws {
+        guard case .gan(let config) = recipe.model, config.isSemiSupervised, let perClass = recipe.data.labelledPerClass else { return }
+        let file = run.appendingPathComponent(labelledFileName)
+        guard let saved = FileManager.default.contents(atPath: file.path) else {
+            throw DatasetError("\(run.path) has no \(labelledFileName) saying which examples kept their labels; the run cannot resume")
+        }
+        let recorded: ClassSubset
+        do {
+            recorded = try JSONDecoder().decode(ClassSubset.self, from: saved)
+        } catch {
+            throw FileFormatError(path: file.path, "is not a list of labelled examples: \(error)")
+        }
+        let drawn = try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
+                                       recipePath: recipePath)
+        guard drawn == recorded else {
+            throw DatasetError("data.labelled_per_class = \(perClass), data.subset_seed = \(recipe.data.subsetSeed) now draws other labelled examples of \(recipe.data.path) than the run started with (\(file.path)); has the data changed?")
+        }
+    }
 }

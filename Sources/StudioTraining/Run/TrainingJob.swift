@@ -33,6 +33,7 @@ public enum TrainingJob {
         let state = try Checkpoint.readState(checkpoint)
         let loaded = try loadData(parsed, recipePath: run.recipe.path)
         try checkSubset(loaded.subset, recordedIn: run, dataPath: parsed.data.path)
+        try checkLabelled(parsed, data: loaded.examples, run: directory, recipePath: run.recipe.path)
         let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
         let task = try makeTask(recipe, data: loaded.examples, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
