@@ -59,7 +59,7 @@ struct AugmentRun: ParsableCommand {
 
     @OptionGroup var compute: ThreadsOptionGroup
 
-    @OptionGroup(title: "Diffusion models")
+    @OptionGroup(title: "Sampling the model (diffusion models, semi-supervised GANs)")
     var sampling: SamplingOptionGroup
 
     @OptionGroup var stepsAlias: DenoisingStepsAlias

@@ -46,7 +46,7 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "The output directory; running the command again with it resumes.")
     var out: String
 
-    @OptionGroup(title: "Diffusion generators")
+    @OptionGroup(title: "Sampling the generator (diffusion models, semi-supervised GANs)")
     var sampling: SamplingOptionGroup
 
     func run() throws {

@@ -41,7 +41,7 @@ struct EvalSamples: ParsableCommand {
 
     @OptionGroup var compute: ThreadsOptionGroup
 
-    @OptionGroup(title: "Diffusion checkpoints")
+    @OptionGroup(title: "Sampling the checkpoint (diffusion models, semi-supervised GANs)")
     var sampling: SamplingOptionGroup
 
     @OptionGroup var stepsAlias: DenoisingStepsAlias

@@ -63,7 +63,7 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var compute: ThreadsOptionGroup
 
-    @OptionGroup(title: "Diffusion models")
+    @OptionGroup(title: "Sampling the model (diffusion models, semi-supervised GANs)")
     var sampling: SamplingOptionGroup
 
     @OptionGroup var stepsAlias: DenoisingStepsAlias

@@ -127,6 +127,15 @@ final class CommandLineFlagTests: XCTestCase {
                            mentions: ["--classes", "'three'", "0,3,7"])
     }
 
+    /// `--label-confidence` reaches the sampling options of `sample` and is refused, naming it, for a plain GAN.
+    func testLabelConfidenceIsASamplingOption() throws {
+        assertCleanFailure(try run(["sample", Self.gan.path, "--label-confidence", "0.5", "--out", scratch.appendingPathComponent("x.png").path]),
+                           mentions: ["--label-confidence applies to semi-supervised GANs only"])
+        assertCleanFailure(try run(["augment", Self.gan.path, "--per-class", "1", "--label-confidence", "0.5", "--out",
+                                    scratch.appendingPathComponent("aug").path]),
+                           mentions: ["--label-confidence"])
+    }
+
     /// `--denoising-steps` names the sampler's steps; `--steps` is still read as them by `sample`.
     func testDenoisingStepsAndItsOldSpelling() throws {
         let common = ["sample", Self.diffusion.path, "--sampler", "ddim", "--count", "2", "--threads", "1"]
