@@ -157,18 +157,19 @@ public struct AugmentationEvaluation {
         sets.append(("real+synthetic", both, real.count, synthetic.count, nil))
         if let classical { sets.append(("real+synthetic+classical", both, real.count, synthetic.count, classical)) }
         sets.append(("synthetic", synthetic, 0, synthetic.count, nil))
+        let plainRuns = sets.count
         if let classical, let pseudoLabelled {
             sets.append(("real+pseudo+classical", pseudoLabelled, real.count, 0, classical))
             sets.append(("real+pseudo+synthetic+classical", Self.concatenate(pseudoLabelled, synthetic), real.count, synthetic.count, classical))
         }
         var runs: [Run] = []
-        for (name, set, realCount, syntheticCount, augment) in sets {
+        for (index, (name, set, realCount, syntheticCount, augment)) in sets.enumerated() {
             let start = Date()
             let url = directory.appendingPathComponent(name)
             guard let task = try trainer.train(on: set, augment: augment, into: url, shouldStop: shouldStop,
                                        observe: { observe(name, $0) }) else { return nil }
             let (loss, accuracy) = task.score(on: test)
-            let pseudoCount = name.contains("pseudo") ? set.count - realCount - syntheticCount : nil
+            let pseudoCount = index < plainRuns ? nil : set.count - realCount - syntheticCount
             runs.append(Run(name: name, realImages: realCount, syntheticImages: syntheticCount, pseudoLabelledImages: pseudoCount,
                             batch: Swift.min(recipe.train.batch, set.count),
                             steps: steps, testLoss: loss, testAccuracy: accuracy,

@@ -55,7 +55,7 @@ public struct FewShotReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case generatorRecipe = "generator_recipe", realPerClass = "real_per_class", generatorSteps = "generator_steps"
         case syntheticPerClass = "synthetic_per_class", classifierRecipe = "classifier_recipe", unlabelled
-        case pseudoLabelRounds = "pseudo_label_rounds", seeds, summary
+        case pseudoLabelRounds = "self_training_rounds", seeds, summary
     }
 
     /// The report of `seeds` run with `settings`, summarised run by run in the order the runs came;
