@@ -56,20 +56,33 @@ final class PseudoLabelTests: XCTestCase {
                                              steps: 20, seed: 2, threshold: 0.2, into: scratch.appendingPathComponent("plain")), figures)
     }
 
-    func testTheFewLabelsProtocolTrainsTheGeneratorOnPseudoLabels() throws {
+    /// The few-labels protocol on the tiny conditional GAN and the fixture data, for one seed.
+    private func fewLabelsSettings(seed: UInt64, perClass: Int, generatorSteps: Int, classifierSteps: Int,
+                                   threshold: Double) throws -> FewShotEvaluation.Settings {
         var settings = FewShotEvaluation.Settings(generatorRecipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
-                                                  realPerClass: 3, perClass: 2, classifierRecipe: try classifierRecipe)
-        settings.seeds = [1]
-        settings.generatorSteps = 2
-        settings.classifierSteps = 3
+                                                  realPerClass: 3, perClass: perClass, classifierRecipe: try classifierRecipe)
+        settings.seeds = [seed]
+        settings.generatorSteps = generatorSteps
+        settings.classifierSteps = classifierSteps
         settings.data = try Fixtures.mnistSmall
         settings.unlabelled = true
-        settings.pseudoLabelThreshold = 0
-        let directory = scratch.appendingPathComponent("labels")
+        settings.pseudoLabelThreshold = threshold
+        return settings
+    }
+
+    /// Runs the protocol into `directory` and returns its report with the "name/total" of each stage begun.
+    private func run(_ settings: FewShotEvaluation.Settings, into directory: URL) throws -> (FewShotReport, [String]) {
         var stages: [String] = []
         let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run(observe: { event in
             if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
         }))
+        return (report, stages)
+    }
+
+    func testTheFewLabelsProtocolTrainsTheGeneratorOnPseudoLabels() throws {
+        let settings = try fewLabelsSettings(seed: 1, perClass: 2, generatorSteps: 2, classifierSteps: 3, threshold: 0)
+        let directory = scratch.appendingPathComponent("labels")
+        let (report, stages) = try run(settings, into: directory)
         XCTAssertEqual(stages, ["pseudo-labels/4", "generator/4", "synthetic/4", "classifiers/4"])
         XCTAssertTrue(report.unlabelled)
         let pseudo = try XCTUnwrap(report.seeds[0].pseudoLabels)
@@ -106,20 +119,10 @@ final class PseudoLabelTests: XCTestCase {
     }
 
     func testRoundsChainAndAGeneratorFromOtherRoundsIsRefused() throws {
-        var settings = FewShotEvaluation.Settings(generatorRecipe: try Fixtures.directory.appendingPathComponent("tiny-cgan.toml"),
-                                                  realPerClass: 3, perClass: 1, classifierRecipe: try classifierRecipe)
-        settings.seeds = [4]
-        settings.generatorSteps = 1
-        settings.classifierSteps = 2
-        settings.data = try Fixtures.mnistSmall
-        settings.unlabelled = true
-        settings.pseudoLabelThreshold = 0.1
+        var settings = try fewLabelsSettings(seed: 4, perClass: 1, generatorSteps: 1, classifierSteps: 2, threshold: 0.1)
         settings.pseudoLabelRounds = 2
         let directory = scratch.appendingPathComponent("rounds")
-        var stages: [String] = []
-        let report = try XCTUnwrap(try FewShotEvaluation(settings: settings, directory: directory).run(observe: { event in
-            if case let .stage(_, total, name, _) = event { stages.append("\(name)/\(total)") }
-        }))
+        let (report, stages) = try run(settings, into: directory)
         XCTAssertEqual(stages, ["pseudo-labels round 1/5", "pseudo-labels round 2/5", "generator/5", "synthetic/5", "classifiers/5"])
         XCTAssertEqual(report.pseudoLabelRounds, 2)
         let rounds = try XCTUnwrap(report.seeds[0].pseudoLabelRounds)
