@@ -46,11 +46,8 @@ extension TrainingJob {
     /// Writes `labelled.json` (which examples kept their labels) into a semi-supervised run.
     static func writeLabelled(_ recipe: Recipe, data: any LabelledExamples, into run: URL, recipePath: String) throws {
         guard case .gan(let config) = recipe.model, config.isSemiSupervised, let perClass = recipe.data.labelledPerClass else { return }
-        let subset = try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
-                                        recipePath: recipePath)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(try encoder.encode(subset), to: run.appendingPathComponent(labelledFileName))
+        try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
+                           recipePath: recipePath).write(into: run, name: labelledFileName)
     }
 
     /// Checks that a resumed semi-supervised run draws the labelled examples it started with
@@ -58,14 +55,8 @@ extension TrainingJob {
     static func checkLabelled(_ recipe: Recipe, data: any LabelledExamples, run: URL, recipePath: String) throws {
         guard case .gan(let config) = recipe.model, config.isSemiSupervised, let perClass = recipe.data.labelledPerClass else { return }
         let file = run.appendingPathComponent(labelledFileName)
-        guard let saved = FileManager.default.contents(atPath: file.path) else {
+        guard let recorded = try ClassSubset.read(from: run, name: labelledFileName) else {
             throw DatasetError("\(run.path) has no \(labelledFileName) saying which examples kept their labels; the run cannot resume")
-        }
-        let recorded: ClassSubset
-        do {
-            recorded = try JSONDecoder().decode(ClassSubset.self, from: saved)
-        } catch {
-            throw FileFormatError(path: file.path, "is not a list of labelled examples: \(error)")
         }
         let drawn = try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
                                        recipePath: recipePath)

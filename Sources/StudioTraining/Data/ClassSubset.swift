@@ -61,16 +61,17 @@ public struct ClassSubset: Codable, Equatable, Sendable {
         SubsetExamples(data, indices: indices)
     }
 
-    /// Writes `subset.json` into `directory` (atomically; keys sorted, so equal subsets give equal bytes).
-    public func write(into directory: URL) throws {
+    /// Writes `name` (`subset.json`, or a semi-supervised run's `labelled.json`) into `directory`
+    /// (atomically; keys sorted, so equal subsets give equal bytes).
+    public func write(into directory: URL, name: String = fileName) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: directory.appendingPathComponent(Self.fileName))
+        try AtomicFile.write(try encoder.encode(self), to: directory.appendingPathComponent(name))
     }
 
-    /// The `subset.json` in `directory`, or nil when there is none.
-    public static func read(from directory: URL) throws -> ClassSubset? {
-        let url = directory.appendingPathComponent(fileName)
+    /// The file `name` (default `subset.json`) in `directory`, or nil when there is none.
+    public static func read(from directory: URL, name: String = fileName) throws -> ClassSubset? {
+        let url = directory.appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         do {
             return try JSONDecoder().decode(ClassSubset.self, from: data)
