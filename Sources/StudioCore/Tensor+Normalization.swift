@@ -23,6 +23,13 @@ struct ChannelLayout {
         positions = shape.dimensions.dropFirst(2).reduce(1, *)
     }
 
+    /// Any `[batch, channels, positions]` view of a buffer of that many scalars.
+    init(batch: Int, channels: Int, positions: Int) {
+        self.batch = batch
+        self.channels = channels
+        self.positions = positions
+    }
+
     /// Values per channel.
     var count: Int { batch * positions }
 }
@@ -85,7 +92,7 @@ extension Tensor {
 
     /// Mean and biased variance of every channel, accumulated in Double around the channel's first
     /// value so that a large mean does not cancel the variance away.
-    private func channelMoments(_ layout: ChannelLayout) -> (mean: [Float], variance: [Float]) {
+    func channelMoments(_ layout: ChannelLayout) -> (mean: [Float], variance: [Float]) {
         let channels = layout.channels
         let shift = withUnsafeBufferPointer { x in (0..<channels).map { Double(x[$0 * layout.positions]) } }
         let (s1, s2) = Tensor.channelSums(layout, self, self, centers: shift, ShiftedMoments())
@@ -196,7 +203,7 @@ protocol ChannelMap {
 }
 
 /// (x - shift, (x - shift)²): the shifted first and second moments.
-private struct ShiftedMoments: ChannelTerm {
+struct ShiftedMoments: ChannelTerm {
     @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ center: Double) -> (Double, Double) {
         let d = Double(x) - center
         return (d, d * d)
@@ -204,7 +211,7 @@ private struct ShiftedMoments: ChannelTerm {
 }
 
 /// (g, g·(x - mean)): the sums the batch-norm pullback needs.
-private struct GradientMoments: ChannelTerm {
+struct GradientMoments: ChannelTerm {
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ mean: Double) -> (Double, Double) {
         let gd = Double(g)
         return (gd, gd * (Double(x) - mean))
@@ -212,14 +219,14 @@ private struct GradientMoments: ChannelTerm {
 }
 
 /// x·scale[c] + shift[c].
-private struct ChannelAffine: ChannelMap {
+struct ChannelAffine: ChannelMap {
     let scale: UnsafeBufferPointer<Float>
     let shift: UnsafeBufferPointer<Float>
     @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ c: Int) -> Float { x * scale[c] + shift[c] }
 }
 
 /// a[c]·g + k1[c]·x + k0[c].
-private struct ChannelInputGradient: ChannelMap {
+struct ChannelInputGradient: ChannelMap {
     let a: UnsafeBufferPointer<Float>
     let k1: UnsafeBufferPointer<Float>
     let k0: UnsafeBufferPointer<Float>

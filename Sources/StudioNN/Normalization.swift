@@ -32,9 +32,7 @@ public struct GroupNorm: Layer {
         let channels = weight.shape[0]
         precondition(input.rank >= 2 && input.shape[1] == channels,
                      "GroupNorm: input \(input.shape) does not have \(channels) channels on axis 1")
-        let normalized = input.normalized(rowCount: input.shape[0] * groupCount, epsilon: epsilon)
-        let statShape = Shape([1, channels] + [Int](repeating: 1, count: input.rank - 2))
-        return normalized * weight.value.reshaped(to: statShape) + bias.value.reshaped(to: statShape)
+        return input.groupNormalized(groupCount: groupCount, weight: weight.value, bias: bias.value, epsilon: epsilon)
     }
 }
 

@@ -124,6 +124,25 @@ final class GradientCheckTests: XCTestCase {
         assertGradients("normalized rows", [image]) { $0[0].normalized(rowCount: 6, epsilon: 1e-5) }
     }
 
+    func testGroupNormalization() {
+        let image = random([3, 4, 2, 3], lower: -2, upper: 2)
+        for groups in [1, 2, 4] {
+            assertGradients("groupNormalized \(groups) groups", [image, random([4], lower: 0.5, upper: 1.5), random([4])]) {
+                $0[0].groupNormalized(groupCount: groups, weight: $0[1], bias: $0[2], epsilon: 1e-5)
+            }
+        }
+        assertGradients("groupNormalized NC", [random([3, 6], lower: -2, upper: 2), random([6], lower: 0.5, upper: 1.5),
+                                               random([6])]) {
+            $0[0].groupNormalized(groupCount: 3, weight: $0[1], bias: $0[2], epsilon: 1e-5)
+        }
+        assertGradients("second order through group norm", [random([2, 4, 2, 2], lower: -2, upper: 2),
+                                                             random([4], lower: 0.5, upper: 1.5), random([4])]) { inputs in
+            let y = inputs[0].groupNormalized(groupCount: 2, weight: inputs[1], bias: inputs[2], epsilon: 1e-5)
+            let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0], inputs[1]], createGraph: true)
+            return g[0]!.squared().sum() + g[1]!.squared().sum()
+        }
+    }
+
     /// The gradient of a gradient norm, as WGAN-GP and R1 penalties take it.
     func testSecondOrder() {
         let x = random([3, 4]), w = random([4, 2]), v = random([2, 1])
