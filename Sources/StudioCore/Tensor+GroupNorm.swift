@@ -3,13 +3,14 @@
 extension Tensor {
     /// Group normalisation with its per-channel affine map, as PyTorch's `GroupNorm`: the channels of
     /// each sample fall into `groupCount` groups, each normalised by its own mean and biased variance,
-    /// then channel c is scaled by `weight[c]` and shifted by `bias[c]`:
-    /// `[N, C, ...]`, `[C]`, `[C]` -> `[N, C, ...]`.
+    /// then channel c is scaled by `weight[c]` and shifted by `bias[c]`, and with `followedBySiLU`
+    /// passed through SiLU in the same pass: `[N, C, ...]`, `[C]`, `[C]` -> `[N, C, ...]`.
     ///
     /// One statistics pass and one output pass; the three gradients share one reduction pass and the
     /// input gradient one elementwise pass. The composite of normalisation, product and sum made four
     /// passes forward, and group norms were a seventh of a diffusion UNet's sampling time.
-    public func groupNormalized(groupCount: Int, weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
+    public func groupNormalized(groupCount: Int, weight: Tensor, bias: Tensor, epsilon: Float,
+                                followedBySiLU: Bool = false) -> Tensor {
         let layout = ChannelLayout(shape, op: "groupNormalized")
         let channels = layout.channels
         precondition(groupCount > 0 && channels % groupCount == 0,
@@ -35,11 +36,14 @@ extension Tensor {
         }
         let value = scale.withUnsafeBufferPointer { a in
             shift.withUnsafeBufferPointer { b in
-                Tensor.mapChannels(groups.channelRows, self, self, ChannelAffine(scale: a, shift: b))
+                followedBySiLU
+                    ? Tensor.mapChannels(groups.channelRows, self, self, ChannelAffineSiLU(scale: a, shift: b))
+                    : Tensor.mapChannels(groups.channelRows, self, self, ChannelAffine(scale: a, shift: b))
             }
         }
-        let backward = GroupNormBackward(input: self, weight: weight, groups: groups, mean: mean,
-                                         inverseDeviation: inverseDeviation, epsilon: epsilon)
+        let backward = GroupNormBackward(input: self, weight: weight, bias: bias, groups: groups, mean: mean,
+                                         inverseDeviation: inverseDeviation, epsilon: epsilon,
+                                         affine: followedBySiLU ? (scale, shift) : nil)
         return Tensor.record("groupNorm", value,
                              (self, { backward.inputGradient($0) }),
                              (weight, { backward.weightGradient($0) }),
@@ -71,38 +75,64 @@ struct GroupLayout {
 
 /// The pullbacks of one `groupNormalized` call. In first-order mode one reduction pass gives
 /// Σg and Σg·(x - mean) per (sample, channel), from which all three gradients follow, and the input
-/// gradient takes one more elementwise pass; while a backward pass is itself recorded they come from
+/// gradient takes one more elementwise pass (after one that takes the gradient through SiLU, whose
+/// input is recomputed rather than kept); while a backward pass is itself recorded they come from
 /// the composite formula in differentiable ops, so second derivatives flow through group norm too.
 private final class GroupNormBackward {
     let input: Tensor
     let weight: Tensor
+    let bias: Tensor
     let groups: GroupLayout
     let mean: [Float]
     let inverseDeviation: [Double]
     let epsilon: Float
-    /// The sums for the gradient `cachedFor`, which all three pullbacks receive in turn; holding
-    /// `cachedFor` keeps its storage, and so its address, unique.
+    /// The per-(sample, channel) scale and shift of the normalisation when SiLU follows it; nil without SiLU.
+    let affine: (scale: [Float], shift: [Float])?
+    /// The gradient before SiLU and the sums for the gradient `cachedFor`, which all three pullbacks
+    /// receive in turn; holding `cachedFor` keeps its storage, and so its address, unique.
     private var cachedFor: Tensor?
-    private var sums: (gradient: [Double], product: [Double]) = ([], [])
+    private var cached: (gradient: Tensor, sums: (gradient: [Double], product: [Double]))?
 
-    init(input: Tensor, weight: Tensor, groups: GroupLayout, mean: [Float], inverseDeviation: [Double], epsilon: Float) {
+    init(input: Tensor, weight: Tensor, bias: Tensor, groups: GroupLayout, mean: [Float], inverseDeviation: [Double],
+         epsilon: Float, affine: (scale: [Float], shift: [Float])?) {
         self.input = input
         self.weight = weight
+        self.bias = bias
         self.groups = groups
         self.mean = mean
         self.inverseDeviation = inverseDeviation
         self.epsilon = epsilon
+        self.affine = affine
     }
 
-    private func sums(for g: Tensor) -> (gradient: [Double], product: [Double]) {
-        if let cached = cachedFor, cached.shape == g.shape,
-           cached.withUnsafeBufferPointer({ $0.baseAddress }) == g.withUnsafeBufferPointer({ $0.baseAddress }) {
-            return sums
+    /// The gradient with respect to the normalised, scaled and shifted value, before any SiLU, and its sums.
+    private func prepared(_ g: Tensor) -> (gradient: Tensor, sums: (gradient: [Double], product: [Double])) {
+        if let cachedFor, let cached, cachedFor.shape == g.shape,
+           cachedFor.withUnsafeBufferPointer({ $0.baseAddress }) == g.withUnsafeBufferPointer({ $0.baseAddress }) {
+            return cached
+        }
+        var gradient = g
+        if let affine {
+            gradient = affine.scale.withUnsafeBufferPointer { a in
+                affine.shift.withUnsafeBufferPointer { b in
+                    Tensor.mapChannels(groups.channelRows, g, input, ChannelAffineSiLUGradient(scale: a, shift: b))
+                }
+            }
         }
         let centers = (0..<groups.channelRows.channels).map { Double(mean[groups.group(ofRow: $0)]) }
-        sums = Tensor.channelSums(groups.channelRows, g, input, centers: centers, GradientMoments())
+        let result = (gradient, Tensor.channelSums(groups.channelRows, gradient, input, centers: centers, GradientMoments()))
         cachedFor = g
-        return sums
+        cached = result
+        return result
+    }
+
+    /// The gradient before SiLU in differentiable ops, for the recorded formulas.
+    private func recordedGradient(_ g: Tensor) -> Tensor {
+        guard affine != nil else { return g }
+        let (normalized, _, stat) = recordedNormalized()
+        let z = normalized * weight.reshaped(to: stat) + bias.reshaped(to: stat)
+        let s = z.sigmoid()
+        return g * (s * (1 + z * (1 - s)))
     }
 
     /// The input as `[N, G, (C/G)·S]`, its normalised value and 1/σ in differentiable ops, and the
@@ -123,13 +153,13 @@ private final class GroupNormBackward {
         if GradientMode.isEnabled {
             let (normalized, inverse, stat) = recordedNormalized()
             let shape = [batch, groups.groupCount, -1]
-            let scaled = (g * weight.reshaped(to: stat)).reshaped(to: shape)
+            let scaled = (recordedGradient(g) * weight.reshaped(to: stat)).reshaped(to: shape)
             let x = normalized.reshaped(to: shape)
             let centered = scaled - scaled.mean(alongAxes: [2], keepingDimensions: true)
                 - x * (scaled * x).mean(alongAxes: [2], keepingDimensions: true)
             return (inverse * centered).reshaped(to: input.shape)
         }
-        let (sg, sgx) = sums(for: g)
+        let (gradient, (sg, sgx)) = prepared(g)
         let count = Double(groups.rows.positions)
         // Per group: A = Σ w·g and B = Σ w·g·(x - mean); then per channel
         // dx = a·g + k1·x + k0 with a = w/σ, k1 = -B/(σ³M), k0 = -A/(σM) - k1·mean.
@@ -155,15 +185,15 @@ private final class GroupNormBackward {
         return a.withUnsafeBufferPointer { pa in
             k1.withUnsafeBufferPointer { p1 in
                 k0.withUnsafeBufferPointer { p0 in
-                    Tensor.mapChannels(groups.channelRows, g, input, ChannelInputGradient(a: pa, k1: p1, k0: p0))
+                    Tensor.mapChannels(groups.channelRows, gradient, input, ChannelInputGradient(a: pa, k1: p1, k0: p0))
                 }
             }
         }
     }
 
     func weightGradient(_ g: Tensor) -> Tensor {
-        if GradientMode.isEnabled { return (g * recordedNormalized().normalized).sum(alongAxes: reducedAxes) }
-        let product = sums(for: g).product
+        if GradientMode.isEnabled { return (recordedGradient(g) * recordedNormalized().normalized).sum(alongAxes: reducedAxes) }
+        let product = prepared(g).sums.product
         var result = [Double](repeating: 0, count: groups.layout.channels)
         for row in 0..<product.count {
             result[row % result.count] += product[row] * inverseDeviation[groups.group(ofRow: row)]
@@ -172,10 +202,28 @@ private final class GroupNormBackward {
     }
 
     func biasGradient(_ g: Tensor) -> Tensor {
-        if GradientMode.isEnabled { return g.sum(alongAxes: reducedAxes) }
-        let gradient = sums(for: g).gradient
+        if GradientMode.isEnabled { return recordedGradient(g).sum(alongAxes: reducedAxes) }
+        let gradient = prepared(g).sums.gradient
         var result = [Double](repeating: 0, count: groups.layout.channels)
         for row in 0..<gradient.count { result[row % result.count] += gradient[row] }
         return Tensor(result.map { Float($0) })
+    }
+}
+
+/// SiLU(x·scale[c] + shift[c]).
+private struct ChannelAffineSiLU: ChannelMap {
+    let scale: UnsafeBufferPointer<Float>
+    let shift: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ c: Int) -> Float {
+        SiLUKernel()(x * scale[c] + shift[c])
+    }
+}
+
+/// The SiLU pullback at z = x·scale[c] + shift[c], for (g, x).
+private struct ChannelAffineSiLUGradient: ChannelMap {
+    let scale: UnsafeBufferPointer<Float>
+    let shift: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ c: Int) -> Float {
+        SiLUGradientKernel()(g, x * scale[c] + shift[c])
     }
 }

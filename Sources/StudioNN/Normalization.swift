@@ -29,10 +29,17 @@ public struct GroupNorm: Layer {
 
     /// `[N, C, ...] -> [N, C, ...]`.
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
+        callAsFunction(input, followedBySiLU: false, context: context)
+    }
+
+    /// `[N, C, ...] -> [N, C, ...]`; with `followedBySiLU`, SiLU of the result from the same pass over
+    /// memory, as the pre-activation blocks of diffusion UNets take it.
+    public func callAsFunction(_ input: Tensor, followedBySiLU: Bool, context: ForwardContext) -> Tensor {
         let channels = weight.shape[0]
         precondition(input.rank >= 2 && input.shape[1] == channels,
                      "GroupNorm: input \(input.shape) does not have \(channels) channels on axis 1")
-        return input.groupNormalized(groupCount: groupCount, weight: weight.value, bias: bias.value, epsilon: epsilon)
+        return input.groupNormalized(groupCount: groupCount, weight: weight.value, bias: bias.value, epsilon: epsilon,
+                                     followedBySiLU: followedBySiLU)
     }
 }
 

@@ -127,8 +127,11 @@ final class GradientCheckTests: XCTestCase {
     func testGroupNormalization() {
         let image = random([3, 4, 2, 3], lower: -2, upper: 2)
         for groups in [1, 2, 4] {
-            assertGradients("groupNormalized \(groups) groups", [image, random([4], lower: 0.5, upper: 1.5), random([4])]) {
-                $0[0].groupNormalized(groupCount: groups, weight: $0[1], bias: $0[2], epsilon: 1e-5)
+            for silu in [false, true] {
+                assertGradients("groupNormalized \(groups) groups, SiLU \(silu)",
+                                [image, random([4], lower: 0.5, upper: 1.5), random([4])]) {
+                    $0[0].groupNormalized(groupCount: groups, weight: $0[1], bias: $0[2], epsilon: 1e-5, followedBySiLU: silu)
+                }
             }
         }
         assertGradients("groupNormalized NC", [random([3, 6], lower: -2, upper: 2), random([6], lower: 0.5, upper: 1.5),
@@ -140,6 +143,13 @@ final class GradientCheckTests: XCTestCase {
             let y = inputs[0].groupNormalized(groupCount: 2, weight: inputs[1], bias: inputs[2], epsilon: 1e-5)
             let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0], inputs[1]], createGraph: true)
             return g[0]!.squared().sum() + g[1]!.squared().sum()
+        }
+        assertGradients("second order through group norm and SiLU", [random([2, 4, 2, 2], lower: -2, upper: 2),
+                                                                     random([4], lower: 0.5, upper: 1.5), random([4])]) { inputs in
+            let y = inputs[0].groupNormalized(groupCount: 2, weight: inputs[1], bias: inputs[2], epsilon: 1e-5,
+                                              followedBySiLU: true)
+            let g = gradients(of: (y.tanh() * y).sum(), withRespectTo: [inputs[0], inputs[1], inputs[2]], createGraph: true)
+            return g[0]!.squared().sum() + g[1]!.squared().sum() + g[2]!.squared().sum()
         }
     }
 

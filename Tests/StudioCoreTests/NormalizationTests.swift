@@ -105,4 +105,37 @@ final class NormalizationTests: XCTestCase {
         ComputeThreads.count = 2
         XCTAssertEqual(run(), single)
     }
+
+    /// The fused group norm, with and without SiLU, against normalisation over `[N, G, -1]` rows, the
+    /// affine map and SiLU in composite ops; and its bits for one and two threads.
+    func testGroupNormMatchesCompositeFormula() {
+        let x = Tensor.randomNormal([3, 6, 4, 5], mean: 1, standardDeviation: 3, using: &generator).requiringGradient()
+        let w = Tensor.randomUniform([6], lower: 0.5, upper: 1.5, using: &generator).requiringGradient()
+        let b = Tensor.randomNormal([6], using: &generator).requiringGradient()
+        let seed = Tensor.randomNormal(x.shape, using: &generator)
+        let rows = x.reshaped(to: [3, 3, 40])
+        let centered = rows - rows.mean(alongAxes: [2], keepingDimensions: true)
+        let normalized = (centered / (centered.squared().mean(alongAxes: [2], keepingDimensions: true) + 1e-5).sqrt())
+            .reshaped(to: x.shape)
+        let affine = normalized * w.reshaped(to: [1, 6, 1, 1]) + b.reshaped(to: [1, 6, 1, 1])
+        for silu in [false, true] {
+            let reference = silu ? affine.silu() : affine
+            let fused = x.groupNormalized(groupCount: 3, weight: w, bias: b, epsilon: 1e-5, followedBySiLU: silu)
+            XCTAssertTrue(fused.isClose(to: reference, absolute: 1e-5, relative: 1e-4), "SiLU \(silu)")
+            let expected = gradients(of: reference, withRespectTo: [x, w, b], seed: seed)
+            for (index, g) in gradients(of: fused, withRespectTo: [x, w, b], seed: seed).enumerated() {
+                XCTAssertTrue(g!.isClose(to: expected[index]!, absolute: 1e-4, relative: 1e-3), "SiLU \(silu), input \(index)")
+            }
+            func run() -> [[Float]] {
+                let y = x.groupNormalized(groupCount: 3, weight: w, bias: b, epsilon: 1e-5, followedBySiLU: silu)
+                return [y.scalars] + gradients(of: y, withRespectTo: [x, w, b], seed: seed).map { $0!.scalars }
+            }
+            let saved = ComputeThreads.count
+            defer { ComputeThreads.count = saved }
+            ComputeThreads.count = 1
+            let single = run()
+            ComputeThreads.count = 2
+            XCTAssertEqual(run(), single)
+        }
+    }
 }

@@ -143,6 +143,6 @@ public struct UNet: Module {
             }
             if let resample = level.resample { h = resample(h.upsampledNearest(scale: 2), context: context) }
         }
-        return outputConv(outputNorm(h, context: context).silu(), context: context)
+        return outputConv(outputNorm(h, followedBySiLU: true, context: context), context: context)
     }
 }
