@@ -1,3 +1,5 @@
+import CKernels
+
 // MARK: - Group normalisation as one fused op
 
 extension Tensor {
@@ -34,13 +36,15 @@ extension Tensor {
                 }
             }
         }
-        let value = scale.withUnsafeBufferPointer { a in
-            shift.withUnsafeBufferPointer { b in
-                followedBySiLU
-                    ? Tensor.mapChannels(groups.channelRows, self, self, ChannelAffineSiLU(scale: a, shift: b))
-                    : Tensor.mapChannels(groups.channelRows, self, self, ChannelAffine(scale: a, shift: b))
+        let value = followedBySiLU
+            ? Tensor.mapChannelRows(groups.channelRows, self, self) { x, _, y, count, row in
+                studio_affine_silu(x, y, count, scale[row], shift[row])
             }
-        }
+            : scale.withUnsafeBufferPointer { a in
+                shift.withUnsafeBufferPointer { b in
+                    Tensor.mapChannels(groups.channelRows, self, self, ChannelAffine(scale: a, shift: b))
+                }
+            }
         let backward = GroupNormBackward(input: self, weight: weight, bias: bias, groups: groups, mean: mean,
                                          inverseDeviation: inverseDeviation, epsilon: epsilon,
                                          affine: followedBySiLU ? (scale, shift) : nil)
@@ -113,10 +117,8 @@ private final class GroupNormBackward {
         }
         var gradient = g
         if let affine {
-            gradient = affine.scale.withUnsafeBufferPointer { a in
-                affine.shift.withUnsafeBufferPointer { b in
-                    Tensor.mapChannels(groups.channelRows, g, input, ChannelAffineSiLUGradient(scale: a, shift: b))
-                }
+            gradient = Tensor.mapChannelRows(groups.channelRows, g, input) { g, x, y, count, row in
+                studio_affine_silu_gradient(g, x, y, count, affine.scale[row], affine.shift[row])
             }
         }
         let centers = (0..<groups.channelRows.channels).map { Double(mean[groups.group(ofRow: $0)]) }
@@ -210,20 +212,3 @@ private final class GroupNormBackward {
     }
 }
 
-/// SiLU(x·scale[c] + shift[c]).
-private struct ChannelAffineSiLU: ChannelMap {
-    let scale: UnsafeBufferPointer<Float>
-    let shift: UnsafeBufferPointer<Float>
-    @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ c: Int) -> Float {
-        SiLUKernel()(x * scale[c] + shift[c])
-    }
-}
-
-/// The SiLU pullback at z = x·scale[c] + shift[c], for (g, x).
-private struct ChannelAffineSiLUGradient: ChannelMap {
-    let scale: UnsafeBufferPointer<Float>
-    let shift: UnsafeBufferPointer<Float>
-    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ c: Int) -> Float {
-        SiLUGradientKernel()(g, x * scale[c] + shift[c])
-    }
-}

@@ -192,6 +192,29 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// `body(a, b, y, count, row)` for every row of positions of two `[N, C, ...]` tensors of one
+    /// shape, writing `count` scalars of the result at `y`; a constant. For kernels that take a whole row.
+    static func mapChannelRows(_ layout: ChannelLayout, _ a: Tensor, _ b: Tensor,
+                               _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void)
+        -> Tensor {
+        let positions = layout.positions
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                Tensor(shape: a.shape, unsafeUninitialized: { y in
+                    parallelChunks(layout.batch * layout.channels, grain: Swift.max(1, 32_768 / Swift.max(positions, 1))) { range in
+                        for row in range {
+                            let base = row * positions
+                            body(pa.baseAddress! + base, pb.baseAddress! + base, y.baseAddress! + base, positions,
+                                 row % layout.channels)
+                        }
+                    }
+                })
+            }
+        }
+    }
+}
+
 /// Two Double terms per pair of scalars `(a, b)` of one channel, given the channel's center.
 protocol ChannelTerm {
     func callAsFunction(_ a: Float, _ b: Float, _ center: Double) -> (Double, Double)

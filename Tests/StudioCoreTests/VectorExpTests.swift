@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CKernels
 @testable import StudioCore
 
 final class VectorExpTests: XCTestCase {
@@ -40,6 +41,25 @@ final class VectorExpTests: XCTestCase {
             let fused = gradients(of: (op(x) * seed).sum(), withRespectTo: [x])[0]!
             let recorded = gradients(of: (op(x) * seed).sum(), withRespectTo: [x], createGraph: true)[0]!
             XCTAssertTrue(fused.isClose(to: recorded, absolute: 1e-6, relative: 1e-5), name)
+        }
+    }
+
+    /// The C kernels, in whichever instruction set this processor runs them, give the Swift kernels'
+    /// bits for every value, saturated and odd ones included, and for any row length (vector tails).
+    func testCKernelsGiveTheSwiftKernelsBits() {
+        var values = (0..<4001).map { Float($0 - 2000) * 0.0731 }
+        values += [-1000, 1000, -87.3, 88.3, 0, -0, .infinity, -.infinity, .leastNormalMagnitude, 1e-30]
+        let g = values.indices.map { Float(($0 * 7919) % 113) / 17 - 3 }
+        let (scale, shift): (Float, Float) = (1.37, -0.21)
+        for count in [values.count, 1, 5, 17, 33] {
+            var y = [Float](repeating: .nan, count: count), dy = y
+            studio_affine_silu(values, &y, count, scale, shift)
+            studio_affine_silu_gradient(g, values, &dy, count, scale, shift)
+            for i in 0..<count {
+                let z = values[i] * scale + shift
+                XCTAssertEqual(y[i].bitPattern, SiLUKernel()(z).bitPattern, "SiLU at \(z)")
+                XCTAssertEqual(dy[i].bitPattern, SiLUGradientKernel()(g[i], z).bitPattern, "SiLU gradient at \(z)")
+            }
         }
     }
 }
