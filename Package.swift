@@ -40,10 +40,11 @@ let package = Package(
 
         // Arithmetic-bound elementwise loops, built once per x86 instruction set and picked at run time.
         // Optimised in debug builds too, so that tests check the vectorised code that release builds run.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // No errno from sqrtf, so that it vectorises.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
         .target(name: "StudioCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "StudioNN", dependencies: ["StudioCore"]),
-        .target(name: "StudioOptim", dependencies: ["StudioCore", "StudioNN"]),
+        .target(name: "StudioOptim", dependencies: ["StudioCore", "StudioNN", "CKernels"]),
         .target(name: "StudioIO", dependencies: ["StudioCore", "CPNG", "CTurboJPEG", "CSndFile", "CSampleRate", "CZlib"]),
         .target(name: "StudioAudio", dependencies: ["StudioCore", "StudioIO", "CFFTW"]),
         .target(name: "StudioModels", dependencies: ["StudioCore", "StudioNN"]),

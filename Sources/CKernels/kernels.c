@@ -1,6 +1,7 @@
 #include "CKernels.h"
 
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 // Products and sums stay separate roundings, as in Swift: a fused multiply-add on one instruction set
@@ -34,6 +35,36 @@ static inline float studio_exp(float x) {
 
 static inline float studio_sigmoid(float x) { return 1 / (1 + studio_exp(-x)); }
 
+/// log(w) for w in [1, 2] with Cephes' logf: w = 2^e·f, f in [sqrt(1/2), sqrt(2)), and a degree-8
+/// polynomial in f - 1.
+static inline float studio_log_1_2(float w) {
+    int big = w > 1.41421356f;
+    float e = big ? 1.0f : 0.0f;
+    float x = (big ? w * 0.5f : w) - 1;
+    float z = x * x;
+    float y = 7.0376836292e-2f;
+    y = y * x - 1.1514610310e-1f;
+    y = y * x + 1.1676998740e-1f;
+    y = y * x - 1.2420140846e-1f;
+    y = y * x + 1.4249322787e-1f;
+    y = y * x - 1.6668057665e-1f;
+    y = y * x + 2.0000714765e-1f;
+    y = y * x - 2.4999993993e-1f;
+    y = y * x + 3.3333331174e-1f;
+    y = y * x * z;
+    y = y + e * -2.12194440e-4f;
+    y = y - 0.5f * z;
+    return x + y + e * 0.693359375f;
+}
+
+/// log(1 + u) for u in [0, 1]: log(w)·u / (w - 1) with w = 1 + u rounded, which cancels the rounding
+/// of w (Goldberg's correction), and u itself where w rounds to 1.
+static inline float studio_log1p_unit(float u) {
+    float w = 1 + u;
+    float d = w - 1;
+    return d == 0 ? u : studio_log_1_2(w) * (u / d);
+}
+
 STUDIO_VARIANTS
 void studio_affine_silu(const float *restrict x, float *restrict y, long count, float scale, float shift) {
     for (long i = 0; i < count; i++) {
@@ -49,5 +80,37 @@ void studio_affine_silu_gradient(const float *restrict g, const float *restrict 
         float z = x[i] * scale + shift;
         float s = studio_sigmoid(z);
         y[i] = g[i] * (s * (1 + z * (1 - s)));
+    }
+}
+
+STUDIO_VARIANTS
+void studio_softplus(const float *restrict x, float *restrict y, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = x[i];
+        float magnitude = v < 0 ? -v : v;
+        y[i] = (v > 0 ? v : 0) + studio_log1p_unit(studio_exp(-magnitude));
+    }
+}
+
+STUDIO_VARIANTS
+void studio_softplus_gradient(const float *restrict g, const float *restrict x, float *restrict y, long count) {
+    for (long i = 0; i < count; i++) y[i] = g[i] * studio_sigmoid(x[i]);
+}
+
+STUDIO_VARIANTS
+void studio_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long count,
+                 float beta1, float beta2, float keep1, float keep2, float eps, float step, float correction2_root,
+                 float l2_decay, float decoupled_decay, float shrink) {
+    for (long i = 0; i < count; i++) {
+        float value = p[i];
+        if (decoupled_decay != 0) value = value * shrink;
+        float gradient = g[i];
+        if (l2_decay != 0) gradient = gradient + l2_decay * value;
+        float first = m[i] * beta1 + keep1 * gradient;
+        float second = v[i] * beta2 + keep2 * gradient * gradient;
+        m[i] = first;
+        v[i] = second;
+        float denominator = sqrtf(second) / correction2_root + eps;
+        p[i] = value + step * first / denominator;
     }
 }

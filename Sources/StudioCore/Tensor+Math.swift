@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // MARK: - Elementwise functions, each beside its pullback
@@ -142,8 +143,11 @@ extension Tensor {
 
     /// log(1 + e^x) computed without overflow; same shape.
     public func softplus() -> Tensor {
-        let y = mapScalars { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }
-        return Tensor.record("softplus", y, (self, { $0 * self.sigmoid() }))
+        let y = mapRuns(studio_softplus)
+        return Tensor.record("softplus", y, (self, { g in
+            guard isRecordingGradients else { return g.zipRuns(self, studio_softplus_gradient) }
+            return g * self.sigmoid()
+        }))
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import StudioCore
 
@@ -82,24 +83,18 @@ enum AdamUpdate {
     }
 }
 
-/// Adam's update of one run of lanes.
-private struct AdamKernel: LaneKernel {
+/// Adam's update of a range of parameters, in C: its square root and two divisions per scalar
+/// are the cost, and the C loop runs them sixteen at a time where the processor can.
+private struct AdamKernel: RangeKernel {
     let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
     let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     let beta1: Float, beta2: Float, keep1: Float, keep2: Float, eps: Float
     let negativeStepSize: Float, correction2Root: Float
     let l2Decay: Float, decoupledDecay: Float, shrink: Float
 
-    func apply<V: Lanes>(_ lanes: V.Type, at i: Int) {
-        var value = V(loadingFrom: p + i)
-        if decoupledDecay != 0 { value = value * shrink }
-        var gradient = V(loadingFrom: g + i)
-        if l2Decay != 0 { gradient = gradient + l2Decay * value }
-        let first = V(loadingFrom: m + i) * beta1 + keep1 * gradient
-        let second = V(loadingFrom: v + i) * beta2 + keep2 * gradient * gradient
-        first.store(to: m + i)
-        second.store(to: v + i)
-        let denominator = second.squareRoot() / correction2Root + eps
-        (value + negativeStepSize * first / denominator).store(to: p + i)
+    func sweep(_ range: Range<Int>) {
+        let i = range.lowerBound
+        studio_adam(p + i, g + i, m + i, v + i, range.count, beta1, beta2, keep1, keep2, eps, negativeStepSize,
+                    correction2Root, l2Decay, decoupledDecay, shrink)
     }
 }

@@ -37,15 +37,21 @@ extension SIMD8: Lanes where Scalar == Float {
     }
 }
 
+/// An elementwise update over raw buffers, applied to a range of indices at a time.
+protocol RangeKernel {
+    /// Updates the elements at `range`.
+    func sweep(_ range: Range<Int>)
+}
+
 /// An elementwise update over raw buffers, written once for any `Lanes`.
-protocol LaneKernel {
+protocol LaneKernel: RangeKernel {
     /// Updates the `V.laneCount` elements starting at index `i`.
     func apply<V: Lanes>(_ lanes: V.Type, at i: Int)
 }
 
-extension LaneKernel {
-    /// Applies the kernel to every index in `0..<count`: eight lanes at a time with a scalar tail,
-    /// on several threads for large parameters. Elements are independent, so the split changes no bits.
+extension RangeKernel {
+    /// Applies the kernel to every index in `0..<count`, on several threads for large parameters.
+    /// Elements are independent, so the split changes no bits.
     func run(count: Int) {
         let grain = 65_536
         let chunks = min(ComputeThreads.count, (count + grain - 1) / grain)
@@ -59,9 +65,12 @@ extension LaneKernel {
             if !range.isEmpty { sweep(range) }
         }
     }
+}
 
+extension LaneKernel {
+    /// Eight lanes at a time with a scalar tail.
     @inline(__always)
-    private func sweep(_ range: Range<Int>) {
+    func sweep(_ range: Range<Int>) {
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
             apply(SIMD8<Float>.self, at: i)

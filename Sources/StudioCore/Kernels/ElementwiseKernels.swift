@@ -54,6 +54,33 @@ extension Tensor {
         }
     }
 
+    /// `kernel(x, y, count)` over runs of the scalars, writing `count` results at `y`: for the C kernels.
+    func mapRuns(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        withUnsafeBufferPointer { src in
+            Tensor(shape: shape, unsafeUninitialized: { dst in
+                parallelChunks(elementCount) { range in
+                    kernel(src.baseAddress! + range.lowerBound, dst.baseAddress! + range.lowerBound, range.count)
+                }
+            })
+        }
+    }
+
+    /// `kernel(a, b, y, count)` over runs of pairs of scalars of two tensors of the same shape.
+    func zipRuns(_ other: Tensor,
+                 _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        precondition(shape == other.shape, "zipRuns: shapes \(shape) and \(other.shape) differ")
+        return withUnsafeBufferPointer { a in
+            other.withUnsafeBufferPointer { b in
+                Tensor(shape: shape, unsafeUninitialized: { dst in
+                    parallelChunks(elementCount) { range in
+                        kernel(a.baseAddress! + range.lowerBound, b.baseAddress! + range.lowerBound,
+                               dst.baseAddress! + range.lowerBound, range.count)
+                    }
+                })
+            }
+        }
+    }
+
     /// `kernel` applied to pairs of scalars of two tensors of the same shape.
     func zipScalars<Kernel: BinaryScalarKernel>(_ other: Tensor, _ kernel: Kernel) -> Tensor {
         precondition(shape == other.shape, "zipScalars: shapes \(shape) and \(other.shape) differ")
