@@ -18,6 +18,10 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         /// `CosineAnnealingLR(T_max: steps, eta_min: minimumRate)`; held at `minimumRate` afterwards,
         /// where PyTorch's would climb back up.
         case cosine(steps: Int, minimumRate: Float)
+        /// A straight line from the base rate down to `finalRate` over `steps` steps, as
+        /// `LinearLR(start_factor: 1, end_factor: finalRate / base, total_iters: steps)`; held at
+        /// `finalRate` afterwards.
+        case linear(steps: Int, finalRate: Float)
     }
 
     /// The rate the decay starts from and the warm-up climbs to.
@@ -60,6 +64,7 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         case .constant: break
         case .step(let size, _): if size <= 0 { return "step size \(size) must be positive" }
         case .cosine(let steps, _): if steps <= 0 { return "cosine steps \(steps) must be positive" }
+        case .linear(let steps, _): if steps <= 0 { return "linear steps \(steps) must be positive" }
         }
         if warmupSteps < 0 { return "warm-up steps \(warmupSteps) is negative" }
         if !(0...1).contains(warmupStartFactor) {
@@ -91,6 +96,9 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
             let low = Double(minimumRate)
             guard t < steps else { return minimumRate }
             return Float(low + (base - low) * (1 + cos(Double.pi * Double(t) / Double(steps))) / 2)
+        case .linear(let steps, let finalRate):
+            guard t < steps else { return finalRate }
+            return Float(base + (Double(finalRate) - base) * Double(t) / Double(steps))
         }
     }
 }

@@ -11,6 +11,7 @@ final class LearningRateScheduleTests: XCTestCase {
         switch c.decay {
         case "step": decay = .step(size: c.stepSize!, gamma: Float(c.gamma!))
         case "cosine": decay = .cosine(steps: c.steps!, minimumRate: Float(c.minimumRate!))
+        case "linear": decay = .linear(steps: c.steps!, finalRate: Float(c.minimumRate!))
         default: decay = .constant
         }
         return LearningRateSchedule(baseRate: Float(c.base), decay: decay, warmupSteps: c.warmupSteps,
@@ -19,7 +20,7 @@ final class LearningRateScheduleTests: XCTestCase {
 
     func testSchedulesMatchPyTorch() throws {
         let fixture = try OptimizerFixture.load()
-        XCTAssertEqual(fixture.schedules.map(\.name), ["step", "cosine", "warmup", "warmup_cosine", "warmup_step"])
+        XCTAssertEqual(fixture.schedules.map(\.name), ["step", "cosine", "warmup", "warmup_cosine", "warmup_step", "linear", "warmup_linear"])
         for c in fixture.schedules {
             let s = schedule(c)
             for (step, expected) in c.rates.enumerated() {

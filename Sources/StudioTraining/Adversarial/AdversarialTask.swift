@@ -12,6 +12,8 @@ public final class AdversarialTask: TrainingTask {
     public let gan: GAN
     let optimizerG: Adam
     let optimizerD: Adam
+    /// The optimizers the session schedules.
+    public var optimizers: [any Optimizer] { [optimizerG, optimizerD] }
     let seed: UInt64
     let batch: Int
     /// The objective both networks are trained under.

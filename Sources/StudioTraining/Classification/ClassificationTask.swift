@@ -10,6 +10,8 @@ import StudioOptim
 public final class ClassificationTask: TrainingTask {
     public let classifier: Classifier
     let optimizer: Adam
+    /// The optimizers the session schedules.
+    public var optimizers: [any Optimizer] { [optimizer] }
     let seed: UInt64
     /// The held-out images scored at each epoch end and at the end (pixels 0...255, labels); nil: none.
     let test: (any LabelledExamples)?

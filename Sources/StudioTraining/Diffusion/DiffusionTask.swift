@@ -15,6 +15,8 @@ public final class DiffusionTask: TrainingTask {
     /// The moving average of the UNet's weights, which the sample grids (and `genstudio sample`) use.
     public let ema: ExponentialMovingAverage
     let optimizer: Adam
+    /// The optimizers the session schedules.
+    public var optimizers: [any Optimizer] { [optimizer] }
     let seed: UInt64
     /// The fixed x_T of every sample grid, `[count, C, H, W]`.
     public let sampleNoise: Tensor

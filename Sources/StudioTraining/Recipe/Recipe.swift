@@ -107,11 +107,18 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var r1Gamma: Double?
     /// GANs with R1: apply the penalty every this many steps, scaled by it (lazy regularisation; nil: 1).
     public var r1Interval: Int?
+    /// How the learning rate falls after the warm-up (nil: constant); see `learningRateSchedule`.
+    public var lrSchedule: LearningRateDecayName?
+    /// Steps of linear warm-up from 0 to `lr` (nil: none).
+    public var lrWarmupSteps: Int?
+    /// The rate a cosine or linear schedule reaches at the last step (nil: 0).
+    public var lrFinal: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, lr, beta1, beta2, seed, steps, epochs, threads, loss
         case gpWeight = "gp_weight", criticSteps = "critic_steps", diffAugment = "diffaugment"
         case r1Gamma = "r1_gamma", r1Interval = "r1_interval", evaluationInterval = "evaluation_interval"
+        case lrSchedule = "lr_schedule", lrWarmupSteps = "lr_warmup_steps", lrFinal = "lr_final"
     }
 
     public init() {}
@@ -138,6 +145,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r1Gamma = try c.decodeIfPresent(Double.self, forKey: .r1Gamma)
         r1Interval = try c.decodeIfPresent(Int.self, forKey: .r1Interval)
         evaluationInterval = try c.decodeIfPresent(Int.self, forKey: .evaluationInterval)
+        lrSchedule = try c.decodeIfPresent(LearningRateDecayName.self, forKey: .lrSchedule)
+        lrWarmupSteps = try c.decodeIfPresent(Int.self, forKey: .lrWarmupSteps)
+        lrFinal = try c.decodeIfPresent(Double.self, forKey: .lrFinal)
     }
 }
 
@@ -230,6 +240,7 @@ extension Recipe {
         require(sample.count > 0, "sample.count must be positive, got \(sample.count)")
         require(checkpoint.interval > 0, "checkpoint.interval must be positive, got \(checkpoint.interval)")
         require(checkpoint.keep >= 0, "checkpoint.keep must be 0 (keep all) or positive, got \(checkpoint.keep)")
+        problems += train.learningRateProblems()
         problems += train.adversarialProblems(family: model.family)
         problems += semiSupervisedProblems()
         if !(train.diffAugment ?? []).isEmpty && (audio != nil || model.imageShape.count != 3) {

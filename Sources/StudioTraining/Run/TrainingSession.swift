@@ -91,6 +91,7 @@ public final class TrainingSession {
     public func run(maxSteps: Int? = nil, maxMinutes: Double? = nil, shouldStop: () -> Bool = { false },
                     observe: (TrainingEvent) -> Void = { _ in }) throws -> TrainingStop {
         let target = min(recipe.train.steps, maxSteps ?? .max)
+        let schedule = recipe.train.learningRateSchedule
         let start = Date()
         let priorElapsed = state.elapsedSeconds
         var recent: [(Date, Int)] = [(start, state.step)]
@@ -106,6 +107,8 @@ public final class TrainingSession {
             }
             let batch = data.batch(indices, range: task.valueRange)
             let labels = data.labels.isEmpty ? [] : indices.map { data.labels[$0] }
+            let rate = schedule.rate(atStep: state.step)
+            for optimizer in task.optimizers { optimizer.learningRate = rate }
             let values = task.step(batch: batch, labels: labels, step: state.step)
             state.step += 1
             state.epoch = next.epoch
@@ -125,7 +128,7 @@ public final class TrainingSession {
             for (name, value) in row {
                 try events.addScalar(name, Float(value), step: state.step)
             }
-            try events.addScalar("lr", Float(recipe.train.lr), step: state.step)
+            try events.addScalar("lr", rate, step: state.step)
             observe(.step(number: state.step, target: target, epoch: state.epoch,
                           metrics: row,
                           imagesPerSecond: stepsPerSecond * Double(recipe.train.batch * task.batchesPerStep),

@@ -1,4 +1,5 @@
 import StudioCore
+import StudioOptim
 import StudioIO
 import StudioModels
 
@@ -26,6 +27,8 @@ public protocol TrainingTask: AnyObject {
     func sampleGrids() -> [(name: String, images: Tensor)]
     /// Data batches one step consumes, handed to `step` stacked along axis 0 (a GAN's critic steps).
     var batchesPerStep: Int { get }
+    /// Every optimizer of the task; the session sets their learning rate before each step.
+    var optimizers: [any Optimizer] { get }
 }
 
 extension TrainingTask {

@@ -10,6 +10,8 @@ import StudioOptim
 public final class VariationalTask: TrainingTask {
     public let vae: VAE
     let optimizer: Adam
+    /// The optimizers the session schedules.
+    public var optimizers: [any Optimizer] { [optimizer] }
     let seed: UInt64
     /// The held-out images the test ELBO and the reconstruction grid use (pixels 0...255, labels).
     let test: any LabelledExamples

@@ -120,6 +120,13 @@ SCHEDULES = [
          rates=record_rates(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, total_iters=2),
                                                           S.StepLR(o, step_size=2, gamma=0.1)],
                                                       milestones=[2]), 8)),
+    dict(name="linear", base=0.5, decay="linear", steps=8, minimum_rate=0.05, warmup_steps=0, warmup_start_factor=0,
+         rates=record_rates(lambda o: S.LinearLR(o, start_factor=1, end_factor=0.1, total_iters=8), 11)),
+    dict(name="warmup_linear", base=0.5, decay="linear", steps=5, minimum_rate=0, warmup_steps=2,
+         warmup_start_factor=0.2,
+         rates=record_rates(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, total_iters=2),
+                                                          S.LinearLR(o, start_factor=1, end_factor=0, total_iters=5)],
+                                                      milestones=[2]), 9)),
 ]
 
 fixture = {
