@@ -8,7 +8,12 @@
 // and not another would make results depend on the processor.
 #pragma STDC FP_CONTRACT OFF
 
+#if defined(__x86_64__) && defined(__linux__)
 #define STUDIO_VARIANTS __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+// Elsewhere (ARM, macOS) the compiler's own vector width for the target is used.
+#define STUDIO_VARIANTS
+#endif
 
 /// e^x with Cephes' degree-6 polynomial on [-ln2/2, ln2/2]; the same operations as Swift's `VectorExp.exp`.
 static inline float studio_exp(float x) {

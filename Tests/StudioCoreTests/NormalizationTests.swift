@@ -98,12 +98,16 @@ final class NormalizationTests: XCTestCase {
             let (y, s) = x.batchNormalized(weight: w, bias: b, epsilon: 1e-5)
             return [y.scalars, s.variance.scalars] + gradients(of: y, withRespectTo: [x, w, b], seed: seed).map { $0!.scalars }
         }
+        assertSameBitsForOneAndTwoThreads(run)
+    }
+
+    private func assertSameBitsForOneAndTwoThreads(_ run: () -> [[Float]], file: StaticString = #filePath, line: UInt = #line) {
         let saved = ComputeThreads.count
         defer { ComputeThreads.count = saved }
         ComputeThreads.count = 1
         let single = run()
         ComputeThreads.count = 2
-        XCTAssertEqual(run(), single)
+        XCTAssertEqual(run(), single, file: file, line: line)
     }
 
     /// The fused group norm, with and without SiLU, against normalisation over `[N, G, -1]` rows, the
@@ -130,12 +134,7 @@ final class NormalizationTests: XCTestCase {
                 let y = x.groupNormalized(groupCount: 3, weight: w, bias: b, epsilon: 1e-5, followedBySiLU: silu)
                 return [y.scalars] + gradients(of: y, withRespectTo: [x, w, b], seed: seed).map { $0!.scalars }
             }
-            let saved = ComputeThreads.count
-            defer { ComputeThreads.count = saved }
-            ComputeThreads.count = 1
-            let single = run()
-            ComputeThreads.count = 2
-            XCTAssertEqual(run(), single)
+            assertSameBitsForOneAndTwoThreads(run)
         }
     }
 }
