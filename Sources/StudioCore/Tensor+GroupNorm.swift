@@ -128,10 +128,10 @@ private final class GroupNormBackward {
         return result
     }
 
-    /// The gradient before SiLU in differentiable ops, for the recorded formulas.
-    private func recordedGradient(_ g: Tensor) -> Tensor {
+    /// The gradient before SiLU in differentiable ops, given `recordedNormalized()`'s value and shape,
+    /// for the recorded formulas.
+    private func recordedGradient(_ g: Tensor, normalized: Tensor, stat: Shape) -> Tensor {
         guard affine != nil else { return g }
-        let (normalized, _, stat) = recordedNormalized()
         let z = normalized * weight.reshaped(to: stat) + bias.reshaped(to: stat)
         let s = z.sigmoid()
         return g * (s * (1 + z * (1 - s)))
@@ -155,7 +155,7 @@ private final class GroupNormBackward {
         if GradientMode.isEnabled {
             let (normalized, inverse, stat) = recordedNormalized()
             let shape = [batch, groups.groupCount, -1]
-            let scaled = (recordedGradient(g) * weight.reshaped(to: stat)).reshaped(to: shape)
+            let scaled = (recordedGradient(g, normalized: normalized, stat: stat) * weight.reshaped(to: stat)).reshaped(to: shape)
             let x = normalized.reshaped(to: shape)
             let centered = scaled - scaled.mean(alongAxes: [2], keepingDimensions: true)
                 - x * (scaled * x).mean(alongAxes: [2], keepingDimensions: true)
@@ -194,7 +194,10 @@ private final class GroupNormBackward {
     }
 
     func weightGradient(_ g: Tensor) -> Tensor {
-        if GradientMode.isEnabled { return (recordedGradient(g) * recordedNormalized().normalized).sum(alongAxes: reducedAxes) }
+        if GradientMode.isEnabled {
+            let (normalized, _, stat) = recordedNormalized()
+            return (recordedGradient(g, normalized: normalized, stat: stat) * normalized).sum(alongAxes: reducedAxes)
+        }
         let product = prepared(g).sums.product
         var result = [Double](repeating: 0, count: groups.layout.channels)
         for row in 0..<product.count {
@@ -204,7 +207,11 @@ private final class GroupNormBackward {
     }
 
     func biasGradient(_ g: Tensor) -> Tensor {
-        if GradientMode.isEnabled { return recordedGradient(g).sum(alongAxes: reducedAxes) }
+        if GradientMode.isEnabled {
+            guard affine != nil else { return g.sum(alongAxes: reducedAxes) }
+            let (normalized, _, stat) = recordedNormalized()
+            return recordedGradient(g, normalized: normalized, stat: stat).sum(alongAxes: reducedAxes)
+        }
         let gradient = prepared(g).sums.gradient
         var result = [Double](repeating: 0, count: groups.layout.channels)
         for row in 0..<gradient.count { result[row % result.count] += gradient[row] }

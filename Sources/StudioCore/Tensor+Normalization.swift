@@ -226,7 +226,7 @@ protocol ChannelMap {
 }
 
 /// (x - shift, (x - shift)²): the shifted first and second moments.
-struct ShiftedMoments: ChannelTerm {
+private struct ShiftedMoments: ChannelTerm {
     @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ center: Double) -> (Double, Double) {
         let d = Double(x) - center
         return (d, d * d)
