@@ -26,4 +26,23 @@ void studio_adam(float *p, const float *g, float *m, float *v, long count, float
                  float keep2, float eps, float step, float correction2_root, float l2_decay, float decoupled_decay,
                  float shrink);
 
+/// Whether `studio_conv3x3` runs its AVX-512 loops here (else it runs plain scalar ones, and im2col
+/// with a GEMM is faster).
+int studio_conv3x3_available(void);
+
+/// Scratch floats `studio_conv3x3` needs for one image of `channels` x `height` x `width` and `outputs`
+/// output channels.
+long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs);
+
+/// Reorders a weight `[outputs, channels, 3, 3]` for `studio_conv3x3`: as `[channels·9, outputs]` for the
+/// convolution itself, or, when `transposed` is not zero, flipped as `[outputs·9, channels]` for its input
+/// gradient (a convolution from `outputs` channels to `channels`).
+void studio_conv3x3_pack(const float *weight, long outputs, long channels, int transposed, float *packed);
+
+/// One image `[channels, height, width]` convolved with a packed 3x3 kernel, stride 1, padding 1
+/// (+ `bias[outputs]` when not null) into `result[outputs, height, width]`. Each output is a chain of
+/// fused multiply-adds over channels, then taps, in a fixed order.
+void studio_conv3x3(const float *image, long channels, long height, long width, const float *packed, long outputs,
+                    const float *bias, float *result, float *scratch);
+
 #endif

@@ -1,11 +1,12 @@
-/// The GEMM-based kernels of a 2-D convolution (forward, input gradient, weight gradient, and the
+/// The kernels of a 2-D convolution (forward, input gradient, weight gradient, and the
 /// last two of a transposed convolution's backward pass fused), on raw buffers and unrecorded.
 ///
 /// The minibatch is cut into blocks of a few images, each handled start to end by one core with
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
 /// of memory. A block holds enough images for about 256 GEMM columns, where OpenBLAS runs near its
 /// peak; blocks depend only on the shapes, never on the thread count, so results do not depend on how
-/// many threads run.
+/// many threads run. 3x3 convolutions with stride 1 and padding 1 skip im2col on processors where
+/// `DirectConvolution` runs (their weight gradients keep it).
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
@@ -38,6 +39,7 @@ enum ConvolutionKernels {
     /// im2col matrices, which the weight gradient can reuse.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
                         keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
+        if DirectConvolution.applies(to: g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
         let blocks = blocks(g)
         let kept = keepColumns ? ScratchPool.take(g.columnRows * g.columnCount) : nil
         let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
@@ -67,6 +69,7 @@ enum ConvolutionKernels {
     /// The input gradient of a convolution, which is the transposed convolution:
     /// `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+        if DirectConvolution.applies(to: g) { return DirectConvolution.inputGradient(upstream, weight, bias: bias, g) }
         let blocks = blocks(g)
         return Tensor(shape: g.inputShape, unsafeUninitialized: { out in
             let out = out.baseAddress!
@@ -145,6 +148,9 @@ enum ConvolutionKernels {
     /// convolution need exactly this pair.
     static func forwardAndWeightGradient(_ input: Tensor, _ weight: Tensor, _ upstream: Tensor,
                                          _ g: ConvGeometry) -> (value: Tensor, weightGradient: Tensor) {
+        if DirectConvolution.applies(to: g) {
+            return (DirectConvolution.forward(input, weight, bias: nil, g), weightGradient(input, upstream, g, columns: nil))
+        }
         let blocks = blocks(g)
         let lanes = Swift.min(2, blocks.count)
         let share = (blocks.count + lanes - 1) / lanes
@@ -207,7 +213,8 @@ enum ConvolutionKernels {
         parallelFor(blocks.count, work: Int.max) { index in body(blocks[index].start, blocks[index].geometry) }
     }
 
-    private static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    /// `body` with a pointer to `tensor`'s scalars, or with nil when there is no tensor.
+    static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let tensor else { return body(nil) }
         return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
