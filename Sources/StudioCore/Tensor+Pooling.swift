@@ -93,10 +93,13 @@ extension Tensor {
             Tensor(shape: [shape[0], shape[1], outH, outW], unsafeUninitialized: { out in
                 let x = x.baseAddress!, out = out.baseAddress!
                 parallelFor(planes, work: planes * outH * outW) { p in
-                    for oy in 0..<outH {
-                        let source = x + p * h * w + (oy / scaleY) * w
-                        let line = out + (p * outH + oy) * outW
-                        for ox in 0..<outW { line[ox] = source[ox / scaleX] }
+                    for iy in 0..<h {
+                        let source = x + (p * h + iy) * w
+                        let line = out + (p * outH + iy * scaleY) * outW
+                        for ix in 0..<w {
+                            for s in 0..<scaleX { line[ix * scaleX + s] = source[ix] }
+                        }
+                        for repeated in 1..<scaleY { (line + repeated * outW).update(from: line, count: outW) }
                     }
                 }
             })

@@ -190,22 +190,24 @@ extension Tensor {
         let outer = first.shape.dimensions[..<axis].reduce(1, *)
         let inner = first.shape.dimensions[(axis + 1)...].reduce(1, *)
         let total = outShape[axis] * inner
-        var value = Tensor(zeros: outShape)
-        var offset = 0
         var pieces: [(Tensor, (Tensor) -> Tensor)] = []
-        value.scalars.withUnsafeMutableBufferPointer { dst in
+        var offset = 0
+        for t in tensors {
+            let range = (offset / inner)..<(offset / inner + t.shape[axis])
+            pieces.append((t, { $0.sliced(alongAxis: axis, range) }))
+            offset += t.shape[axis] * inner
+        }
+        let value = Tensor(shape: outShape, unsafeUninitialized: { dst in
+            let dst = dst.baseAddress!
+            var offset = 0
             for t in tensors {
                 let width = t.shape[axis] * inner
                 t.withUnsafeBufferPointer { src in
-                    for o in 0..<outer {
-                        for j in 0..<width { dst[o * total + offset + j] = src[o * width + j] }
-                    }
+                    for o in 0..<outer { (dst + o * total + offset).update(from: src.baseAddress! + o * width, count: width) }
                 }
-                let range = (offset / inner)..<(offset / inner + t.shape[axis])
-                pieces.append((t, { $0.sliced(alongAxis: axis, range) }))
                 offset += width
             }
-        }
+        })
         return record("concatenate", value, pieces)
     }
 

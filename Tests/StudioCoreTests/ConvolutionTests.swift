@@ -133,6 +133,11 @@ final class ConvolutionTests: XCTestCase {
         let small = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
         assertClose(small.upsampledNearest(scale: 2),
                     Tensor(shape: [1, 1, 4, 4], scalars: [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]), "upsample 2-D")
+        let planes = random([2, 3, 3, 5]), up = planes.upsampledNearest(scale: 2)
+        XCTAssertEqual(up.shape, [2, 3, 6, 10])
+        for n in 0..<2 { for c in 0..<3 { for y in 0..<6 { for xo in 0..<10 {
+            XCTAssertEqual(up[n, c, y, xo], planes[n, c, y / 2, xo / 2], "upsample 2-D at \([n, c, y, xo])")
+        } } } }
         assertClose(Tensor(shape: [1, 2, 2], scalars: [1, 2, 3, 4]).upsampledNearest(scale: 3),
                     Tensor(shape: [1, 2, 6], scalars: [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]), "upsample 1-D")
     }

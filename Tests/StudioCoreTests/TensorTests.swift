@@ -81,6 +81,11 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(x.sliced(alongAxis: 1, 1..<3).scalars, [2, 3, 5, 6])
         XCTAssertEqual(x.padded([(0, 0), (1, 0)]).scalars, [0, 1, 2, 3, 0, 4, 5, 6])
         XCTAssertEqual(Tensor.concatenate([x, x], alongAxis: 1).shape, [2, 6])
+        let y = Tensor(shape: [2, 1], scalars: [7, 8])
+        XCTAssertEqual(Tensor.concatenate([x, y, x.sliced(alongAxis: 1, 0..<2)], alongAxis: 1).scalars,
+                       [1, 2, 3, 7, 1, 2, 4, 5, 6, 8, 4, 5])
+        XCTAssertEqual(Tensor.concatenate([x, y.reshaped(to: [1, 2]).padded([(0, 0), (0, 1)])], alongAxis: 0).scalars,
+                       [1, 2, 3, 4, 5, 6, 7, 8, 0])
         XCTAssertEqual(Tensor.stack([x, x], alongAxis: 0).shape, [2, 2, 3])
         XCTAssertEqual(x.reshaped(to: [-1]).shape, [6])
     }
