@@ -40,7 +40,7 @@ static long studio_plane_stride(long height, long width) {
     return (needed + studio_lanes - 1) / studio_lanes * studio_lanes;
 }
 
-int studio_conv3x3_available(void) {
+int studio_avx512_available(void) {
 #ifdef STUDIO_CONV3X3
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") ? 1 : 0;
@@ -51,21 +51,6 @@ int studio_conv3x3_available(void) {
 
 long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs) {
     return channels * studio_plane_stride(height, width) + outputs * studio_flat_outputs(height, width);
-}
-
-void studio_conv3x3_pack(const float *weight, long outputs, long channels, int transposed, float *packed) {
-    for (long o = 0; o < outputs; o++) {
-        for (long c = 0; c < channels; c++) {
-            const float *kernel = weight + (o * channels + c) * 9;
-            for (long t = 0; t < 9; t++) {
-                if (transposed) {
-                    packed[(o * 9 + t) * channels + c] = kernel[8 - t];
-                } else {
-                    packed[(c * 9 + t) * outputs + o] = kernel[t];
-                }
-            }
-        }
-    }
 }
 
 #ifdef STUDIO_CONV3X3
@@ -192,7 +177,7 @@ STUDIO_AVX512 static void studio_conv3x3_avx512(const float *restrict image, lon
 void studio_conv3x3(const float *image, long channels, long height, long width, const float *packed, long outputs,
                     const float *bias, float *result, float *scratch) {
 #ifdef STUDIO_CONV3X3
-    if (studio_conv3x3_available()) {
+    if (studio_avx512_available()) {
         studio_conv3x3_avx512(image, channels, height, width, packed, outputs, bias, result, scratch);
         return;
     }

@@ -2,9 +2,9 @@ import CKernels
 import XCTest
 @testable import StudioCore
 
-/// The direct 3x3 kernel: its bits against the same chain of fused multiply-adds written here (which
-/// also pins its plain fallback loops to its vector loops), and the convolution ops that use it against
-/// reference loops, finite differences and one and two threads.
+/// The direct kernels: their bits against the same chain of fused multiply-adds written here (which also
+/// pins their plain fallback loops to their vector loops) and against each other, and the convolution ops
+/// that use them against reference loops, finite differences and one and two threads.
 final class DirectConvolutionTests: XCTestCase {
     private var generator = RandomGenerator(seed: 23)
 
@@ -18,20 +18,25 @@ final class DirectConvolutionTests: XCTestCase {
         (1, 1, 1, 1), (3, 9, 5, 7), (2, 3, 4, 20), (20, 17, 7, 7), (16, 16, 28, 28), (5, 8, 14, 14), (4, 2, 3, 2),
     ]
 
-    /// `bias + Σ_c Σ_t x·w` as fused multiply-adds over channels, then taps, with zeros outside the image.
+    /// `bias + Σ_c Σ_ky Σ_kx x·w` as fused multiply-adds in that order, with zeros outside the image; output
+    /// `outputHeight x outputWidth` at the given stride and padding.
     private func fusedReference(_ x: [Float], _ w: [Float], _ b: [Float]?, channels: Int, outputs: Int,
-                                height: Int, width: Int, transposed: Bool) -> [Float] {
-        var out = [Float](repeating: 0, count: outputs * height * width)
-        for o in 0..<outputs { for y in 0..<height { for xo in 0..<width {
+                                height: Int, width: Int, kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1),
+                                padding: (Int, Int) = (1, 1), transposed: Bool) -> [Float] {
+        let (kh, kw) = kernel
+        let outH = (height + 2 * padding.0 - kh) / stride.0 + 1, outW = (width + 2 * padding.1 - kw) / stride.1 + 1
+        var out = [Float](repeating: 0, count: outputs * outH * outW)
+        for o in 0..<outputs { for y in 0..<outH { for xo in 0..<outW {
             var total = b?[o] ?? 0
-            for c in 0..<channels { for t in 0..<9 {
-                let iy = y + t / 3 - 1, ix = xo + t % 3 - 1
+            for c in 0..<channels { for ky in 0..<kh { for kx in 0..<kw {
+                let iy = y * stride.0 + ky - padding.0, ix = xo * stride.1 + kx - padding.1
                 let value = iy < 0 || iy >= height || ix < 0 || ix >= width ? 0 : x[(c * height + iy) * width + ix]
-                // Forward: w is [outputs, channels, 3, 3]; transposed: w is [channels, outputs, 3, 3], flipped.
-                let tap = transposed ? w[(c * outputs + o) * 9 + 8 - t] : w[(o * channels + c) * 9 + t]
+                // Forward: w is [outputs, channels, kh, kw]; transposed: w is [channels, outputs, kh, kw], flipped.
+                let tap = transposed ? w[((c * outputs + o) * kh + kh - 1 - ky) * kw + kw - 1 - kx]
+                                     : w[((o * channels + c) * kh + ky) * kw + kx]
                 total = total.addingProduct(value, tap)
-            } }
-            out[(o * height + y) * width + xo] = total
+            } } }
+            out[(o * outH + y) * outW + xo] = total
         } } }
         return out
     }
@@ -45,9 +50,9 @@ final class DirectConvolutionTests: XCTestCase {
                 let b = random([outputs]).scalars
                 var packed = [Float](repeating: .nan, count: w.count)
                 if transposed {
-                    studio_conv3x3_pack(w, channels, outputs, 1, &packed)
+                    studio_conv_pack(w, channels, outputs, 3, 3, 1, &packed)
                 } else {
-                    studio_conv3x3_pack(w, outputs, channels, 0, &packed)
+                    studio_conv_pack(w, outputs, channels, 3, 3, 0, &packed)
                 }
                 var scratch = [Float](repeating: .nan, count: studio_conv3x3_scratch_count(channels, height, width, outputs))
                 var result = [Float](repeating: .nan, count: outputs * height * width)
@@ -57,6 +62,81 @@ final class DirectConvolutionTests: XCTestCase {
                 XCTAssertEqual(result.map(\.bitPattern), expected.map(\.bitPattern),
                                "\(channels) -> \(outputs) channels, \(height)x\(width), transposed \(transposed)")
             }
+        }
+    }
+
+    /// Kernels, strides and paddings for the channel-vectorised kernel: 64 + 32 + 16 and 16 output channels
+    /// (its vector tiles), 5 and 9 (its plain loops), three blocks of channels, tails of pixels.
+    private let general: [(channels: Int, outputs: Int, height: Int, width: Int, kernel: (Int, Int),
+                           stride: (Int, Int), padding: (Int, Int))] = [
+        (3, 112, 7, 7, (5, 5), (1, 1), (2, 2)), (45, 16, 6, 5, (5, 5), (2, 2), (2, 2)), (2, 32, 9, 4, (3, 1), (1, 2), (0, 1)),
+        (4, 5, 5, 6, (5, 5), (2, 2), (2, 2)), (6, 9, 4, 4, (1, 1), (1, 1), (0, 0)), (1, 16, 28, 28, (5, 5), (2, 2), (2, 2)),
+    ]
+
+    func testChannelKernelMatchesFusedMultiplyAddChainBitForBit() {
+        for (channels, outputs, height, width, kernel, stride, padding) in general {
+            let x = random([channels, height, width]).scalars
+            let w = random([outputs, channels, kernel.0, kernel.1]).scalars
+            let b = random([outputs]).scalars
+            var packed = [Float](repeating: .nan, count: w.count)
+            studio_conv_pack(w, outputs, channels, kernel.0, kernel.1, 0, &packed)
+            let outH = (height + 2 * padding.0 - kernel.0) / stride.0 + 1
+            let outW = (width + 2 * padding.1 - kernel.1) / stride.1 + 1
+            var scratch = [Float](repeating: .nan, count: studio_conv_channels_scratch_count(
+                channels, height, width, padding.0, padding.1, outputs, outH, outW))
+            var result = [Float](repeating: .nan, count: outputs * outH * outW)
+            studio_conv_channels(x, channels, height, width, packed, outputs, kernel.0, kernel.1, stride.0, stride.1,
+                                 padding.0, padding.1, outH, outW, b, &result, &scratch)
+            let expected = fusedReference(x, w, b, channels: channels, outputs: outputs, height: height, width: width,
+                                          kernel: kernel, stride: stride, padding: padding, transposed: false)
+            XCTAssertEqual(result.map(\.bitPattern), expected.map(\.bitPattern),
+                           "\(channels) -> \(outputs), \(height)x\(width), kernel \(kernel) stride \(stride) padding \(padding)")
+        }
+    }
+
+    func testBothKernelsGiveTheSameBitsOnA3x3Convolution() {
+        let (channels, outputs, height, width) = (7, 32, 14, 14)
+        let x = random([channels, height, width]).scalars, w = random([outputs, channels, 3, 3]).scalars
+        var packed = [Float](repeating: 0, count: w.count)
+        studio_conv_pack(w, outputs, channels, 3, 3, 0, &packed)
+        var flat = [Float](repeating: .nan, count: outputs * height * width), channelwise = flat
+        var scratch = [Float](repeating: 0, count: studio_conv3x3_scratch_count(channels, height, width, outputs))
+        studio_conv3x3(x, channels, height, width, packed, outputs, nil, &flat, &scratch)
+        scratch = [Float](repeating: 0, count: studio_conv_channels_scratch_count(channels, height, width, 1, 1, outputs,
+                                                                                  height, width))
+        studio_conv_channels(x, channels, height, width, packed, outputs, 3, 3, 1, 1, 1, 1, height, width, nil,
+                             &channelwise, &scratch)
+        XCTAssertEqual(flat.map(\.bitPattern), channelwise.map(\.bitPattern))
+    }
+
+    func testOtherConvolutionsMatchReferenceLoops() {
+        for (channels, outputs, height, width, kernel, stride, padding) in general {
+            let x = random([2, channels, height, width]), w = random([outputs, channels, kernel.0, kernel.1])
+            let y = x.conv2d(weight: w, stride: stride, padding: padding)
+            var expected = [Float]()
+            let plane = channels * height * width
+            for n in 0..<2 {
+                expected += fusedReference(Array(x.scalars[(n * plane)..<((n + 1) * plane)]), w.scalars, nil,
+                                           channels: channels, outputs: outputs, height: height, width: width,
+                                           kernel: kernel, stride: stride, padding: padding, transposed: false)
+            }
+            XCTAssertTrue(y.isClose(to: Tensor(shape: y.shape, scalars: expected), absolute: 1e-5, relative: 1e-5),
+                          "conv2d \(channels) -> \(outputs), kernel \(kernel) stride \(stride) padding \(padding)")
+            guard stride == (1, 1) else { continue }
+            // Stride 1: the transposed convolution runs the kernel as an input gradient, padding k - 1 - p.
+            let wt = random([channels, outputs, kernel.0, kernel.1])
+            let z = x.convTranspose2d(weight: wt, padding: padding)
+            let outH = height + kernel.0 - 1 - 2 * padding.0, outW = width + kernel.1 - 1 - 2 * padding.1
+            var expectedZ = [Float]()
+            for n in 0..<2 {
+                expectedZ += fusedReference(Array(x.scalars[(n * plane)..<((n + 1) * plane)]), wt.scalars, nil,
+                                            channels: channels, outputs: outputs, height: height, width: width,
+                                            kernel: kernel, padding: (kernel.0 - 1 - padding.0, kernel.1 - 1 - padding.1),
+                                            transposed: true)
+            }
+            XCTAssertEqual(z.shape, [2, outputs, outH, outW])
+            XCTAssertTrue(z.isClose(to: Tensor(shape: z.shape, scalars: expectedZ), absolute: 1e-5, relative: 1e-5),
+                          "convTranspose2d \(channels) -> \(outputs), kernel \(kernel) padding \(padding)")
         }
     }
 
@@ -92,6 +172,13 @@ final class DirectConvolutionTests: XCTestCase {
         let transposed = checkGradients(of: { $0[0].convTranspose2d(weight: $0[1], padding: (1, 1)) },
                                         at: [random([2, 9, 4, 6]), random([9, 3, 3, 3])], epsilon: 1e-2)
         XCTAssertLessThan(transposed.maxError, 1e-2, "convTranspose2d 3x3 same: \(transposed)")
+        // The channel kernel: a strided convolution with 16 outputs and a stride-1 transposed one with 16.
+        let strided = checkGradients(of: { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: (2, 2), padding: (2, 2)) },
+                                     at: [random([2, 2, 6, 5]), random([16, 2, 5, 5]), random([16])], epsilon: 1e-2)
+        XCTAssertLessThan(strided.maxError, 1e-2, "conv2d 5x5 stride 2: \(strided)")
+        let wide = checkGradients(of: { $0[0].convTranspose2d(weight: $0[1], padding: (2, 2)) },
+                                  at: [random([2, 3, 4, 4]), random([3, 16, 5, 5])], epsilon: 1e-2)
+        XCTAssertLessThan(wide.maxError, 1e-2, "convTranspose2d 5x5 stride 1: \(wide)")
     }
 
     func testOneAndTwoThreadsGiveTheSameBits() {

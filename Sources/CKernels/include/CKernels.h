@@ -26,23 +26,37 @@ void studio_adam(float *p, const float *g, float *m, float *v, long count, float
                  float keep2, float eps, float step, float correction2_root, float l2_decay, float decoupled_decay,
                  float shrink);
 
-/// Whether `studio_conv3x3` runs its AVX-512 loops here (else it runs plain scalar ones, and im2col
-/// with a GEMM is faster).
-int studio_conv3x3_available(void);
+/// Whether the processor has AVX-512, which the direct convolutions' vector loops need (without it they
+/// run plain scalar loops, and im2col with a GEMM is faster).
+int studio_avx512_available(void);
+
+/// Reorders a weight `[outputs, channels, kh, kw]` for the direct convolutions: as `[channels·kh·kw, outputs]`
+/// for the convolution itself, or, when `transposed` is not zero, flipped as `[outputs·kh·kw, channels]` for
+/// the input gradient of a stride-1 convolution (a convolution from `outputs` channels to `channels`).
+void studio_conv_pack(const float *weight, long outputs, long channels, long kernel_height, long kernel_width,
+                      int transposed, float *packed);
 
 /// Scratch floats `studio_conv3x3` needs for one image of `channels` x `height` x `width` and `outputs`
 /// output channels.
 long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs);
-
-/// Reorders a weight `[outputs, channels, 3, 3]` for `studio_conv3x3`: as `[channels·9, outputs]` for the
-/// convolution itself, or, when `transposed` is not zero, flipped as `[outputs·9, channels]` for its input
-/// gradient (a convolution from `outputs` channels to `channels`).
-void studio_conv3x3_pack(const float *weight, long outputs, long channels, int transposed, float *packed);
 
 /// One image `[channels, height, width]` convolved with a packed 3x3 kernel, stride 1, padding 1
 /// (+ `bias[outputs]` when not null) into `result[outputs, height, width]`. Each output is a chain of
 /// fused multiply-adds over channels, then taps, in a fixed order.
 void studio_conv3x3(const float *image, long channels, long height, long width, const float *packed, long outputs,
                     const float *bias, float *result, float *scratch);
+
+/// Scratch floats `studio_conv_channels` needs for one image.
+long studio_conv_channels_scratch_count(long channels, long height, long width, long pad_y, long pad_x, long outputs,
+                                        long output_height, long output_width);
+
+/// One image `[channels, height, width]` convolved with a packed `kh` x `kw` kernel at the given stride and
+/// padding (+ `bias[outputs]` when not null) into `result[outputs, output_height, output_width]`, vectorised
+/// over output channels (AVX-512 when `outputs` is a multiple of 16, else plain loops). Each output is a
+/// chain of fused multiply-adds over channels, then ky, then kx.
+void studio_conv_channels(const float *image, long channels, long height, long width, const float *packed,
+                          long outputs, long kernel_height, long kernel_width, long stride_y, long stride_x, long pad_y,
+                          long pad_x, long output_height, long output_width, const float *bias, float *result,
+                          float *scratch);
 
 #endif

@@ -5,8 +5,8 @@
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
 /// of memory. A block holds enough images for about 256 GEMM columns, where OpenBLAS runs near its
 /// peak; blocks depend only on the shapes, never on the thread count, so results do not depend on how
-/// many threads run. 3x3 convolutions with stride 1 and padding 1 skip im2col on processors where
-/// `DirectConvolution` runs (their weight gradients keep it).
+/// many threads run. Forward passes and stride-1 input gradients that `DirectConvolution` takes skip
+/// im2col on processors with AVX-512; weight gradients keep it.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
@@ -39,7 +39,7 @@ enum ConvolutionKernels {
     /// im2col matrices, which the weight gradient can reuse.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
                         keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
-        if DirectConvolution.applies(to: g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
+        if DirectConvolution.appliesToForward(g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
         let blocks = blocks(g)
         let kept = keepColumns ? ScratchPool.take(g.columnRows * g.columnCount) : nil
         let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
@@ -69,7 +69,7 @@ enum ConvolutionKernels {
     /// The input gradient of a convolution, which is the transposed convolution:
     /// `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
-        if DirectConvolution.applies(to: g) { return DirectConvolution.inputGradient(upstream, weight, bias: bias, g) }
+        if DirectConvolution.appliesToInputGradient(g) { return DirectConvolution.inputGradient(upstream, weight, bias: bias, g) }
         let blocks = blocks(g)
         return Tensor(shape: g.inputShape, unsafeUninitialized: { out in
             let out = out.baseAddress!
@@ -148,7 +148,7 @@ enum ConvolutionKernels {
     /// convolution need exactly this pair.
     static func forwardAndWeightGradient(_ input: Tensor, _ weight: Tensor, _ upstream: Tensor,
                                          _ g: ConvGeometry) -> (value: Tensor, weightGradient: Tensor) {
-        if DirectConvolution.applies(to: g) {
+        if DirectConvolution.appliesToForward(g) {
             return (DirectConvolution.forward(input, weight, bias: nil, g), weightGradient(input, upstream, g, columns: nil))
         }
         let blocks = blocks(g)

@@ -1,49 +1,114 @@
 import CKernels
 
-/// 3x3 convolutions with stride 1 and padding 1 (every convolution of a diffusion UNet's levels and
-/// its input gradient), computed straight from a zero-bordered copy of each image by `studio_conv3x3`
-/// instead of through an im2col matrix nine times the image's size and a skinny GEMM.
+/// Convolutions computed straight from a zero-bordered copy of each image, without an im2col matrix of
+/// kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
 ///
-/// Used where the processor has AVX-512; elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS.
-/// One image is one task, so results do not depend on the thread count.
+/// - `studio_conv3x3` for 3x3 convolutions with stride 1 and padding 1 on images at least 14 wide (a
+///   diffusion UNet's levels): it vectorises over the flat index of the padded image, 16 pixels a lane.
+/// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
+///   and 14x14 layers, a UNet's 7x7 level): it vectorises over output channels.
+///
+/// Both run the input gradient of a stride-1 convolution too, as a convolution with the kernel flipped and
+/// its channel axes swapped. Each output is the same chain of fused multiply-adds over channels, then
+/// taps, in either kernel; one image is one task, so results do not depend on the thread count.
 enum DirectConvolution {
-    /// Whether the direct kernel's vector loops run on this processor.
-    static let isAvailable = studio_conv3x3_available() != 0
+    /// Whether the direct kernels' vector loops run on this processor.
+    static let isAvailable = studio_avx512_available() != 0
 
-    /// Whether `g` is a convolution the direct kernel takes, on a processor where it is the faster path.
-    static func applies(to g: ConvGeometry) -> Bool {
-        isAvailable && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideY == 1 && g.strideX == 1
-            && g.padY == 1 && g.padX == 1 && g.outputHeight == g.height && g.outputWidth == g.width
+    private enum Method { case flat3x3, channels }
+
+    /// One direct convolution: its kernel, stride and padding, and the image sizes it maps between.
+    private struct Plan {
+        var method: Method
+        var channels, outputs: Int
+        var height, width, outputHeight, outputWidth: Int
+        var kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     }
 
-    /// `[N, C, H, W]` ⋆ `[O, C, 3, 3]` (+ bias `[O]`) `-> [N, O, H, W]`.
+    /// Whether the forward pass of `g` runs here.
+    static func appliesToForward(_ g: ConvGeometry) -> Bool { forwardPlan(g) != nil }
+
+    /// Whether the input gradient of `g` runs here.
+    static func appliesToInputGradient(_ g: ConvGeometry) -> Bool { inputGradientPlan(g) != nil }
+
+    /// `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
-        run(input, weight, transposed: false, bias: bias, channels: g.inputChannels, outputs: g.outputChannels, g)
+        run(input, weight, transposed: false, bias: bias, g, forwardPlan(g)!)
     }
 
-    /// The input gradient, itself a 3x3 convolution with the kernel flipped and its channel axes swapped:
-    /// `[N, O, H, W]` with weight `[O, C, 3, 3]` (+ bias `[C]`) `-> [N, C, H, W]`.
+    /// The input gradient of a stride-1 convolution, itself a convolution with the kernel flipped and its
+    /// channel axes swapped: `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
-        run(upstream, weight, transposed: true, bias: bias, channels: g.outputChannels, outputs: g.inputChannels, g)
+        run(upstream, weight, transposed: true, bias: bias, g, inputGradientPlan(g)!)
     }
 
-    private static func run(_ images: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?,
-                            channels: Int, outputs: Int, _ g: ConvGeometry) -> Tensor {
-        let (height, width) = (g.height, g.width)
+    private static func forwardPlan(_ g: ConvGeometry) -> Plan? {
+        plan(channels: g.inputChannels, outputs: g.outputChannels, height: g.height, width: g.width,
+             outputHeight: g.outputHeight, outputWidth: g.outputWidth, kernel: (g.kernelHeight, g.kernelWidth),
+             stride: (g.strideY, g.strideX), padding: (g.padY, g.padX))
+    }
+
+    private static func inputGradientPlan(_ g: ConvGeometry) -> Plan? {
+        // A strided convolution's input gradient scatters; only stride 1 is again a plain convolution,
+        // with padding k - 1 - p, which must not be negative.
+        guard g.strideY == 1, g.strideX == 1, g.padY < g.kernelHeight, g.padX < g.kernelWidth,
+              g.outputHeight == g.height + 2 * g.padY - g.kernelHeight + 1,
+              g.outputWidth == g.width + 2 * g.padX - g.kernelWidth + 1 else { return nil }
+        return plan(channels: g.outputChannels, outputs: g.inputChannels, height: g.outputHeight, width: g.outputWidth,
+                    outputHeight: g.height, outputWidth: g.width, kernel: (g.kernelHeight, g.kernelWidth),
+                    stride: (1, 1), padding: (g.kernelHeight - 1 - g.padY, g.kernelWidth - 1 - g.padX))
+    }
+
+    private static func plan(channels: Int, outputs: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int,
+                             kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) -> Plan? {
+        guard isAvailable else { return nil }
+        let same3x3 = kernel == (3, 3) && stride == (1, 1) && padding == (1, 1)
+            && outputHeight == height && outputWidth == width
+        let method: Method
+        if same3x3 {
+            method = .flat3x3
+        } else if outputs % 16 == 0 {
+            method = .channels
+        } else {
+            return nil
+        }
+        return Plan(method: method, channels: channels, outputs: outputs, height: height, width: width,
+                    outputHeight: outputHeight, outputWidth: outputWidth, kernel: kernel, stride: stride,
+                    padding: padding)
+    }
+
+    private static func run(_ images: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?, _ g: ConvGeometry,
+                            _ plan: Plan) -> Tensor {
+        let batch = g.batch
         let packed = ScratchPool.take(weight.elementCount)
         weight.withUnsafeBufferPointer { w in
-            studio_conv3x3_pack(w.baseAddress!, g.outputChannels, g.inputChannels, transposed ? 1 : 0, packed.pointer)
+            studio_conv_pack(w.baseAddress!, g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth,
+                             transposed ? 1 : 0, packed.pointer)
         }
-        let scratchCount = studio_conv3x3_scratch_count(channels, height, width, outputs)
-        let imageIn = channels * height * width, imageOut = outputs * height * width
-        let result = Tensor(shape: [g.batch, outputs, height, width], unsafeUninitialized: { out in
+        let scratchCount = plan.method == .flat3x3
+            ? studio_conv3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
+            : studio_conv_channels_scratch_count(plan.channels, plan.height, plan.width, plan.padding.0, plan.padding.1,
+                                                 plan.outputs, plan.outputHeight, plan.outputWidth)
+        let imageIn = plan.channels * plan.height * plan.width
+        let imageOut = plan.outputs * plan.outputHeight * plan.outputWidth
+        let work = batch * imageOut * plan.channels * plan.kernel.0 * plan.kernel.1
+        let result = Tensor(shape: [batch, plan.outputs, plan.outputHeight, plan.outputWidth], unsafeUninitialized: { out in
             let out = out.baseAddress!
             images.withUnsafeBufferPointer { x in
                 ConvolutionKernels.withOptionalPointer(bias) { b in
-                    parallelFor(g.batch, work: g.batch * imageOut * channels * 9) { n in
+                    parallelFor(batch, work: work) { n in
                         let scratch = ScratchPool.take(scratchCount)
-                        studio_conv3x3(x.baseAddress! + n * imageIn, channels, height, width, packed.pointer, outputs,
-                                       b, out + n * imageOut, scratch.pointer)
+                        let image = x.baseAddress! + n * imageIn, target = out + n * imageOut
+                        switch plan.method {
+                        case .flat3x3:
+                            studio_conv3x3(image, plan.channels, plan.height, plan.width, packed.pointer, plan.outputs,
+                                           b, target, scratch.pointer)
+                        case .channels:
+                            studio_conv_channels(image, plan.channels, plan.height, plan.width, packed.pointer,
+                                                 plan.outputs, plan.kernel.0, plan.kernel.1, plan.stride.0,
+                                                 plan.stride.1, plan.padding.0, plan.padding.1, plan.outputHeight,
+                                                 plan.outputWidth, b, target, scratch.pointer)
+                        }
                         withExtendedLifetime(scratch) {}
                     }
                 }
