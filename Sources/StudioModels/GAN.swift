@@ -69,6 +69,28 @@ public struct GAN: Module {
         return generator(Tensor.concatenate([z, generatorEmbedding(labels)], alongAxis: 1), context: context)
     }
 
+    /// Sets the generator's batch-norm running statistics to the average, over `batches` batches of
+    /// `batchSize` latents from `stream` (labels cycling through the classes when conditional), of its batch
+    /// statistics under its current weights, as PyTorch's `swa_utils.update_bn` does: the running
+    /// statistics belong to the weights they were gathered with, so a moving average of the weights needs
+    /// its own ("standing statistics"). Dropout, if any, runs as in training. Other buffers move too
+    /// (`num_batches_tracked`); callers that go back to training restore them.
+    public func recalibrateGeneratorStatistics(batches: Int = 16, batchSize: Int = 64,
+                                               using stream: inout RandomGenerator) {
+        precondition(batches >= 1 && batchSize >= 2, "recalibrateGeneratorStatistics: needs batches >= 1 and batchSize >= 2")
+        guard generator.namedBuffers.contains(where: { $0.name.hasSuffix("running_mean") }) else { return }
+        withoutGradients {
+            for k in 0..<batches {
+                let z = Tensor.randomNormal([batchSize, config.latentSize], using: &stream)
+                let labels = config.isConditional ? (0..<batchSize).map { (k * batchSize + $0) % config.classCount } : []
+                let context = ForwardContext(training: true, generator: stream)
+                context.batchNormMomentum = 1 / Float(k + 1)
+                _ = generate(z, labels: labels, context: context)
+                stream = context.generator
+            }
+        }
+    }
+
     /// A semi-supervised discriminator's features phi(x) `[N, F]` (every layer but the last) and its
     /// class logits `[N, discriminatorClasses]` from them, for samples `[N] + imageShape`.
     public func classify(_ x: Tensor, context: ForwardContext) -> (features: Tensor, logits: Tensor) {

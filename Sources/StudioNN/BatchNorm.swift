@@ -30,7 +30,7 @@ struct BatchNormCore {
     }
 
     /// Training: normalises by the batch mean and biased variance, then moves the running mean
-    /// and the unbiased running variance by `momentum`, as PyTorch does. Evaluation: uses the running statistics.
+    /// and the unbiased running variance by `momentum` (or the context's), as PyTorch does. Evaluation: uses the running statistics.
     func normalize(_ input: Tensor, context: ForwardContext, layer: String) -> Tensor {
         let channels = featureCount
         precondition(input.rank >= 2 && input.shape[1] == channels,
@@ -45,6 +45,7 @@ struct BatchNormCore {
         precondition(input.elementCount / channels > 1,
                      "\(layer): training needs more than one value per channel, got input \(input.shape)")
         let (output, statistics) = input.batchNormalized(weight: weight.value, bias: bias.value, epsilon: epsilon)
+        let momentum = context.batchNormMomentum ?? self.momentum
         withoutGradients {
             runningMean.value = runningMean.value * (1 - momentum) + statistics.mean * momentum
             runningVariance.value = runningVariance.value * (1 - momentum) + statistics.unbiasedVariance * momentum

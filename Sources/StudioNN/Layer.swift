@@ -24,6 +24,9 @@ public final class ForwardContext {
     public let isTraining: Bool
     /// The stream for dropout masks and other noise inside layers.
     public var generator: RandomGenerator
+    /// In training mode, the momentum batch norm moves its running statistics by instead of its own;
+    /// 1/(k + 1) on the k-th of several passes leaves the plain average of their batch statistics.
+    public var batchNormMomentum: Float?
 
     /// A context for one forward pass; trainers derive `generator` from (run seed, stream, step).
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {

@@ -56,6 +56,30 @@ final class ConditionalGANModelTests: XCTestCase {
         XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("model.classes"), "\($0)") }
     }
 
+    func testStandingStatisticsAverageTheBatchStatisticsOfTheCurrentWeights() throws {
+        var generator = RandomGenerator(seed: 5)
+        let gan = try GAN(config: Self.tinyConfig(classes: 10), using: &generator)
+        let first = gan.generator.layers[0] as! Linear, norm = gan.generator.layers[1] as! BatchNorm1d
+        norm.runningMean.value = Tensor(repeating: 7, shape: [392])
+        var stream = RandomGenerator(seed: 9), replay = stream
+        gan.recalibrateGeneratorStatistics(batches: 3, batchSize: 5, using: &stream)
+        // The same latents and labels by hand: the first layer's output per batch, its mean and unbiased variance.
+        var means = [Tensor](), variances = [Tensor]()
+        for k in 0..<3 {
+            let z = Tensor.randomNormal([5, 8], using: &replay)
+            let labels = (0..<5).map { (k * 5 + $0) % 10 }
+            let h = first(Tensor.concatenate([z, gan.generatorEmbedding!(labels)], alongAxis: 1))
+            let mean = h.mean(alongAxes: [0])
+            means.append(mean)
+            variances.append(((h - mean) * (h - mean)).sum(alongAxes: [0]) / 4)
+        }
+        let expectedMean = (means[0] + means[1] + means[2]) / 3
+        let expectedVariance = (variances[0] + variances[1] + variances[2]) / 3
+        XCTAssertTrue(norm.runningMean.value.isClose(to: expectedMean, absolute: 1e-5, relative: 1e-4))
+        XCTAssertTrue(norm.runningVariance.value.isClose(to: expectedVariance, absolute: 1e-5, relative: 1e-4))
+        XCTAssertEqual(stream.next(), replay.next(), "the stream moves past exactly the latents drawn")
+    }
+
     func testProjectionDiscriminatorAddsTheLabelsInnerProductWithTheFeatures() throws {
         var generator = RandomGenerator(seed: 3)
         let gan = try GAN(config: Self.tinyConfig(classes: 10), using: &generator)

@@ -138,10 +138,18 @@ public final class AdversarialTask: TrainingTask {
     /// The one grid of `sampleImages()`, named "samples".
     public func sampleGrids() -> [(name: String, images: Tensor)] { [("samples", sampleImages())] }
 
-    /// The fixed latents through the generator: its averaged weights when it has them, as sampling uses.
+    /// The fixed latents through the generator: its averaged weights when it has them, with their own
+    /// batch-norm statistics, as sampling uses; the trained statistics are put back for training.
     public func sampleImages() -> Tensor {
         let draw = { withoutGradients { self.gan.generate(self.sampleLatents, labels: self.sampleLabels, context: .inference) } }
-        return ema.map { $0.withAveragedParameters(draw) } ?? draw()
+        guard let ema else { return draw() }
+        return ema.withAveragedParameters {
+            let buffers = gan.generator.namedBuffers.map { ($0.buffer, $0.buffer.value) }
+            defer { for (buffer, value) in buffers { buffer.value = value } }
+            var stream = RandomStream.standingStatistics.generator(seed: 0)
+            gan.recalibrateGeneratorStatistics(using: &stream)
+            return draw()
+        }
     }
 
     /// Both networks' weights under PyTorch's names, and the generator's average under `ema.`.

@@ -33,7 +33,7 @@ public struct LoadedGAN {
         hasAveragedWeights = !average.isEmpty
         usesAveragedWeights = hasAveragedWeights && averaged
         if usesAveragedWeights {
-            // The average covers the generator's parameters; its batch-norm statistics stay the trained ones.
+            // The average covers the generator's parameters; its batch-norm statistics are recomputed below.
             let parameters = Dictionary(uniqueKeysWithValues: gan.generatorParametersByCheckpointName.map { ($0.name, $0.parameter) })
             guard Set(average.keys) == Set(parameters.keys) else {
                 throw FileFormatError(path: source.path, "its moving-average weights (ema.*) are not the generator's parameters; sample the trained weights with --no-ema")
@@ -44,6 +44,8 @@ public struct LoadedGAN {
                 }
                 parameters[name]!.assign(value)
             }
+            var stream = RandomStream.standingStatistics.generator(seed: 0)
+            gan.recalibrateGeneratorStatistics(using: &stream)
         }
         self.step = step
         self.source = source

@@ -19,6 +19,9 @@ public enum RandomStream: UInt64, Sendable {
     case diffAugment = 9
     /// A semi-supervised GAN's labelled batch, one generator per step.
     case labelledBatch = 10
+    /// The latents that give a GAN's averaged generator its batch-norm statistics (always seed 0, so that
+    /// they depend on the weights alone).
+    case standingStatistics = 11
 
     /// The generator of this stream for `step` (or epoch) of a run seeded with `seed`.
     public func generator(seed: UInt64, step: Int = 0) -> RandomGenerator {
