@@ -73,12 +73,16 @@ public struct GAN: Module {
     /// `batchSize` latents from `stream` (labels cycling through the classes when conditional), of its batch
     /// statistics under its current weights, as PyTorch's `swa_utils.update_bn` does: the running
     /// statistics belong to the weights they were gathered with, so a moving average of the weights needs
-    /// its own ("standing statistics"). Dropout, if any, runs as in training. Other buffers move too
-    /// (`num_batches_tracked`); callers that go back to training restore them.
+    /// its own ("standing statistics"). Dropout, if any, runs as in training; every other buffer
+    /// (`num_batches_tracked`, spectral norm's vectors) ends as it was.
     public func recalibrateGeneratorStatistics(batches: Int = 16, batchSize: Int = 64,
                                                using stream: inout RandomGenerator) {
         precondition(batches >= 1 && batchSize >= 2, "recalibrateGeneratorStatistics: needs batches >= 1 and batchSize >= 2")
-        guard generator.namedBuffers.contains(where: { $0.name.hasSuffix("running_mean") }) else { return }
+        let buffers = generator.namedBuffers
+        guard buffers.contains(where: { $0.name.hasSuffix("running_mean") }) else { return }
+        let others = buffers.filter { !$0.name.hasSuffix("running_mean") && !$0.name.hasSuffix("running_var") }
+            .map { ($0.buffer, $0.buffer.value) }
+        defer { for (buffer, value) in others { buffer.value = value } }
         withoutGradients {
             for k in 0..<batches {
                 let z = Tensor.randomNormal([batchSize, config.latentSize], using: &stream)

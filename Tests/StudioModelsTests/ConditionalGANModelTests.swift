@@ -78,6 +78,7 @@ final class ConditionalGANModelTests: XCTestCase {
         XCTAssertTrue(norm.runningMean.value.isClose(to: expectedMean, absolute: 1e-5, relative: 1e-4))
         XCTAssertTrue(norm.runningVariance.value.isClose(to: expectedVariance, absolute: 1e-5, relative: 1e-4))
         XCTAssertEqual(stream.next(), replay.next(), "the stream moves past exactly the latents drawn")
+        XCTAssertEqual(norm.batchesTracked.value.scalars, [0], "other buffers end as they were")
     }
 
     func testProjectionDiscriminatorAddsTheLabelsInnerProductWithTheFeatures() throws {
