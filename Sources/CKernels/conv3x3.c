@@ -182,22 +182,8 @@ void studio_conv3x3(const float *image, long channels, long height, long width, 
         return;
     }
 #endif
-    // Plain loops in the same order, for processors without AVX-512 (callers normally use im2col there).
-    (void)scratch;
-    for (long o = 0; o < outputs; o++) {
-        for (long y = 0; y < height; y++) {
-            for (long x = 0; x < width; x++) {
-                float total = bias ? bias[o] : 0.0f;
-                for (long c = 0; c < channels; c++) {
-                    for (long t = 0; t < 9; t++) {
-                        long iy = y + t / 3 - 1, ix = x + t % 3 - 1;
-                        float value = iy < 0 || iy >= height || ix < 0 || ix >= width
-                                          ? 0.0f : image[(c * height + iy) * width + ix];
-                        total = __builtin_fmaf(value, packed[(c * 9 + t) * outputs + o], total);
-                    }
-                }
-                result[(o * height + y) * width + x] = total;
-            }
-        }
-    }
+    // Elsewhere the channel kernel's plain loops run the same chain of fused multiply-adds; this scratch
+    // holds more than the padded planes they use.
+    studio_conv_channels(image, channels, height, width, packed, outputs, 3, 3, 1, 1, 1, 1, height, width, bias, result,
+                         scratch);
 }

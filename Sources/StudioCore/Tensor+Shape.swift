@@ -191,12 +191,6 @@ extension Tensor {
         let inner = first.shape.dimensions[(axis + 1)...].reduce(1, *)
         let total = outShape[axis] * inner
         var pieces: [(Tensor, (Tensor) -> Tensor)] = []
-        var offset = 0
-        for t in tensors {
-            let range = (offset / inner)..<(offset / inner + t.shape[axis])
-            pieces.append((t, { $0.sliced(alongAxis: axis, range) }))
-            offset += t.shape[axis] * inner
-        }
         let value = Tensor(shape: outShape, unsafeUninitialized: { dst in
             let dst = dst.baseAddress!
             var offset = 0
@@ -205,6 +199,8 @@ extension Tensor {
                 t.withUnsafeBufferPointer { src in
                     for o in 0..<outer { (dst + o * total + offset).update(from: src.baseAddress! + o * width, count: width) }
                 }
+                let range = (offset / inner)..<(offset / inner + t.shape[axis])
+                pieces.append((t, { $0.sliced(alongAxis: axis, range) }))
                 offset += width
             }
         })

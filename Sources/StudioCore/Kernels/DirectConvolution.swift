@@ -3,10 +3,10 @@ import CKernels
 /// Convolutions computed straight from a zero-bordered copy of each image, without an im2col matrix of
 /// kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
 ///
-/// - `studio_conv3x3` for 3x3 convolutions with stride 1 and padding 1 on images at least 14 wide (a
-///   diffusion UNet's levels): it vectorises over the flat index of the padded image, 16 pixels a lane.
+/// - `studio_conv3x3` for 3x3 convolutions with stride 1 and padding 1 (a diffusion UNet's levels): it
+///   vectorises over the flat index of the padded image, 16 pixels a vector.
 /// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
-///   and 14x14 layers, a UNet's 7x7 level): it vectorises over output channels.
+///   and 14x14 layers, a UNet's strided ones): it vectorises over output channels.
 ///
 /// Both run the input gradient of a stride-1 convolution too, as a convolution with the kernel flipped and
 /// its channel axes swapped. Each output is the same chain of fused multiply-adds over channels, then
