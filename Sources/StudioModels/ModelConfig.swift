@@ -41,6 +41,16 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// The classes of a model that learns them from `data.labelled_per_class` labelled examples and
+    /// every training example unlabelled: a semi-supervised GAN or VAE; nil for every other model.
+    public var semiSupervisedClassCount: Int? {
+        switch self {
+        case .gan(let config) where config.isSemiSupervised: config.discriminatorClasses
+        case .vae(let config) where config.isSemiSupervised: config.classCount
+        default: nil
+        }
+    }
+
     /// Classes samples can be asked for: `classCount`, or a semi-supervised GAN's discriminator classes
     /// (its generator is unconditional, but its discriminator labels what it makes).
     public var sampledClassCount: Int {

@@ -3,7 +3,8 @@ import StudioCore
 import StudioNN
 
 /// The networks of a VAE under the checkpoint names `encoder.*`, `decoder.*`, and when present
-/// `encoder_embedding.weight`, `decoder_embedding.weight` (conditional) and `log_variance` (learned Gaussian variance).
+/// `encoder_embedding.weight`, `decoder_embedding.weight` (conditional), `log_variance` (learned Gaussian
+/// variance) and `classifier.*` (semi-supervised, M2).
 public struct VAE: Module {
     public let config: VAEConfig
     public let encoder: Sequential
@@ -14,6 +15,8 @@ public struct VAE: Module {
     public let decoderEmbedding: Embedding?
     /// The learned Gaussian log-variance `[1]`, shared by every pixel.
     public let logVariance: Parameter?
+    /// q(y | x) of a semi-supervised VAE: `[N, C, H, W] -> [N, classes]` logits.
+    public let classifier: Sequential?
 
     /// Builds both networks with PyTorch's default initialisation after validating `config`.
     public init(config: VAEConfig, using generator: inout RandomGenerator) throws {
@@ -29,6 +32,8 @@ public struct VAE: Module {
             decoderEmbedding = nil
         }
         logVariance = config.learnVariance ? Parameter(Tensor(shape: [1], scalars: [Float(Foundation.log(config.variance))])) : nil
+        // Built last, so that the other networks start from the weights they had before M2 existed.
+        classifier = try config.classifier?.makeSequential(name: "classifier", using: &generator)
     }
 
     public var children: [(name: String, child: ModuleChild)] {
@@ -36,6 +41,7 @@ public struct VAE: Module {
         if let encoderEmbedding { list.append(("encoder_embedding", .module(encoderEmbedding))) }
         if let decoderEmbedding { list.append(("decoder_embedding", .module(decoderEmbedding))) }
         if let logVariance { list.append(("log_variance", .parameter(logVariance))) }
+        if let classifier { list.append(("classifier", .module(classifier))) }
         return list
     }
 
@@ -61,6 +67,12 @@ public struct VAE: Module {
             input = Tensor.concatenate([z, decoderEmbedding(labels)], alongAxis: 1)
         }
         return decoder(input, context: context)
+    }
+
+    /// The class logits `[N, classes]` of images `[N, C, H, W]` in 0...1 (a semi-supervised VAE only).
+    public func classify(_ images: Tensor, context: ForwardContext) -> Tensor {
+        guard let classifier else { preconditionFailure("VAE.classify: the VAE has no classifier (model.classifier)") }
+        return classifier(images, context: context)
     }
 
     /// Pixels in 0...1 for a decoder output `[N, C, H, W]`: the Bernoulli mean, or the Gaussian mean clamped.

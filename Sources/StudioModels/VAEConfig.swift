@@ -33,16 +33,23 @@ public struct VAEConfig: Codable, Equatable, Sendable {
     public var encoder: SequentialSpec
     /// `[N, latentSize (+ embeddingSize when conditional)] -> [N, C, H, W]`.
     public var decoder: SequentialSpec
+    /// The semi-supervised VAE's classifier q(y | x) (Kingma et al. 2014, M2): `[N, C, H, W] -> [N, classes]`;
+    /// nil for a VAE that reads every label it trains on.
+    public var classifier: SequentialSpec?
+    /// M2's weight α of the classifier's cross-entropy on labelled images, against the ELBO in nats per image.
+    public var classificationWeight: Double
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case latentSize = "latent_size", imageShape = "image_shape", likelihood, variance
         case learnVariance = "learn_variance", beta, klWarmupSteps = "kl_warmup_steps"
         case classCount = "classes", embeddingSize = "embedding_size", encoder, decoder
+        case classifier, classificationWeight = "classification_weight"
     }
 
     public init(latentSize: Int, imageShape: [Int], likelihood: Likelihood = .bernoulli, variance: Double = 1,
                 learnVariance: Bool = false, beta: Double = 1, klWarmupSteps: Int = 0, classCount: Int = 0,
-                embeddingSize: Int = 0, encoder: SequentialSpec, decoder: SequentialSpec) {
+                embeddingSize: Int = 0, encoder: SequentialSpec, decoder: SequentialSpec,
+                classifier: SequentialSpec? = nil, classificationWeight: Double = VAEConfig.defaultClassificationWeight) {
         self.latentSize = latentSize
         self.imageShape = imageShape
         self.likelihood = likelihood
@@ -54,7 +61,13 @@ public struct VAEConfig: Codable, Equatable, Sendable {
         self.embeddingSize = embeddingSize
         self.encoder = encoder
         self.decoder = decoder
+        self.classifier = classifier
+        self.classificationWeight = classificationWeight
     }
+
+    /// α when the recipe gives none: Kingma et al.'s 0.1 · N / N_labelled for 59900 unlabelled and 100
+    /// labelled MNIST digits, about 60.
+    public static let defaultClassificationWeight = 60.0
 
     public init(from decoder: Decoder) throws {
         // `family` is the tag `ModelConfig` reads before handing the same table over.
@@ -71,10 +84,35 @@ public struct VAEConfig: Codable, Equatable, Sendable {
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? (classCount > 0 ? classCount : 0)
         self.encoder = try c.decode(SequentialSpec.self, forKey: .encoder)
         self.decoder = try c.decode(SequentialSpec.self, forKey: .decoder)
+        classifier = try c.decodeIfPresent(SequentialSpec.self, forKey: .classifier)
+        classificationWeight = try c.decodeIfPresent(Double.self, forKey: .classificationWeight) ?? Self.defaultClassificationWeight
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(latentSize, forKey: .latentSize)
+        try c.encode(imageShape, forKey: .imageShape)
+        try c.encode(likelihood, forKey: .likelihood)
+        try c.encode(variance, forKey: .variance)
+        try c.encode(learnVariance, forKey: .learnVariance)
+        try c.encode(beta, forKey: .beta)
+        try c.encode(klWarmupSteps, forKey: .klWarmupSteps)
+        try c.encode(classCount, forKey: .classCount)
+        try c.encode(embeddingSize, forKey: .embeddingSize)
+        try c.encode(self.encoder, forKey: .encoder)
+        try c.encode(decoder, forKey: .decoder)
+        // A VAE without a classifier writes the config it always wrote.
+        if let classifier {
+            try c.encode(classifier, forKey: .classifier)
+            try c.encode(classificationWeight, forKey: .classificationWeight)
+        }
     }
 
     /// Whether labels condition the encoder and decoder.
     public var isConditional: Bool { classCount > 0 }
+
+    /// Whether the VAE infers the labels it is not given (M2): it has a classifier.
+    public var isSemiSupervised: Bool { classifier != nil }
 
     /// The encoder's input `[1, C (+1), H, W]`: a conditional encoder sees its label as one extra channel.
     public var encoderInputShape: Shape {
@@ -105,6 +143,9 @@ public struct VAEConfig: Codable, Equatable, Sendable {
         if isConditional && embeddingSize <= 0 {
             throw ModelConfigError("model.embedding_size must be positive for a conditional VAE, got \(embeddingSize)")
         }
+        if isSemiSupervised && !isConditional {
+            throw ModelConfigError("model.classifier infers the labels of a conditional VAE: set model.classes (such as 10)")
+        }
         let encoded = try encoder.outputShape(for: encoderInputShape, name: "encoder")
         guard encoded == [1, 2 * latentSize] else {
             throw ModelConfigError("encoder maps \(encoderInputShape) to \(encoded); it must give mean and log-variance, [1, \(2 * latentSize)]")
@@ -112,6 +153,15 @@ public struct VAEConfig: Codable, Equatable, Sendable {
         let decoded = try decoder.outputShape(for: decoderInputShape, name: "decoder")
         guard decoded == Shape([1] + imageShape) else {
             throw ModelConfigError("decoder makes \(decoded) from \(decoderInputShape), but model.image_shape is \(imageShape)")
+        }
+        if let classifier {
+            guard classificationWeight >= 0, classificationWeight.isFinite else {
+                throw ModelConfigError("model.classification_weight must be zero or positive, got \(classificationWeight)")
+            }
+            let logits = try classifier.outputShape(for: Shape([1] + imageShape), name: "classifier")
+            guard logits == [1, classCount] else {
+                throw ModelConfigError("classifier maps \(Shape([1] + imageShape)) to \(logits); it must give one logit per class, [1, \(classCount)]")
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ struct EvalFewShot: ParsableCommand {
         the same command again to resume.
         """)
 
-    @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion), or with --unlabelled a semi-supervised GAN (model.discriminator_classes).")
+    @Argument(help: "A class-conditional generator recipe (GAN, VAE or diffusion), or with --unlabelled a semi-supervised GAN (model.discriminator_classes) or VAE (model.classifier).")
     var generatorRecipe: String
 
     @OptionGroup var classifierRun: ClassifierRunOptionGroup
@@ -112,6 +112,9 @@ struct EvalFewShot: ParsableCommand {
             }
             if let accuracy = seed.discriminatorTestAccuracy {
                 printer.message("seed \(seed.seed): the semi-supervised discriminator scores " + String(format: "%.2f%%", 100 * accuracy) + " on the test split")
+            }
+            if let accuracy = seed.classifierTestAccuracy {
+                printer.message("seed \(seed.seed): the semi-supervised VAE's classifier scores " + String(format: "%.2f%%", 100 * accuracy) + " on the test split")
             }
             let m = seed.memorisation
             printer.message(String(format: "seed %d: nearest real training image, synthetic median %.3f (least %.3f); test images median %.3f (least %.3f)",

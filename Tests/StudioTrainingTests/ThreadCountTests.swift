@@ -78,6 +78,7 @@ final class ThreadCountTests: XCTestCase {
             Family(name: "cdcgan", text: try fixture("tiny-cgan.toml", replacing: [Self.widerHead]),
                    overrides: [mnist, "train.batch=32"]),
             Family(name: "sgan", text: try fixture("tiny-sgan.toml"), overrides: [mnist, "train.batch=32"]),
+            Family(name: "ssvae", text: try fixture("tiny-ssvae.toml"), overrides: [mnist]),
             Family(name: "vae-mlp", text: Self.mlpVAE()),
             Family(name: "vae-conv", text: convVAE),
             Family(name: "cvae", text: Self.mlpVAE(model: "classes = 10\nembedding_size = 4", encoderInput: 2 * 784, decoderInput: 7)),

@@ -43,22 +43,22 @@ extension TrainingJob {
         }
     }
 
-    /// Writes `labelled.json` (which examples kept their labels) into a semi-supervised run.
+    /// Writes `labelled.json` (which examples kept their labels) into a semi-supervised GAN's or VAE's run.
     static func writeLabelled(_ recipe: Recipe, data: any LabelledExamples, into run: URL, recipePath: String) throws {
-        guard case .gan(let config) = recipe.model, config.isSemiSupervised, let perClass = recipe.data.labelledPerClass else { return }
-        try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
+        guard let classes = recipe.model.semiSupervisedClassCount, let perClass = recipe.data.labelledPerClass else { return }
+        try labelledSubset(perClass: perClass, classes: classes, data: data, recipe: recipe,
                            recipePath: recipePath).write(into: run, name: labelledFileName)
     }
 
     /// Checks that a resumed semi-supervised run draws the labelled examples it started with
     /// (`labelled.json`), so that it never continues with other labels, for instance after the data changed.
     static func checkLabelled(_ recipe: Recipe, data: any LabelledExamples, run: URL, recipePath: String) throws {
-        guard case .gan(let config) = recipe.model, config.isSemiSupervised, let perClass = recipe.data.labelledPerClass else { return }
+        guard let classes = recipe.model.semiSupervisedClassCount, let perClass = recipe.data.labelledPerClass else { return }
         let file = run.appendingPathComponent(labelledFileName)
         guard let recorded = try ClassSubset.read(from: run, name: labelledFileName) else {
             throw DatasetError("\(run.path) has no \(labelledFileName) saying which examples kept their labels; the run cannot resume")
         }
-        let drawn = try labelledSubset(perClass: perClass, classes: config.discriminatorClasses, data: data, recipe: recipe,
+        let drawn = try labelledSubset(perClass: perClass, classes: classes, data: data, recipe: recipe,
                                        recipePath: recipePath)
         guard drawn == recorded else {
             throw DatasetError("data.labelled_per_class = \(perClass), data.subset_seed = \(recipe.data.subsetSeed) now draws other labelled examples of \(recipe.data.path) than the run started with (\(file.path)); has the data changed?")

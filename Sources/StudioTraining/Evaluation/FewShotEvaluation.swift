@@ -57,8 +57,8 @@ public struct FewShotEvaluation {
 
     public let settings: Settings
     public let directory: URL
-    /// Whether the generator is a semi-supervised GAN, which learns from the unlabelled images itself
-    /// (`data.labelled_per_class`) instead of from pseudo-labels.
+    /// Whether the generator is a semi-supervised GAN or VAE, which learns from the unlabelled images
+    /// itself (`data.labelled_per_class`) instead of from pseudo-labels.
     public let semiSupervised: Bool
 
     /// Checks the settings before any work: K, M and the seeds.
@@ -73,9 +73,9 @@ public struct FewShotEvaluation {
             throw DatasetError("--pseudo-label-rounds must lie in 1...20, got \(settings.pseudoLabelRounds)")
         }
         let (generator, _) = try RecipeLoader.load(settings.generatorRecipe)
-        if case .gan(let config) = generator.model, config.isSemiSupervised {
+        if generator.model.semiSupervisedClassCount != nil {
             guard settings.unlabelled else {
-                throw DatasetError("\(settings.generatorRecipe.path) is a semi-supervised GAN, which learns from unlabelled images besides the K labelled ones: run it with --unlabelled")
+                throw DatasetError("\(settings.generatorRecipe.path) is a semi-supervised \(generator.model.family.uppercased()), which learns from unlabelled images besides the K labelled ones: run it with --unlabelled")
             }
             semiSupervised = true
         } else {
@@ -120,7 +120,7 @@ public struct FewShotEvaluation {
                                                     observe: observe) else { return nil }
             result.pseudoLabels = rounds.last
             result.pseudoLabelRounds = rounds.count > 1 ? rounds : nil
-            if semiSupervised { result.discriminatorTestAccuracy = try discriminatorAccuracy(generator) }
+            if semiSupervised { try scoreOwnClassifier(generator, into: &result) }
             seeds.append(result)
         }
         let report = FewShotReport(settings: settings, seeds: seeds, selfTraining: usesPseudoLabels)
@@ -179,12 +179,17 @@ public struct FewShotEvaluation {
         return run
     }
 
-    /// The semi-supervised discriminator's accuracy on the test split, from the generator's run.
-    func discriminatorAccuracy(_ run: URL) throws -> Double {
-        let model = try LoadedGAN.load(checkpoint: run)
+    /// The test-split accuracy of a semi-supervised generator's own classifier (a GAN's discriminator,
+    /// a VAE's q(y | x)), from the generator's run.
+    func scoreOwnClassifier(_ run: URL, into seed: inout FewShotReport.Seed) throws {
         let (parsed, _) = try RecipeLoader.load(run.appendingPathComponent("recipe.toml"))
         let test = try ImageDataset.mnistFormat(directory: URL(fileURLWithPath: parsed.data.path), split: .test)
-        return AdversarialTask.accuracy(of: model.gan, on: test)
+        let model = try GeneratorLoader.load(checkpoint: run)
+        if let gan = model as? LoadedGAN {
+            seed.discriminatorTestAccuracy = AdversarialTask.accuracy(of: gan.gan, on: test)
+        } else if let vae = model as? LoadedVAE {
+            seed.classifierTestAccuracy = VariationalTask.accuracy(of: vae.vae, on: test)
+        }
     }
 
     /// The folder of a seed's self-training round (1-based): `pseudo-labels`, then `pseudo-labels-2`, ...

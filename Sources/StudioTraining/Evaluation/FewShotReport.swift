@@ -20,10 +20,12 @@ public struct FewShotReport: Codable, Sendable {
         public var pseudoLabelRounds: [PseudoLabels]?
         /// A semi-supervised GAN's discriminator, as a classifier, on the test split; nil for other generators.
         public var discriminatorTestAccuracy: Double?
+        /// A semi-supervised VAE's classifier q(y | x) on the test split; nil for other generators.
+        public var classifierTestAccuracy: Double?
 
         enum CodingKeys: String, CodingKey {
             case seed, runs, memorisation, pseudoLabels = "pseudo_labels", pseudoLabelRounds = "pseudo_label_rounds"
-            case discriminatorTestAccuracy = "discriminator_test_accuracy"
+            case discriminatorTestAccuracy = "discriminator_test_accuracy", classifierTestAccuracy = "classifier_test_accuracy"
         }
     }
 

@@ -193,17 +193,22 @@ extension Recipe {
     /// Messages for semi-supervised settings that do not go together.
     func semiSupervisedProblems() -> [String] {
         var problems: [String] = []
-        let semiSupervised: Bool
-        if case .gan(let config) = model { semiSupervised = config.isSemiSupervised } else { semiSupervised = false }
-        if semiSupervised != (train.loss == .semiSupervised) {
-            problems.append(semiSupervised
+        let semiSupervisedGAN: Bool
+        if case .gan(let config) = model { semiSupervisedGAN = config.isSemiSupervised } else { semiSupervisedGAN = false }
+        let semiSupervised = model.semiSupervisedClassCount != nil
+        if case .vae = model, semiSupervised {
+            if data.labelledPerClass == nil {
+                problems.append("model.classifier makes a semi-supervised VAE, which learns classes from data.labelled_per_class labelled examples of each; set it (such as 10)")
+            }
+        } else if semiSupervisedGAN != (train.loss == .semiSupervised) {
+            problems.append(semiSupervisedGAN
                 ? "model.discriminator_classes makes a semi-supervised discriminator; it trains with train.loss = \"semi-supervised\""
                 : "train.loss = \"semi-supervised\" needs a discriminator with one logit per class: model.discriminator_classes (such as 10)")
         }
         if let labelled = data.labelledPerClass {
-            if !semiSupervised { problems.append("data.labelled_per_class applies to semi-supervised GANs (model.discriminator_classes), not to this recipe") }
+            if !semiSupervised { problems.append("data.labelled_per_class applies to semi-supervised GANs (model.discriminator_classes) and VAEs (model.classifier), not to this recipe") }
             if labelled < 1 { problems.append("data.labelled_per_class must be at least 1, got \(labelled)") }
-            if data.perClass != nil { problems.append("data.labelled_per_class and data.per_class exclude each other: a semi-supervised GAN learns from every training example") }
+            if data.perClass != nil { problems.append("data.labelled_per_class and data.per_class exclude each other: a semi-supervised model learns from every training example") }
         }
         if train.loss == .semiSupervised && train.resolvedCriticSteps != 1 {
             problems.append("train.critic_steps must be 1 with train.loss = \"semi-supervised\", got \(train.resolvedCriticSteps)")

@@ -12,7 +12,8 @@ extension TrainingJob {
             throw DatasetError("\(name) examples in \(place) are \(data.exampleShape), but model.image_shape in \(recipePath) is \(config.imageShape)")
         }
         let classes = config.classCount
-        guard classes > 0 else { return }
+        // A semi-supervised model reads only its labelled examples' labels, which `ClassSubset` checks.
+        guard classes > 0, config.semiSupervisedClassCount == nil || name != "training" else { return }
         guard !data.labels.isEmpty, let low = data.labels.min(), let high = data.labels.max(), low >= 0, high < classes else {
             let found = data.labels.isEmpty ? "none" : "\(data.labels.min()!)...\(data.labels.max()!)"
             let what = if case .classifier = config { "a classifier" } else { "a conditional \(config.family) model" }

@@ -37,3 +37,29 @@ public enum ELBO {
         return mean + (logVariance * 0.5).exp() * noise
     }
 }
+
+extension ELBO {
+    /// The reconstruction term of each image, as `reconstruction` scores it: `[N, C, H, W]` -> `[N]`.
+    public static func reconstructionPerImage(output: Tensor, target: Tensor, likelihood: VAEConfig.Likelihood,
+                                              logVariance: Tensor? = nil) -> Tensor {
+        precondition(output.shape == target.shape && output.rank >= 2,
+                     "ELBO.reconstructionPerImage: output \(output.shape) and target \(target.shape) differ")
+        let pixels = Array(1..<output.rank)
+        switch likelihood {
+        case .bernoulli:
+            return (output.softplus() - output * target).sum(alongAxes: pixels)
+        case .gaussian:
+            let logVariance = logVariance ?? Tensor(shape: [1], scalars: [0])
+            let halfLogTwoPi = Float(0.5 * Foundation.log(2 * Double.pi))
+            let squared = (target - output).squared() * (logVariance * -1).exp() * 0.5
+            return (squared + logVariance * 0.5 + halfLogTwoPi).sum(alongAxes: pixels)
+        }
+    }
+
+    /// KL(q(z | x) ‖ N(0, I)) of each posterior: `[N, latent]` mean and log-variance -> `[N]`.
+    public static func klPerImage(mean: Tensor, logVariance: Tensor) -> Tensor {
+        precondition(mean.shape == logVariance.shape && mean.rank == 2,
+                     "ELBO.klPerImage: mean \(mean.shape) and logVariance \(logVariance.shape) differ")
+        return (logVariance + 1 - mean.squared() - logVariance.exp()).sum(alongAxis: 1) * -0.5
+    }
+}

@@ -19,13 +19,27 @@ public final class VariationalTask: TrainingTask {
     public let sampleLatents: Tensor
     /// The labels of the fixed sample batch when conditional (cycling through the classes), else empty.
     public let sampleLabels: [Int]
+    /// A semi-supervised VAE's labelled examples (pixels 0...255); the session's batches serve unlabelled.
+    let labelled: (any LabelledExamples)?
 
-    public let metricNames = ["loss", "neg_elbo", "recon", "kl", "kl_weight"]
-    public let evaluationMetricNames = ["test_neg_elbo", "test_recon", "test_kl"]
+    public var metricNames: [String] {
+        ["loss", "neg_elbo", "recon", "kl", "kl_weight"] + (vae.config.isSemiSupervised ? Self.semiSupervisedMetricNames : [])
+    }
+    public var evaluationMetricNames: [String] {
+        ["test_neg_elbo", "test_recon", "test_kl"] + (vae.config.isSemiSupervised ? ["test_accuracy"] : [])
+    }
     public var valueRange: ClosedRange<Float> { 0...1 }
 
-    /// A freshly initialised VAE for `config`, trained with Adam as `settings` says; `test` is the held-out split.
-    public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: any LabelledExamples) throws {
+    /// A freshly initialised VAE for `config`, trained with Adam as `settings` says; `test` is the held-out
+    /// split, `labelled` the examples whose labels a semi-supervised VAE reads.
+    public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: any LabelledExamples,
+                labelled: (any LabelledExamples)? = nil) throws {
+        guard config.isSemiSupervised == (labelled != nil) else {
+            throw ModelConfigError(config.isSemiSupervised
+                ? "a semi-supervised VAE (model.classifier) learns classes from data.labelled_per_class labelled examples of each; set it (such as 10)"
+                : "labelled examples are for a semi-supervised VAE (model.classifier)")
+        }
+        self.labelled = labelled
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         vae = try VAE(config: config, using: &generator)
         optimizer = Adam(parameters: vae.namedParameters, learningRate: Float(settings.lr),
@@ -55,6 +69,7 @@ public final class VariationalTask: TrainingTask {
     }
 
     public func step(batch: Tensor, labels: [Int], step: Int) -> [Double] {
+        if vae.config.isSemiSupervised { return semiSupervisedStep(unlabelled: batch, step: step) }
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
         var noise = RandomStream.noise.generator(seed: seed, step: step)
         let (reconstruction, kl) = terms(batch, labels: vae.config.isConditional ? labels : [], context: context, using: &noise)
@@ -83,7 +98,8 @@ public final class VariationalTask: TrainingTask {
                 start += 500
             }
             let n = Double(test.count)
-            return [(reconstruction + kl) / n, reconstruction / n, kl / n]
+            let accuracy = vae.config.isSemiSupervised ? [Self.accuracy(of: vae, on: test)] : []
+            return [(reconstruction + kl) / n, reconstruction / n, kl / n] + accuracy
         }
     }
 

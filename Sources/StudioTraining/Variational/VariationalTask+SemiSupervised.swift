@@ -1,0 +1,66 @@
+import StudioCore
+import StudioIO
+import StudioModels
+import StudioNN
+
+/// The semi-supervised VAE step (M2): the bound of a few labelled images with their labels, the
+/// bound of the unlabelled batch summed over the labels the classifier gives it, and the classifier's
+/// cross-entropy on the labelled images. The session's batch is the unlabelled one; its labels are never read.
+extension VariationalTask {
+    /// The M2 step's metrics after the plain VAE's (those are the labelled batch's).
+    static let semiSupervisedMetricNames = ["loss_unlabelled", "loss_supervised", "accuracy_labelled"]
+
+    /// The negative ELBO of each image `[N, ...]` with its label: `[N]`.
+    func boundPerImage(_ images: Tensor, labels: [Int], klWeight: Double, context: ForwardContext,
+                       using generator: inout RandomGenerator) -> Tensor {
+        let (mean, logVariance) = vae.encode(images, labels: labels, context: context)
+        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, using: &generator)
+        let output = vae.decode(z, labels: labels, context: context)
+        return ELBO.reconstructionPerImage(output: output, target: images, likelihood: vae.config.likelihood,
+                                           logVariance: likelihoodLogVariance)
+            + ELBO.klPerImage(mean: mean, logVariance: logVariance) * Float(klWeight)
+    }
+
+    /// One Adam step on the unlabelled batch `[B, C, H, W]` and B labelled images drawn (with
+    /// replacement) from (seed, labelled stream, step).
+    func semiSupervisedStep(unlabelled images: Tensor, step: Int) -> [Double] {
+        guard let labelled else { preconditionFailure("VariationalTask: a semi-supervised VAE needs labelled images") }
+        let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
+        var noise = RandomStream.noise.generator(seed: seed, step: step)
+        var draw = RandomStream.labelledBatch.generator(seed: seed, step: step)
+        let n = images.shape[0]
+        let rows = (0..<n).map { _ in Int(draw.next() % UInt64(labelled.count)) }
+        let labels = rows.map { labelled.labels[$0] }
+        let labelledImages = labelled.batch(rows, range: 0...1)
+        let weight = vae.config.klWeight(step: step)
+
+        let (reconstruction, kl) = terms(labelledImages, labels: labels, context: context, using: &noise)
+        let labelledLogits = vae.classify(labelledImages, context: context)
+        let supervised = SemiSupervisedELBO.classification(logits: labelledLogits, labels: labels,
+                                                           weight: vae.config.classificationWeight)
+        let repeated = SemiSupervisedELBO.everyLabel(images, classes: vae.config.classCount)
+        let bounds = boundPerImage(repeated.images, labels: repeated.labels, klWeight: weight, context: context, using: &noise)
+        let unlabelledLoss = SemiSupervisedELBO.unlabelled(logits: vae.classify(images, context: context),
+                                                           losses: bounds.reshaped(to: [vae.config.classCount, n]))
+        let loss = reconstruction + kl * Float(weight) + unlabelledLoss + supervised
+        optimizer.zeroGradients()
+        loss.backward()
+        optimizer.step()
+        let (r, k) = (Double(reconstruction.item), Double(kl.item))
+        return [Double(loss.item), r + k, r, k, weight, Double(unlabelledLoss.item), Double(supervised.item),
+                SemiSupervisedLoss.accuracy(logits: labelledLogits, labels: labels)]
+    }
+
+    /// The share of `examples` whose largest logit of `vae`'s classifier is their label.
+    public static func accuracy(of vae: VAE, on examples: any LabelledExamples) -> Double {
+        withoutGradients {
+            var right = 0
+            for start in stride(from: 0, to: examples.count, by: 1000) {
+                let rows = Array(start..<Swift.min(examples.count, start + 1000))
+                let predicted = vae.classify(examples.batch(rows, range: 0...1), context: .inference).argmax(alongAxis: 1)
+                right += zip(predicted, rows).filter { $0 == examples.labels[$1] }.count
+            }
+            return Double(right) / Double(Swift.max(1, examples.count))
+        }
+    }
+}
