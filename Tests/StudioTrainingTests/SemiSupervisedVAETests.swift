@@ -160,6 +160,37 @@ final class SemiSupervisedVAETests: XCTestCase {
         XCTAssertNotEqual(before, untrained, "the steps trained nothing")
     }
 
+    /// `[augment]` changes the labelled images the classifier learns from and nothing else: after one
+    /// step the encoder and decoder are as without it, the classifier is not.
+    func testClassicalAugmentationReachesOnlyTheClassifier() throws {
+        let text = try String(contentsOf: try recipe, encoding: .utf8)
+        let augmented = scratch.appendingPathComponent("augmented.toml")
+        try (text + "\n[augment]\ntransforms = [\"rotate\", \"elastic\"]\n").write(to: augmented, atomically: true, encoding: .utf8)
+        let train = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .train)
+        func weights(_ recipe: URL) throws -> [String: [Float]] {
+            let (parsed, _) = try RecipeLoader.load(recipe, overrides: [try Fixtures.dataOverride])
+            let task = try XCTUnwrap(try TrainingJob.makeTask(parsed, data: train, recipePath: recipe.path) as? VariationalTask)
+            _ = task.step(batch: train.batch(Array(0..<8), range: 0...1), labels: [], step: 0)
+            return Dictionary(uniqueKeysWithValues: task.vae.namedParameters.map { ($0.name, $0.parameter.value.scalars) })
+        }
+        let plain = try weights(try recipe), changed = try weights(augmented)
+        XCTAssertEqual(Set(plain.keys), Set(changed.keys))
+        for (name, values) in plain where !name.hasPrefix("classifier.") {
+            XCTAssertEqual(values, changed[name], "\(name) changed with the classifier's augmentation")
+        }
+        // Adam's first step moves each weight by ±lr whatever the gradient's size, so some may agree.
+        let classifier = plain.keys.filter { $0.hasPrefix("classifier.") }
+        XCTAssertTrue(classifier.contains { plain[$0] != changed[$0] }, "the classifier saw the same images")
+        XCTAssertEqual(try weights(augmented), changed, "the augmentation is drawn from (seed, step)")
+        let plainVAE = scratch.appendingPathComponent("plain-vae.toml")
+        try (text.replacingOccurrences(of: "classifier = [", with: "unused = [").components(separatedBy: "unused = [")[0]
+             + "\n[data]\npath = \"x\"\n\n[train]\nbatch = 8\nsteps = 1\n\n[augment]\ntransforms = [\"rotate\"]\n")
+            .write(to: plainVAE, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RecipeLoader.load(plainVAE)) { error in
+            XCTAssertTrue("\(error)".contains("[augment] is classical augmentation of a classifier's training images"), "\(error)")
+        }
+    }
+
     func testRecipesThatMixTheSettingsUpAreRefused() throws {
         XCTAssertThrowsError(try RecipeLoader.load(try recipe, overrides: ["model.classes=0", "model.embedding_size=0"])) { error in
             XCTAssertTrue("\(error)".contains("model.classifier infers the labels of a conditional VAE"), "\(error)")

@@ -2,7 +2,7 @@ import Foundation
 import StudioModels
 
 /// `[augment]`: classical augmentation of a classifier's training batches, the baseline synthetic data
-/// has to beat. The listed transforms are drawn afresh for every image of every step and applied
+/// has to beat (or of the labelled images a semi-supervised VAE's classifier learns from). The listed transforms are drawn afresh for every image of every step and applied
 /// together in one bilinear resampling (`ClassicalAugmentation`); the ranges apply only to the
 /// transforms listed. Defaults follow common practice on 28x28 digits (Simard et al. 2003; Ciresan
 /// et al. 2010 used about the same: rotation 15 degrees, scaling 15%, elastic sigma 5-6, alpha 36-38).
@@ -76,8 +76,11 @@ public struct AugmentSettings: Codable, Equatable, Sendable {
     func problems(model: ModelConfig) -> [String] {
         var problems: [String] = []
         func require(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
-        guard case .classifier = model else {
-            return ["[augment] is classical augmentation of a classifier's training images; a \(model.family) recipe cannot use it"]
+        var classifies = false
+        if case .classifier = model { classifies = true }
+        if case .vae(let config) = model, config.isSemiSupervised { classifies = true }
+        guard classifies else {
+            return ["[augment] is classical augmentation of a classifier's training images (a classifier recipe's, or a semi-supervised VAE's labelled ones); a \(model.family) recipe cannot use it"]
         }
         require(model.imageShape.count == 3, "[augment] transforms images [C, H, W]; model.image_shape is \(model.imageShape)")
         require(Set(transforms).count == transforms.count, "augment.transforms names a transform twice: \(transforms.map(\.rawValue))")

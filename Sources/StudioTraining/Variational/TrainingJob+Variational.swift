@@ -25,7 +25,8 @@ extension TrainingJob {
             labelled = try labelledSubset(perClass: perClass, classes: config.classCount, data: data, recipe: recipe,
                                           recipePath: recipePath).examples(of: data)
         }
+        let augmentation = recipe.augment.flatMap { $0.isEnabled ? ClassicalAugmentation(settings: $0) : nil }
         return try VariationalTask(config: config, settings: recipe.train, sampleCount: recipe.sample.count, test: test,
-                                   labelled: labelled)
+                                   labelled: labelled, augmentation: augmentation)
     }
 }

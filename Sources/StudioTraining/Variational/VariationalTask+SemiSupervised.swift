@@ -5,7 +5,7 @@ import StudioNN
 
 /// The semi-supervised VAE step (M2): the bound of a few labelled images with their labels, the
 /// bound of the unlabelled batch summed over the labels the classifier gives it, and the classifier's
-/// cross-entropy on the labelled images. The session's batch is the unlabelled one; its labels are never read.
+/// cross-entropy on the labelled images (with `[augment]`, changed by classical augmentation). The session's batch is the unlabelled one; its labels are never read.
 extension VariationalTask {
     /// The M2 step's metrics after the plain VAE's (those are the labelled batch's).
     static let semiSupervisedMetricNames = ["loss_unlabelled", "loss_supervised", "accuracy_labelled"]
@@ -35,7 +35,10 @@ extension VariationalTask {
         let weight = vae.config.klWeight(step: step)
 
         let (reconstruction, kl) = terms(labelledImages, labels: labels, context: context, using: &noise)
-        let labelledLogits = vae.classify(labelledImages, context: context)
+        // The bound reads the labelled images as they are; the classifier may see them augmented, as
+        // the real + classical baseline's classifier does.
+        var warp = RandomStream.augmentation.generator(seed: seed, step: step)
+        let labelledLogits = vae.classify(augmentation.map { $0(labelledImages, using: &warp) } ?? labelledImages, context: context)
         let supervised = SemiSupervisedELBO.classification(logits: labelledLogits, labels: labels,
                                                            weight: vae.config.classificationWeight)
         let repeated = SemiSupervisedELBO.everyLabel(images, classes: vae.config.classCount)

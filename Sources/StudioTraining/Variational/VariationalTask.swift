@@ -21,6 +21,8 @@ public final class VariationalTask: TrainingTask {
     public let sampleLabels: [Int]
     /// A semi-supervised VAE's labelled examples (pixels 0...255); the session's batches serve unlabelled.
     let labelled: (any LabelledExamples)?
+    /// A semi-supervised VAE's classical augmentation of the labelled images its classifier learns from.
+    let augmentation: ClassicalAugmentation?
 
     public var metricNames: [String] {
         ["loss", "neg_elbo", "recon", "kl", "kl_weight"] + (vae.config.isSemiSupervised ? Self.semiSupervisedMetricNames : [])
@@ -31,15 +33,17 @@ public final class VariationalTask: TrainingTask {
     public var valueRange: ClosedRange<Float> { 0...1 }
 
     /// A freshly initialised VAE for `config`, trained with Adam as `settings` says; `test` is the held-out
-    /// split, `labelled` the examples whose labels a semi-supervised VAE reads.
+    /// split, `labelled` the examples whose labels a semi-supervised VAE reads, `augmentation` what
+    /// changes them for its classifier.
     public init(config: VAEConfig, settings: TrainSettings, sampleCount: Int, test: any LabelledExamples,
-                labelled: (any LabelledExamples)? = nil) throws {
+                labelled: (any LabelledExamples)? = nil, augmentation: ClassicalAugmentation? = nil) throws {
         guard config.isSemiSupervised == (labelled != nil) else {
             throw ModelConfigError(config.isSemiSupervised
                 ? "a semi-supervised VAE (model.classifier) learns classes from data.labelled_per_class labelled examples of each; set it (such as 10)"
                 : "labelled examples are for a semi-supervised VAE (model.classifier)")
         }
         self.labelled = labelled
+        self.augmentation = augmentation
         var generator = RandomStream.initialization.generator(seed: settings.seed)
         vae = try VAE(config: config, using: &generator)
         optimizer = Adam(parameters: vae.namedParameters, learningRate: Float(settings.lr),
