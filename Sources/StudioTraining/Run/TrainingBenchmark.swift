@@ -65,7 +65,7 @@ extension TrainingJob {
     public static func benchmarkTask(_ recipe: Recipe, recipePath: String) throws -> TrainingBenchmark {
         try RecipeLoader.check(recipe, path: recipePath)
         var generator = RandomGenerator(seed: TrainingBenchmark.seed)
-        // A semi-supervised GAN draws its labelled examples from the data: K of each class at least.
+        // A semi-supervised GAN or VAE draws its labelled examples from the data: K of each class at least.
         let labelled = (recipe.data.labelledPerClass ?? 0) * classCount(of: recipe.model)
         let data = randomExamples(of: recipe, count: Swift.max(recipe.train.batch, labelled), using: &generator)
         let test = randomExamples(of: recipe, count: TrainingBenchmark.heldOutCount, using: &generator)
