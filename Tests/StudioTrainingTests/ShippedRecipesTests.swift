@@ -22,6 +22,20 @@ final class ShippedRecipesTests: XCTestCase {
         }
     }
 
+    /// The few-shot and few-labels recipes train on what their protocols give them.
+    func testSmallDataRecipesTakeTheirSubsets() throws {
+        for name in ["cvae-mnist-fewshot.toml", "cdcgan-mnist-fewshot.toml", "ddpm-cond-mnist-fewshot.toml"] {
+            let recipe = try load(name)
+            XCTAssertEqual(recipe.data.perClass, 10, name)
+            XCTAssertLessThanOrEqual(recipe.train.batch, 100, "\(name): one batch must fit in 10 images per class")
+            XCTAssertEqual(recipe.model.classCount, 10, "\(name): the protocol draws labelled samples")
+        }
+        let semiSupervised = try load("ssvae-mnist.toml")
+        XCTAssertEqual(semiSupervised.model.semiSupervisedClassCount, 10)
+        XCTAssertEqual(semiSupervised.data.labelledPerClass, 10)
+        XCTAssertEqual(semiSupervised.augment?.isEnabled, true, "its classifier learns from augmented labelled images")
+    }
+
     func testAudioRecipesDescribeTheirExamples() throws {
         for name in ["wavegan-digits.toml", "cwavegan-digits.toml"] {
             let recipe = try load(name)
