@@ -62,14 +62,6 @@ extension AdversarialTask {
 
     /// The share of `examples` whose largest class logit of `gan`'s discriminator is their label.
     static func accuracy(of gan: GAN, on examples: any LabelledExamples) -> Double {
-        withoutGradients {
-            var right = 0
-            for start in stride(from: 0, to: examples.count, by: 1000) {
-                let rows = Array(start..<Swift.min(examples.count, start + 1000))
-                let predicted = gan.classify(examples.batch(rows, range: -1...1), context: .inference).logits.argmax(alongAxis: 1)
-                right += zip(predicted, rows).filter { $0 == examples.labels[$1] }.count
-            }
-            return Double(right) / Double(Swift.max(1, examples.count))
-        }
+        examples.topOneAccuracy(range: -1...1) { gan.classify($0, context: .inference).logits }
     }
 }

@@ -56,14 +56,6 @@ extension VariationalTask {
 
     /// The share of `examples` whose largest logit of `vae`'s classifier is their label.
     public static func accuracy(of vae: VAE, on examples: any LabelledExamples) -> Double {
-        withoutGradients {
-            var right = 0
-            for start in stride(from: 0, to: examples.count, by: 1000) {
-                let rows = Array(start..<Swift.min(examples.count, start + 1000))
-                let predicted = vae.classify(examples.batch(rows, range: 0...1), context: .inference).argmax(alongAxis: 1)
-                right += zip(predicted, rows).filter { $0 == examples.labels[$1] }.count
-            }
-            return Double(right) / Double(Swift.max(1, examples.count))
-        }
+        examples.topOneAccuracy(range: 0...1) { vae.classify($0, context: .inference) }
     }
 }
