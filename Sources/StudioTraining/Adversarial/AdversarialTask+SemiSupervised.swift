@@ -23,8 +23,7 @@ extension AdversarialTask {
         var augmentation = RandomStream.diffAugment.generator(seed: seed, step: step)
         let seen = { (images: Tensor) in self.augment.map { $0(images, using: &augmentation) } ?? images }
         let n = real.shape[0]
-        var draw = RandomStream.labelledBatch.generator(seed: seed, step: step)
-        let rows = (0..<n).map { _ in Int(draw.next() % UInt64(labelled.count)) }
+        let rows = LabelledBatch.rows(count: n, among: labelled.count, seed: seed, step: step)
         let labels = rows.map { labelled.labels[$0] }
 
         let z = Tensor.randomNormal([n, gan.config.latentSize], using: &noise)

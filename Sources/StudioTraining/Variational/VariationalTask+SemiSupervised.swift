@@ -5,7 +5,8 @@ import StudioNN
 
 /// The semi-supervised VAE step (M2): the bound of a few labelled images with their labels, the
 /// bound of the unlabelled batch summed over the labels the classifier gives it, and the classifier's
-/// cross-entropy on the labelled images (with `[augment]`, changed by classical augmentation). The session's batch is the unlabelled one; its labels are never read.
+/// cross-entropy on the labelled images (with `[augment]`, changed by classical augmentation).
+/// The session's batch is the unlabelled one; its labels are never read.
 extension VariationalTask {
     /// The M2 step's metrics after the plain VAE's (those are the labelled batch's).
     static let semiSupervisedMetricNames = ["loss_unlabelled", "loss_supervised", "accuracy_labelled"]
@@ -13,9 +14,7 @@ extension VariationalTask {
     /// The negative ELBO of each image `[N, ...]` with its label: `[N]`.
     func boundPerImage(_ images: Tensor, labels: [Int], klWeight: Double, context: ForwardContext,
                        using generator: inout RandomGenerator) -> Tensor {
-        let (mean, logVariance) = vae.encode(images, labels: labels, context: context)
-        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, using: &generator)
-        let output = vae.decode(z, labels: labels, context: context)
+        let (output, mean, logVariance) = reconstruct(images, labels: labels, context: context, using: &generator)
         return ELBO.reconstructionPerImage(output: output, target: images, likelihood: vae.config.likelihood,
                                            logVariance: likelihoodLogVariance)
             + ELBO.klPerImage(mean: mean, logVariance: logVariance) * Float(klWeight)
@@ -27,9 +26,8 @@ extension VariationalTask {
         guard let labelled else { preconditionFailure("VariationalTask: a semi-supervised VAE needs labelled images") }
         let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
         var noise = RandomStream.noise.generator(seed: seed, step: step)
-        var draw = RandomStream.labelledBatch.generator(seed: seed, step: step)
         let n = images.shape[0]
-        let rows = (0..<n).map { _ in Int(draw.next() % UInt64(labelled.count)) }
+        let rows = LabelledBatch.rows(count: n, among: labelled.count, seed: seed, step: step)
         let labels = rows.map { labelled.labels[$0] }
         let labelledImages = labelled.batch(rows, range: 0...1)
         let weight = vae.config.klWeight(step: step)

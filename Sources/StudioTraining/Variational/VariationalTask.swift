@@ -64,12 +64,19 @@ public final class VariationalTask: TrainingTask {
     /// Reconstruction and KL terms (nats per image) of `images` with labels, z drawn from `generator`.
     func terms(_ images: Tensor, labels: [Int], context: ForwardContext,
                using generator: inout RandomGenerator) -> (reconstruction: Tensor, kl: Tensor) {
-        let (mean, logVariance) = vae.encode(images, labels: labels, context: context)
-        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, using: &generator)
-        let output = vae.decode(z, labels: labels, context: context)
+        let (output, mean, logVariance) = reconstruct(images, labels: labels, context: context, using: &generator)
         return (ELBO.reconstruction(output: output, target: images, likelihood: vae.config.likelihood,
                                     logVariance: likelihoodLogVariance),
                 ELBO.kl(mean: mean, logVariance: logVariance))
+    }
+
+    /// The decoder's output `[N, C, H, W]` for z drawn from the posterior of `images` with labels,
+    /// and that posterior's mean and log-variance `[N, latent]`.
+    func reconstruct(_ images: Tensor, labels: [Int], context: ForwardContext,
+                     using generator: inout RandomGenerator) -> (output: Tensor, mean: Tensor, logVariance: Tensor) {
+        let (mean, logVariance) = vae.encode(images, labels: labels, context: context)
+        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, using: &generator)
+        return (vae.decode(z, labels: labels, context: context), mean, logVariance)
     }
 
     public func step(batch: Tensor, labels: [Int], step: Int) -> [Double] {
