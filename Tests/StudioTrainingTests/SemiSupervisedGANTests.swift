@@ -79,26 +79,12 @@ final class SemiSupervisedGANTests: XCTestCase {
 
     func testARunRecordsItsLabelledImagesAndScoresItsDiscriminator() throws {
         let run = try train("run")
-        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
-        let lines = metrics.split(separator: "\n")
-        XCTAssertEqual(lines.first, "step,loss_d,loss_g,d_real,d_fake,loss_supervised,accuracy_labelled,test_accuracy")
-        let accuracy = try XCTUnwrap(Double(try XCTUnwrap(lines.last?.split(separator: ",", omittingEmptySubsequences: false).last)))
-        XCTAssertTrue((0...1).contains(accuracy), "\(accuracy)")
-        let labelled = try JSONDecoder().decode(ClassSubset.self, from: try contents(of: run.appendingPathComponent(TrainingJob.labelledFileName)))
+        _ = try SemiSupervisedRunChecks.finalTestAccuracy(of: run, header: "step,loss_d,loss_g,d_real,d_fake,loss_supervised,accuracy_labelled,test_accuracy")
+        let labelled = try SemiSupervisedRunChecks.labelled(of: run)
         XCTAssertEqual(labelled.count, 20)
-        let train = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .train)
-        XCTAssertEqual(labelled.indices.map { train.labels[$0] }, (0..<10).flatMap { [$0, $0] })
         let model = try SafeTensors.read(from: try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.modelFile))
         XCTAssertEqual(model.entries.first { $0.name == "discriminator.4.weight" }?.tensor.shape, [10, 32])
-
-        // A resumed run must draw the same labelled examples.
-        XCTAssertNoThrow(try TrainingJob.resume(run))
-        var other = labelled
-        other.indices.swapAt(0, 2)
-        try JSONEncoder().encode(other).write(to: run.appendingPathComponent(TrainingJob.labelledFileName))
-        XCTAssertThrowsError(try TrainingJob.resume(run)) { error in
-            XCTAssertTrue("\(error)".contains("now draws other labelled examples"), "\(error)")
-        }
+        try SemiSupervisedRunChecks.assertResumeKeepsItsLabelledExamples(run, labelled: labelled)
     }
 
     /// The session's batch is the unlabelled one: steps with its labels changed train the same weights.

@@ -109,14 +109,10 @@ final class SemiSupervisedVAETests: XCTestCase {
 
     func testARunRecordsItsLabelledImagesScoresItsClassifierAndSamplesClasses() throws {
         let run = try train("run")
-        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
-        let lines = metrics.split(separator: "\n")
-        XCTAssertEqual(lines.first, "step,loss,neg_elbo,recon,kl,kl_weight,loss_unlabelled,loss_supervised,accuracy_labelled,test_neg_elbo,test_recon,test_kl,test_accuracy")
-        let accuracy = try XCTUnwrap(Double(try XCTUnwrap(lines.last?.split(separator: ",", omittingEmptySubsequences: false).last)))
-        XCTAssertTrue((0...1).contains(accuracy), "\(accuracy)")
-        let labelled = try JSONDecoder().decode(ClassSubset.self, from: try contents(of: run.appendingPathComponent(TrainingJob.labelledFileName)))
+        let accuracy = try SemiSupervisedRunChecks.finalTestAccuracy(
+            of: run, header: "step,loss,neg_elbo,recon,kl,kl_weight,loss_unlabelled,loss_supervised,accuracy_labelled,test_neg_elbo,test_recon,test_kl,test_accuracy")
+        let labelled = try SemiSupervisedRunChecks.labelled(of: run)
         let train = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .train)
-        XCTAssertEqual(labelled.indices.map { train.labels[$0] }, (0..<10).flatMap { [$0, $0] })
         XCTAssertEqual(labelled.indices, try AugmentationEvaluation.select(perClass: 2, from: train, classes: 10, seed: 0, place: "").1)
         let model = try SafeTensors.read(from: try Checkpoint.resolve(run).appendingPathComponent(Checkpoint.modelFile))
         XCTAssertEqual(model.entries.first { $0.name == "classifier.4.weight" }?.tensor.shape, [10, 16])
@@ -126,15 +122,7 @@ final class SemiSupervisedVAETests: XCTestCase {
         XCTAssertTrue(loaded.abilities.contains(.classes))
         let test = try ImageDataset.mnistFormat(directory: try Fixtures.mnistSmall, split: .test)
         XCTAssertEqual(VariationalTask.accuracy(of: loaded.vae, on: test), accuracy, accuracy: 1e-9)
-
-        // A resumed run must draw the same labelled examples.
-        XCTAssertNoThrow(try TrainingJob.resume(run))
-        var other = labelled
-        other.indices.swapAt(0, 2)
-        try JSONEncoder().encode(other).write(to: run.appendingPathComponent(TrainingJob.labelledFileName))
-        XCTAssertThrowsError(try TrainingJob.resume(run)) { error in
-            XCTAssertTrue("\(error)".contains("now draws other labelled examples"), "\(error)")
-        }
+        try SemiSupervisedRunChecks.assertResumeKeepsItsLabelledExamples(run, labelled: labelled)
     }
 
     /// The session's batch is the unlabelled one: steps with its labels changed train the same weights.
