@@ -37,6 +37,8 @@ let package = Package(
                        providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
                        providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         // Arithmetic-bound elementwise loops, built once per x86 instruction set and picked at run time.
         // Optimised in debug builds too, so that tests check the vectorised code that release builds run.
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "StudioModels", dependencies: ["StudioCore", "StudioNN"]),
         .target(name: "StudioEval", dependencies: ["StudioCore"]),
         .target(name: "StudioTraining", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioAudio",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioAudio", "CMPI",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
