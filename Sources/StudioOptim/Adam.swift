@@ -34,6 +34,12 @@ public final class Adam: Optimizer {
                   weightDecay: weightDecay)
     }
 
+    /// Averages the gradients over data-parallel replicas before each update.
+    public var gradientReducer: (any GradientReducer)? {
+        get { slots.reducer }
+        set { slots.reducer = newValue }
+    }
+
     /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 

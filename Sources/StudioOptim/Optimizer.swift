@@ -9,6 +9,9 @@ public protocol Optimizer: AnyObject {
     /// The optimized parameters under their names, in the order given at creation.
     var namedParameters: [(name: String, parameter: Parameter)] { get }
 
+    /// Averages the gradients over data-parallel replicas at the start of each `step()`; nil alone.
+    var gradientReducer: (any GradientReducer)? { get set }
+
     /// Applies one update to every parameter that has a gradient; parameters whose `grad` is nil
     /// are left alone and their state does not advance, as in PyTorch.
     func step()

@@ -48,6 +48,7 @@ final class OptimizerSlots {
     let owner: String
     let slotNames: [String]
     let entries: [ParameterSlots]
+    var reducer: (any GradientReducer)?
 
     init(owner: String, parameters: [(name: String, parameter: Parameter)], slotNames: [String],
          initialValue: Float = 0) {
@@ -71,6 +72,7 @@ final class OptimizerSlots {
     /// Runs `body` for every parameter with a gradient, after counting the step, with the values
     /// (writable), the gradient and their length; empty parameters count the step and stop there.
     func forEachUpdate(_ body: (ParameterSlots, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void) {
+        reducer?.reduce(entries.compactMap { $0.parameter.grad == nil ? nil : $0.parameter })
         for entry in entries {
             guard let gradient = entry.parameter.grad else { continue }
             precondition(gradient.shape == entry.parameter.shape,

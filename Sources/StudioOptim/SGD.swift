@@ -39,6 +39,12 @@ public final class SGD: Optimizer {
                   dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
     }
 
+    /// Averages the gradients over data-parallel replicas before each update.
+    public var gradientReducer: (any GradientReducer)? {
+        get { slots.reducer }
+        set { slots.reducer = newValue }
+    }
+
     /// The optimized parameters under their names, in the order given at creation.
     public var namedParameters: [(name: String, parameter: Parameter)] { slots.namedParameters }
 
