@@ -37,14 +37,18 @@ struct ChannelLayout {
 extension Tensor {
     /// Normalises each channel (axis 1) by its batch mean and biased variance over every other axis,
     /// then scales by `weight` and shifts by `bias`, as training-mode batch norm:
-    /// `[N, C, ...]`, `[C]`, `[C]` -> `[N, C, ...]`, with the batch statistics `[C]`.
-    public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float)
+    /// `[N, C, ...]`, `[C]`, `[C]` -> `[N, C, ...]`, with the batch statistics `[C]`. With `replicas`
+    /// (synchronised batch norm) the statistics are those of the whole batch the replicas share, and
+    /// the input gradient sums its per-channel terms over them; first-order gradients only.
+    public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float, replicas: (any StatisticsReplicas)? = nil)
         -> (output: Tensor, statistics: BatchNormStatistics) {
         let layout = ChannelLayout(shape, op: "batchNormalized")
         precondition(weight.shape == [layout.channels] && bias.shape == [layout.channels],
                      "batchNormalized: weight \(weight.shape) and bias \(bias.shape) must be [\(layout.channels)] for input \(shape)")
         precondition(layout.count > 0, "batchNormalized: input \(shape) has no values per channel")
-        let (mean, variance) = channelMoments(layout)
+        var (mean, variance) = channelMoments(layout)
+        let total = layout.count * (replicas?.count ?? 1)
+        if let replicas { (mean, variance) = Self.combine(mean, variance, over: replicas) }
         let inverseDeviation = variance.map { 1 / (Double($0) + Double(epsilon)).squareRoot() }
         // y = x·a + b per channel: a = w/σ, b = bias - mean·a; one pass over the input.
         var scale = [Float](repeating: 0, count: layout.channels)
@@ -64,14 +68,14 @@ extension Tensor {
             }
         }
         // One value per channel has no unbiased variance: NaN, as torch.var gives.
-        let unbiasedFactor = layout.count > 1 ? Double(layout.count) / Double(layout.count - 1) : .nan
+        let unbiasedFactor = total > 1 ? Double(total) / Double(total - 1) : .nan
         let statistics = BatchNormStatistics(
             mean: Tensor([Float](mean)),
             variance: Tensor([Float](variance)),
             unbiasedVariance: Tensor(variance.map { Float(Double($0) * unbiasedFactor) }))
 
         let backward = BatchNormBackward(input: self, weight: weight, layout: layout, mean: mean,
-                                         inverseDeviation: inverseDeviation, epsilon: epsilon)
+                                         inverseDeviation: inverseDeviation, epsilon: epsilon, replicas: replicas)
         return (Tensor.record("batchNorm", value,
                               (self, { backward.inputGradient($0) }),
                               (weight, { backward.weightGradient($0) }),
@@ -92,6 +96,28 @@ extension Tensor {
 
     /// Mean and biased variance of every channel, accumulated in Double around the channel's first
     /// value so that a large mean does not cancel the variance away.
+    /// The mean and biased variance of the whole batch from each replica's, over equal shares:
+    /// the mean of the means, and the mean of (variance + mean²) less the squared mean.
+    static func combine(_ mean: [Float], _ variance: [Float], over replicas: any StatisticsReplicas) -> (mean: [Float], variance: [Float]) {
+        let channels = mean.count
+        var sums = [Double](repeating: 0, count: 2 * channels)
+        for c in 0..<channels {
+            let m = Double(mean[c])
+            sums[c] = m
+            sums[channels + c] = Double(variance[c]) + m * m
+        }
+        replicas.sum(&sums)
+        let r = Double(replicas.count)
+        var combinedMean = [Float](repeating: 0, count: channels)
+        var combinedVariance = [Float](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let m = sums[c] / r
+            combinedMean[c] = Float(m)
+            combinedVariance[c] = Float(Swift.max(0, sums[channels + c] / r - m * m))
+        }
+        return (combinedMean, combinedVariance)
+    }
+
     func channelMoments(_ layout: ChannelLayout) -> (mean: [Float], variance: [Float]) {
         let channels = layout.channels
         let shift = withUnsafeBufferPointer { x in (0..<channels).map { Double(x[$0 * layout.positions]) } }
@@ -267,12 +293,15 @@ private final class BatchNormBackward {
     let mean: [Float]
     let inverseDeviation: [Double]
     let epsilon: Float
+    let replicas: (any StatisticsReplicas)?
     /// Σg and Σg·(x - mean) per channel for the gradient `cachedFor`, which all three pullbacks
     /// receive in turn; holding `cachedFor` keeps its storage, and so its address, unique.
     private var cachedFor: Tensor?
     private var sums: (gradient: [Double], product: [Double]) = ([], [])
 
-    init(input: Tensor, weight: Tensor, layout: ChannelLayout, mean: [Float], inverseDeviation: [Double], epsilon: Float) {
+    init(input: Tensor, weight: Tensor, layout: ChannelLayout, mean: [Float], inverseDeviation: [Double], epsilon: Float,
+         replicas: (any StatisticsReplicas)?) {
+        self.replicas = replicas
         self.input = input
         self.weight = weight
         self.layout = layout
@@ -309,6 +338,7 @@ private final class BatchNormBackward {
     }
 
     func inputGradient(_ g: Tensor) -> Tensor {
+        precondition(replicas == nil || !GradientMode.isEnabled, "batchNormalized: synchronised batch norm has first-order gradients only")
         if GradientMode.isEnabled {
             let (reduced, stat) = axes
             let (normalized, inverse) = recordedNormalized()
@@ -316,9 +346,17 @@ private final class BatchNormBackward {
             let centeredGradient = g - g.mean(alongAxes: reduced, keepingDimensions: true) - normalized * projected
             return weight.reshaped(to: stat) * inverse * centeredGradient
         }
-        let (sg, sgx) = sums(for: g)
+        var (sg, sgx) = sums(for: g)
         let channels = layout.channels
-        let n = Double(layout.count)
+        var n = Double(layout.count)
+        // The weight and bias gradients stay this replica's own (the optimizer averages them); the
+        // input gradient needs the whole batch's sums.
+        if let replicas {
+            var both = sg + sgx
+            replicas.sum(&both)
+            (sg, sgx) = (Array(both[..<channels]), Array(both[channels...]))
+            n *= Double(replicas.count)
+        }
         // dx = a·g + k1·x + k0 per channel, with a = w/σ: the usual
         // a·(g - mean(g) - x̂·mean(g·x̂)) expanded so one pass suffices.
         var a = [Float](repeating: 0, count: channels)

@@ -44,7 +44,8 @@ struct BatchNormCore {
         }
         precondition(input.elementCount / channels > 1,
                      "\(layer): training needs more than one value per channel, got input \(input.shape)")
-        let (output, statistics) = input.batchNormalized(weight: weight.value, bias: bias.value, epsilon: epsilon)
+        let (output, statistics) = input.batchNormalized(weight: weight.value, bias: bias.value, epsilon: epsilon,
+                                                              replicas: context.batchNormReplicas)
         let momentum = context.batchNormMomentum ?? self.momentum
         withoutGradients {
             runningMean.value = runningMean.value * (1 - momentum) + statistics.mean * momentum

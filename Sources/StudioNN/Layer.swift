@@ -27,6 +27,9 @@ public final class ForwardContext {
     /// In training mode, the momentum batch norm moves its running statistics by instead of its own;
     /// 1/(k + 1) on the k-th of several passes leaves the plain average of their batch statistics.
     public var batchNormMomentum: Float?
+    /// The data-parallel replicas batch norm synchronises its statistics over in training mode
+    /// (nil: this process's batch alone, as PyTorch's DistributedDataParallel without SyncBatchNorm).
+    public var batchNormReplicas: (any StatisticsReplicas)?
 
     /// A context for one forward pass; trainers derive `generator` from (run seed, stream, step).
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
