@@ -6,8 +6,11 @@ final class ProgressPrinter {
     private let isTerminal = isatty(STDOUT_FILENO) != 0
     private var lastPlainLine = Date.distantPast
     private var lineOpen = false
+    /// Prints nothing: the ranks of a data-parallel run other than rank 0.
+    private let quiet: Bool
 
-    init() {
+    init(quiet: Bool = false) {
+        self.quiet = quiet
         // A pipe or file would otherwise hold plain progress lines back until the buffer fills.
         setvbuf(stdout, nil, _IOLBF, 0)
     }
@@ -27,6 +30,7 @@ final class ProgressPrinter {
 
     /// The progress line: rewritten in place on a terminal; otherwise printed every 10 s, or when `force`d.
     func progress(_ line: String, force: Bool = false) {
+        if quiet { return }
         if isTerminal {
             print("\r\(line)\u{1B}[K", terminator: "")
             lineOpen = true
@@ -39,6 +43,7 @@ final class ProgressPrinter {
 
     /// A line that stays on screen above the progress line.
     func message(_ text: String) {
+        if quiet { return }
         if lineOpen {
             print("\r\u{1B}[K", terminator: "")
             lineOpen = false

@@ -8,7 +8,10 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model from a TOML recipe, or resume a run.",
-        discussion: "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the resume command.")
+        discussion: """
+            Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the resume command.
+            Started by mpirun or srun, each process is one rank of a data-parallel run: train.batch is the             global batch, split evenly over the ranks, and rank 0 writes the run (docs/cluster.md).
+            """)
 
     @Argument(help: "The recipe, e.g. recipes/dcgan-mnist.toml.")
     var recipe: String?
@@ -48,10 +51,27 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let printer = ProgressPrinter()
+        guard let world = MPICommunicator.joinIfLaunched() else { return try train(parallel: nil) }
+        do {
+            try train(parallel: world.size > 1 ? DataParallel(communicator: world) : nil)
+        } catch {
+            guard world.size > 1 else { throw error }
+            // The other ranks would wait for this one's gradients: the whole job ends here.
+            FileHandle.standardError.write(Data("Error (rank \(world.rank) of \(world.size)): \(error)\n".utf8))
+            world.abort(code: 1)
+        }
+        world.finish()
+    }
+
+    /// Trains in this process, one rank of a data-parallel job when `parallel` is given.
+    private func train(parallel: DataParallel?) throws {
+        let printer = ProgressPrinter(quiet: !(parallel?.isWriter ?? true))
+        if let parallel {
+            printer.message("data-parallel: \(parallel.ranks) ranks share each batch of train.batch; rank 0 writes the run")
+        }
         let session: TrainingSession
         if let resume {
-            session = try TrainingJob.resume(URL(fileURLWithPath: resume))
+            session = try TrainingJob.resume(URL(fileURLWithPath: resume), parallel: parallel)
             // After resume, which sets the recipe's count, so that this session's choice wins.
             if let threads { ComputeThreads.count = threads }
             printer.message("resuming \(resume) at step \(session.step)")
@@ -64,7 +84,7 @@ struct TrainCommand: ParsableCommand {
             let all = overrides + flags.compactMap { $0 }
             session = try TrainingJob.start(recipe: URL(fileURLWithPath: recipe!), overrides: all,
                                             outputs: URL(fileURLWithPath: "outputs"),
-                                            runDirectory: out.map { URL(fileURLWithPath: $0) })
+                                            runDirectory: out.map { URL(fileURLWithPath: $0) }, parallel: parallel)
             printer.message("run directory: \(session.run.url.path)")
         }
         if let subset = try ClassSubset.read(from: session.run.url) {

@@ -88,14 +88,22 @@ enum GenStudioExecutable {
         throw XCTSkip("the genstudio executable is not built (looked in \(candidates.map(\.path))); run swift build --build-tests")
     }
 
-    /// Starts `genstudio arguments` with its output going to files in `logs`; the caller waits.
-    static func launch(_ arguments: [String], logs: URL) throws -> (Process, stdout: URL, stderr: URL) {
+    /// Starts `genstudio arguments` with its output going to files in `logs`, as `ranks` MPI ranks
+    /// under `mpirun` when given; the caller waits.
+    static func launch(_ arguments: [String], logs: URL, ranks: Int? = nil) throws -> (Process, stdout: URL, stderr: URL) {
         let process = Process()
-        process.executableURL = try url()
-        process.arguments = arguments
+        if let ranks {
+            process.executableURL = try MPIRun.url()
+            process.arguments = MPIRun.arguments(ranks: ranks) + [try url().path] + arguments
+        } else {
+            process.executableURL = try url()
+            process.arguments = arguments
+        }
         // The same BLAS kernels as this test process, so that byte comparisons with in-process results hold.
         var environment = ProcessInfo.processInfo.environment
         environment["GENSTUDIO_BLAS_CORE"] = "inherit"
+        // Containers often forbid the cross-process memory copies Open MPI tries first.
+        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         process.environment = environment
         let id = UUID().uuidString
         let out = logs.appendingPathComponent("stdout-\(id).txt"), err = logs.appendingPathComponent("stderr-\(id).txt")
@@ -124,10 +132,28 @@ enum GenStudioExecutable {
                              stdout: text(stdout), stderr: text(stderr))
     }
 
-    /// Runs `genstudio arguments` to completion.
-    static func run(_ arguments: [String], logs: URL, file: StaticString = #filePath, line: UInt = #line) throws -> ProcessResult {
-        let (process, out, err) = try launch(arguments, logs: logs)
+    /// Runs `genstudio arguments` to completion, as `ranks` MPI ranks when given.
+    static func run(_ arguments: [String], logs: URL, ranks: Int? = nil,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> ProcessResult {
+        let (process, out, err) = try launch(arguments, logs: logs, ranks: ranks)
         return wait(process, stdout: out, stderr: err, file: file, line: line)
+    }
+}
+
+/// Open MPI's launcher, which `scripts/install-deps` installs.
+enum MPIRun {
+    static func url() throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("mpirun")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw XCTSkip("mpirun is not installed (scripts/install-deps installs openmpi-bin)")
+    }
+
+    /// `ranks` processes on this machine, whatever its core count, as root too (CI runs as root).
+    static func arguments(ranks: Int) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(ranks)]
     }
 }
 

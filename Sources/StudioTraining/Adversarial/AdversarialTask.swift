@@ -14,6 +14,8 @@ public final class AdversarialTask: TrainingTask {
     let optimizerD: Adam
     /// The optimizers the session schedules.
     public var optimizers: [any Optimizer] { [optimizerG, optimizerD] }
+    /// The rows of each global batch this process trains on.
+    public var share = BatchShare.whole
     let seed: UInt64
     let batch: Int
     /// The objective both networks are trained under.
@@ -73,9 +75,9 @@ public final class AdversarialTask: TrainingTask {
     /// many labels when conditional); returns loss_d and d_real/d_fake of the last critic update.
     public func step(batch real: Tensor, labels: [Int], step: Int) -> [Double] {
         if loss == .semiSupervised { return semiSupervisedStep(unlabelled: real, step: step) }
-        let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
+        let context = share.trainingContext(seed: seed, step: step)
         var noise = RandomStream.latents.generator(seed: seed, step: step)
-        var augmentation = RandomStream.diffAugment.generator(seed: seed, step: step)
+        var augmentation = share.generator(.diffAugment, seed: seed, step: step)
         let seen = { (images: Tensor) in self.augment.map { $0(images, using: &augmentation) } ?? images }
         let conditional = gan.config.isConditional
         precondition(real.shape[0] % criticSteps == 0, "AdversarialTask: \(real.shape[0]) samples do not split into \(criticSteps) batches")
@@ -87,7 +89,7 @@ public final class AdversarialTask: TrainingTask {
         for critic in 0..<criticSteps {
             let chunk = real.sliced(alongAxis: 0, (critic * n)..<((critic + 1) * n))
             let chunkLabels = conditional ? Array(labels[(critic * n)..<((critic + 1) * n)]) : []
-            let z = Tensor.randomNormal([n, gan.config.latentSize], using: &noise)
+            let z = share.randomNormal([n, gan.config.latentSize], using: &noise)
             // Fakes are conditioned on the real batch's labels, so both halves of D's batch share a class mix.
             fakeLabels = chunkLabels
             fake = gan.generate(z, labels: fakeLabels, context: context)
@@ -101,7 +103,7 @@ public final class AdversarialTask: TrainingTask {
                 lossD = lossD + (r1.gamma / 2 * Float(r1.interval)) * r1Value
             }
             if loss == .wganGP {
-                let mixing = Tensor.randomUniform([n], using: &noise)
+                let mixing = share.randomUniform([n], using: &noise)
                 penalty = gradientPenalty(real: chunk, fake: fake, mixing: mixing) {
                     gan.discriminate($0, labels: chunkLabels, context: context)
                 }

@@ -43,11 +43,13 @@ public struct ClassicalAugmentation: Sendable {
 
     /// `[N, C, H, W]` in 0...1 -> `[N, C, H, W]` in 0...1: each image warped by its own draw from
     /// `generator`, image by image in order, so the result depends only on the generator's state.
-    public func callAsFunction(_ batch: Tensor, using generator: inout RandomGenerator) -> Tensor {
+    /// With a `share` of a data-parallel batch, the warps are drawn for the global batch and the
+    /// rank's rows kept, as one process would warp those images.
+    public func callAsFunction(_ batch: Tensor, share: BatchShare = .whole, using generator: inout RandomGenerator) -> Tensor {
         precondition(batch.shape.rank == 4, "ClassicalAugmentation: expected images [N, C, H, W], got \(batch.shape)")
         let (height, width) = (batch.shape[2], batch.shape[3])
-        let warps = (0..<batch.shape[0]).map { _ in drawWarp(height: height, width: width, using: &generator) }
-        return Self.apply(warps, to: batch)
+        let warps = (0..<(batch.shape[0] * share.ranks)).map { _ in drawWarp(height: height, width: width, using: &generator) }
+        return Self.apply(share.part(of: warps), to: batch)
     }
 
     /// One random warp for an image of `height` x `width`. Each listed transform draws its numbers

@@ -12,6 +12,8 @@ public final class ClassificationTask: TrainingTask {
     let optimizer: Adam
     /// The optimizers the session schedules.
     public var optimizers: [any Optimizer] { [optimizer] }
+    /// The rows of each global batch this process trains on.
+    public var share = BatchShare.whole
     let seed: UInt64
     /// The held-out images scored at each epoch end and at the end (pixels 0...255, labels); nil: none.
     let test: (any LabelledExamples)?
@@ -45,9 +47,9 @@ public final class ClassificationTask: TrainingTask {
         if let augmentation {
             // Drawn from (seed, step) alone, so a resumed run augments exactly as an uninterrupted one.
             var generator = RandomStream.augmentation.generator(seed: seed, step: step)
-            input = augmentation(batch, using: &generator)
+            input = augmentation(batch, share: share, using: &generator)
         }
-        let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
+        let context = share.trainingContext(seed: seed, step: step)
         let logits = classifier.logits(input, context: context)
         let loss = crossEntropy(logits: logits, labels: labels)
         optimizer.zeroGradients()

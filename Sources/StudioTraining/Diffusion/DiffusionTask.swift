@@ -17,6 +17,8 @@ public final class DiffusionTask: TrainingTask {
     let optimizer: Adam
     /// The optimizers the session schedules.
     public var optimizers: [any Optimizer] { [optimizer] }
+    /// The rows of each global batch this process trains on.
+    public var share = BatchShare.whole
     let seed: UInt64
     /// The fixed x_T of every sample grid, `[count, C, H, W]`.
     public let sampleNoise: Tensor
@@ -47,11 +49,12 @@ public final class DiffusionTask: TrainingTask {
     func draws(batch: Int, shape: Shape, labels: [Int], step: Int) -> (timesteps: [Int], noise: Tensor, labels: [Int]?) {
         var generator = RandomStream.noise.generator(seed: seed, step: step)
         let count = UInt64(process.schedule.count)
-        let timesteps = (0..<batch).map { _ in Int(generator.next() % count) }
-        let noise = Tensor.randomNormal(shape, using: &generator)
+        let timesteps = share.part(of: (0..<(batch * share.ranks)).map { _ in Int(generator.next() % count) })
+        let noise = share.randomNormal(shape, using: &generator)
         guard model.config.isConditional else { return (timesteps, noise, nil) }
         let dropout = Float(model.config.labelDropout)
-        let kept = labels.map { generator.nextUniform() < dropout ? model.config.classes : $0 }
+        let draws = share.part(of: (0..<(batch * share.ranks)).map { _ in generator.nextUniform() })
+        let kept = zip(labels, draws).map { $1 < dropout ? model.config.classes : $0 }
         return (timesteps, noise, kept)
     }
 
@@ -60,7 +63,7 @@ public final class DiffusionTask: TrainingTask {
         let n = clean.shape[0]
         precondition(!model.config.isConditional || labels.count == n, "DiffusionTask: a conditional model needs one label per image")
         let (timesteps, noise, conditioning) = draws(batch: n, shape: clean.shape, labels: labels, step: step)
-        let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
+        let context = share.trainingContext(seed: seed, step: step)
         let noisy = process.noised(clean, noise: noise, timesteps: timesteps)
         let output = model.unet(noisy, timesteps: timesteps.map(Double.init), labels: conditioning, context: context)
         let loss = process.loss(output: output, clean: clean, noise: noise, timesteps: timesteps)

@@ -113,12 +113,16 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var lrWarmupSteps: Int?
     /// The rate a cosine or linear schedule reaches at the last step (nil: 0).
     public var lrFinal: Double?
+    /// Data-parallel runs: batch norm normalises by the statistics of the whole global batch,
+    /// averaged over the ranks, instead of each rank's share (PyTorch's SyncBatchNorm).
+    public var syncBatchNorm = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, lr, beta1, beta2, seed, steps, epochs, threads, loss
         case gpWeight = "gp_weight", criticSteps = "critic_steps", diffAugment = "diffaugment"
         case r1Gamma = "r1_gamma", r1Interval = "r1_interval", evaluationInterval = "evaluation_interval"
         case lrSchedule = "lr_schedule", lrWarmupSteps = "lr_warmup_steps", lrFinal = "lr_final"
+        case syncBatchNorm = "sync_batchnorm"
     }
 
     public init() {}
@@ -148,6 +152,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         lrSchedule = try c.decodeIfPresent(LearningRateDecayName.self, forKey: .lrSchedule)
         lrWarmupSteps = try c.decodeIfPresent(Int.self, forKey: .lrWarmupSteps)
         lrFinal = try c.decodeIfPresent(Double.self, forKey: .lrFinal)
+        syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? syncBatchNorm
     }
 }
 

@@ -18,14 +18,17 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var threads: Int
     /// Seconds spent training so far, over all sessions.
     public var elapsedSeconds: Double
+    /// The data-parallel ranks that trained the run (absent for one process, as before ranks existed).
+    public var ranks: Int?
 
-    public init(step: Int, epoch: Int, cursor: Int, seed: UInt64, threads: Int, elapsedSeconds: Double) {
+    public init(step: Int, epoch: Int, cursor: Int, seed: UInt64, threads: Int, elapsedSeconds: Double, ranks: Int? = nil) {
         self.step = step
         self.epoch = epoch
         self.cursor = cursor
         self.seed = seed
         self.threads = threads
         self.elapsedSeconds = elapsedSeconds
+        self.ranks = ranks
     }
 }
 

@@ -6,24 +6,34 @@ import StudioModels
 /// Assembles a training session from a recipe, or from a run directory to resume: the checks a
 /// user's input needs happen here, before any tensor is made.
 public enum TrainingJob {
-    /// A new run of the recipe at `recipeURL` with `overrides` (`train.lr=1e-4`) applied.
-    public static func start(recipe recipeURL: URL, overrides: [String], outputs: URL, runDirectory: URL?) throws -> TrainingSession {
+    /// A new run of the recipe at `recipeURL` with `overrides` (`train.lr=1e-4`) applied; with
+    /// `parallel`, this rank's part of a data-parallel run, whose directory rank 0 alone writes.
+    public static func start(recipe recipeURL: URL, overrides: [String], outputs: URL, runDirectory: URL?,
+                             parallel: DataParallel? = nil) throws -> TrainingSession {
         let (parsed, resolved) = try RecipeLoader.load(recipeURL, overrides: overrides)
         let loaded = try loadData(parsed, recipePath: recipeURL.path)
         let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
+        try checkParallel(recipe, parallel, recipePath: recipeURL.path)
         let task = try makeTask(recipe, data: loaded.examples, recipePath: recipeURL.path)
         let name = recipeURL.deletingPathExtension().lastPathComponent
+        guard parallel?.isWriter ?? true else {
+            return try TrainingSession(run: RunDirectory(url: runDirectory ?? outputs.appendingPathComponent(name)),
+                                       recipe: recipe, task: task, data: loaded.examples, resume: nil,
+                                       skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
+                                       classNames: loaded.classNames, parallel: parallel)
+        }
         let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
         try loaded.subset?.write(into: run.url)
         try writeLabelled(recipe, data: loaded.examples, into: run.url, recipePath: recipeURL.path)
         try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
                                    skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
-                                   classNames: loaded.classNames)
+                                   classNames: loaded.classNames, parallel: parallel)
     }
 
-    /// The run in `directory`, continued from its latest checkpoint exactly where it stopped.
-    public static func resume(_ directory: URL) throws -> TrainingSession {
+    /// The run in `directory`, continued from its latest checkpoint exactly where it stopped; with
+    /// `parallel`, by this rank of a data-parallel job.
+    public static func resume(_ directory: URL, parallel: DataParallel? = nil) throws -> TrainingSession {
         let run = RunDirectory(url: directory)
         guard FileManager.default.fileExists(atPath: run.recipe.path) else {
             throw FileFormatError(path: directory.path, "is not a run directory (no recipe.toml)")
@@ -35,6 +45,7 @@ public enum TrainingJob {
         try checkSubset(loaded.subset, recordedIn: run, dataPath: parsed.data.path)
         try checkLabelled(parsed, data: loaded.examples, run: directory, recipePath: run.recipe.path)
         let recipe = parsed.resolvingEpochs(trainingCount: loaded.examples.count)
+        try checkParallel(recipe, parallel, recipePath: run.recipe.path)
         let task = try makeTask(recipe, data: loaded.examples, recipePath: run.recipe.path)
         let model = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.modelFile))
         let optimizer = try SafeTensors.read(from: checkpoint.appendingPathComponent(Checkpoint.optimizerFile))
@@ -49,10 +60,11 @@ public enum TrainingJob {
         } catch {
             throw FileFormatError(path: checkpoint.path, "does not fit the run's recipe: \(error)")
         }
-        try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
+        try checkRanks(state, model: model, recipe: recipe, parallel: parallel, checkpoint: checkpoint)
+        if parallel?.isWriter ?? true { try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run) }
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: state,
                                    skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
-                                   classNames: loaded.classNames)
+                                   classNames: loaded.classNames, parallel: parallel)
     }
 
     static func applyThreads(_ recipe: Recipe) throws {

@@ -36,15 +36,26 @@ public final class TrainingSession {
     /// the checkpoint `latest` names would leave a moment without it).
     private var checkpointedStep: Int?
     private let resumedFrom: TrainingState?
-    private let metrics: MetricsLog
+    /// The run's logs; nil on the ranks of a data-parallel run other than rank 0, which write nothing.
+    private let metrics: MetricsLog?
     /// This session's last metrics row: its step, training values, and whether it holds held-out ones.
     private var lastRow: (step: Int, values: [Double], evaluated: Bool)?
-    private let events: TensorBoardWriter
+    private let events: TensorBoardWriter?
+    /// This process's part in a data-parallel run; nil for one process.
+    public let parallel: DataParallel?
+    /// Whether this process writes the run directory: always, but for ranks other than 0.
+    public var isWriter: Bool { parallel?.isWriter ?? true }
 
     /// A session for `task` on `data`; `resume` is the state of the checkpoint the task was restored from.
     public init(run: RunDirectory, recipe: Recipe, task: TrainingTask, data: any LabelledExamples, resume: TrainingState?,
-                skippedFiles: Int = 0, skippedKind: String = "audio", classNames: [String] = []) throws {
+                skippedFiles: Int = 0, skippedKind: String = "audio", classNames: [String] = [],
+                parallel: DataParallel? = nil) throws {
         self.run = run
+        self.parallel = parallel
+        if let parallel {
+            task.share = parallel.share(synchronisingBatchNorm: recipe.train.syncBatchNorm)
+            for optimizer in task.optimizers { optimizer.gradientReducer = parallel }
+        }
         self.skippedFiles = skippedFiles
         self.skippedKind = skippedKind
         self.classNames = classNames
@@ -60,20 +71,27 @@ public final class TrainingSession {
         }
         state = resume ?? TrainingState(step: 0, epoch: 0, cursor: 0, seed: recipe.train.seed,
                                         threads: ComputeThreads.count, elapsedSeconds: 0)
+        state.ranks = parallel.map { $0.ranks }
         checkpointedStep = resume?.step
         resumedFrom = resume
         let stopEvaluation = resume.map {
             !Self.evaluationDue(step: $0.step, cursor: $0.cursor, train: recipe.train, examples: data.count)
         } ?? false
+        guard parallel?.isWriter ?? true else {
+            metrics = nil
+            events = nil
+            return
+        }
         metrics = try MetricsLog(run: run, columns: task.metricNames + task.evaluationMetricNames, resumingAt: resume?.step,
                                  clearing: stopEvaluation ? task.evaluationMetricNames : [])
-        events = try TensorBoardWriter(directory: run.url)
+        let events = try TensorBoardWriter(directory: run.url)
         if let resume {
             try events.addSessionStart(step: resume.step + 1)
         } else {
             try events.addHyperparameters(try recipe.hyperparameters(),
                                           metrics: task.metricNames + task.evaluationMetricNames)
         }
+        self.events = events
     }
 
     /// The steps completed so far.
@@ -97,19 +115,22 @@ public final class TrainingSession {
         var recent: [(Date, Int)] = [(start, state.step)]
         var stop = TrainingStop.finished
         while state.step < target {
-            if shouldStop() { stop = .interrupted; break }
-            if let maxMinutes, Date().timeIntervalSince(start) >= maxMinutes * 60 { stop = .timeLimit; break }
+            if let reason = agreedStop(shouldStop(), maxMinutes.map { Date().timeIntervalSince(start) >= $0 * 60 } ?? false) {
+                stop = reason
+                break
+            }
             var next = (indices: [Int](), epoch: state.epoch, cursor: state.cursor)
             var indices: [Int] = []
             for _ in 0..<task.batchesPerStep {
                 next = sampler.nextBatch(epoch: next.epoch, cursor: next.cursor, cachedOrder: &order)
-                indices += next.indices
+                indices += task.share.part(of: next.indices)
             }
             let batch = data.batch(indices, range: task.valueRange)
             let labels = data.labels.isEmpty ? [] : indices.map { data.labels[$0] }
             let rate = schedule.rate(atStep: state.step)
             for optimizer in task.optimizers { optimizer.learningRate = rate }
-            let values = task.step(batch: batch, labels: labels, step: state.step)
+            let local = task.step(batch: batch, labels: labels, step: state.step)
+            let values = parallel.map { $0.mean(local) } ?? local
             state.step += 1
             state.epoch = next.epoch
             state.cursor = next.cursor
@@ -119,21 +140,21 @@ public final class TrainingSession {
             if recent.count > 50 { recent.removeFirst(recent.count - 50) }
             let span = now.timeIntervalSince(recent[0].0)
             let stepsPerSecond = span > 0 ? Double(state.step - recent[0].1) / span : 0
-            let evaluated: [Double]? = task.evaluationMetricNames.isEmpty || !Self.evaluationDue(step: state.step, cursor: state.cursor, train: recipe.train, examples: data.count)
+            let evaluated: [Double]? = !isWriter || task.evaluationMetricNames.isEmpty || !Self.evaluationDue(step: state.step, cursor: state.cursor, train: recipe.train, examples: data.count)
                 ? nil : task.evaluate()
             let row = Array(zip(task.metricNames, values)) + zip(task.evaluationMetricNames, evaluated ?? [])
             let heldOut: [Double?] = evaluated ?? unmeasured
-            try metrics.append(step: state.step, values + heldOut)
+            try metrics?.append(step: state.step, values + heldOut)
             lastRow = (state.step, values, evaluated != nil)
             for (name, value) in row {
-                try events.addScalar(name, Float(value), step: state.step)
+                try events?.addScalar(name, Float(value), step: state.step)
             }
-            try events.addScalar("lr", rate, step: state.step)
+            try events?.addScalar("lr", rate, step: state.step)
             observe(.step(number: state.step, target: target, epoch: state.epoch,
                           metrics: row,
                           imagesPerSecond: stepsPerSecond * Double(recipe.train.batch * task.batchesPerStep),
                           secondsLeft: stepsPerSecond > 0 ? Double(target - state.step) / stepsPerSecond : .infinity))
-            if state.step % recipe.sample.interval == 0 || state.step == target, let written = try writeSamples() {
+            if isWriter, state.step % recipe.sample.interval == 0 || state.step == target, let written = try writeSamples() {
                 observe(.samples(written, step: state.step))
             }
             if state.step % recipe.checkpoint.interval == 0 || state.step == target {
@@ -147,8 +168,16 @@ public final class TrainingSession {
             state.elapsedSeconds = priorElapsed + Date().timeIntervalSince(start)
             observe(.checkpoint(try writeCheckpoint(), step: state.step))
         }
-        try events.flush()
+        try events?.flush()
         return stop
+    }
+
+    /// Why every rank stops before the next step, if any does: one rank's Ctrl-C or time limit
+    /// stops them all at the same step, so that none waits on the others' gradients.
+    private func agreedStop(_ interrupted: Bool, _ outOfTime: Bool) -> TrainingStop? {
+        var flags = [interrupted ? 1.0 : 0, outOfTime ? 1.0 : 0]
+        parallel?.communicator.maximum(&flags)
+        return flags[0] > 0 ? .interrupted : flags[1] > 0 ? .timeLimit : nil
     }
 
     /// Whether held-out metrics belong in the row of `step`: at each epoch end (or every
@@ -166,11 +195,11 @@ public final class TrainingSession {
     /// Measures the held-out metrics at the session's last step when its row lacks them, so a run
     /// stopped by `--max-steps`, `--max-minutes` or Ctrl-C still reports where it stands.
     private func evaluateLastRow() throws {
-        guard let lastRow, !lastRow.evaluated, !task.evaluationMetricNames.isEmpty else { return }
+        guard isWriter, let lastRow, !lastRow.evaluated, !task.evaluationMetricNames.isEmpty else { return }
         let evaluated = task.evaluate()
-        try metrics.replaceLast(step: lastRow.step, lastRow.values + evaluated)
+        try metrics?.replaceLast(step: lastRow.step, lastRow.values + evaluated)
         for (name, value) in zip(task.evaluationMetricNames, evaluated) {
-            try events.addScalar(name, Float(value), step: lastRow.step)
+            try events?.addScalar(name, Float(value), step: lastRow.step)
         }
         self.lastRow = nil
     }
@@ -191,7 +220,7 @@ public final class TrainingSession {
             let url = run.samples.appendingPathComponent(file + ".png")
             let png = try grid.encoded()
             try AtomicFile.write(png, to: url)
-            try events.addImage(name, png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
+            try events?.addImage(name, png: png, width: grid.width, height: grid.height, channels: grid.channels, step: state.step)
             first = first ?? url
         }
         return first
@@ -208,14 +237,20 @@ public final class TrainingSession {
         let picture = try audio.preview(of: clips)
         let png = try picture.encoded()
         try AtomicFile.write(png, to: run.samples.appendingPathComponent(file + ".png"))
-        try events.addAudio(name, wav: wav, sampleRate: Float(audio.sampleRate), channels: 1,
-                            frames: joined.samples.count, step: state.step)
-        try events.addImage(name, png: png, width: picture.width, height: picture.height,
+        try events?.addAudio(name, wav: wav, sampleRate: Float(audio.sampleRate), channels: 1,
+                             frames: joined.samples.count, step: state.step)
+        try events?.addImage(name, png: png, width: picture.width, height: picture.height,
                             channels: picture.channels, step: state.step)
         return url
     }
 
+    /// Writes the checkpoint of the current step (rank 0 alone in a data-parallel run; the others
+    /// only note the step) and returns its folder.
     func writeCheckpoint() throws -> URL {
+        guard isWriter else {
+            checkpointedStep = state.step
+            return run.checkpoints.appendingPathComponent(Checkpoint.name(step: state.step))
+        }
         var model = try task.modelState(step: state.step)
         if let audio = recipe.audio { model.metadata[ModelCheckpoint.audioKey] = try audio.jsonString() }
         let url = try Checkpoint.write(into: run.checkpoints, model: model,

@@ -29,6 +29,9 @@ public protocol TrainingTask: AnyObject {
     var batchesPerStep: Int { get }
     /// Every optimizer of the task; the session sets their learning rate before each step.
     var optimizers: [any Optimizer] { get }
+    /// The rows of each global batch this process trains on (`.whole` unless data-parallel); `step`
+    /// receives only those, and draws its per-example noise for the global batch and keeps them.
+    var share: BatchShare { get set }
 }
 
 extension TrainingTask {

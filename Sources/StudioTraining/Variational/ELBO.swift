@@ -33,8 +33,12 @@ public enum ELBO {
 
     /// The latents z = mean + exp(logVariance / 2) · ε with ε drawn from `generator`: `[N, latent]`.
     public static func reparameterize(mean: Tensor, logVariance: Tensor, using generator: inout RandomGenerator) -> Tensor {
-        let noise = Tensor.randomNormal(mean.shape, using: &generator)
-        return mean + (logVariance * 0.5).exp() * noise
+        reparameterize(mean: mean, logVariance: logVariance, noise: Tensor.randomNormal(mean.shape, using: &generator))
+    }
+
+    /// The latents z = mean + exp(logVariance / 2) · `noise`: `[N, latent]`.
+    public static func reparameterize(mean: Tensor, logVariance: Tensor, noise: Tensor) -> Tensor {
+        mean + (logVariance * 0.5).exp() * noise
     }
 }
 

@@ -12,6 +12,8 @@ public final class VariationalTask: TrainingTask {
     let optimizer: Adam
     /// The optimizers the session schedules.
     public var optimizers: [any Optimizer] { [optimizer] }
+    /// The rows of each global batch this process trains on.
+    public var share = BatchShare.whole
     let seed: UInt64
     /// The held-out images the test ELBO and the reconstruction grid use (pixels 0...255, labels).
     let test: any LabelledExamples
@@ -62,9 +64,9 @@ public final class VariationalTask: TrainingTask {
     }
 
     /// Reconstruction and KL terms (nats per image) of `images` with labels, z drawn from `generator`.
-    func terms(_ images: Tensor, labels: [Int], context: ForwardContext,
+    func terms(_ images: Tensor, labels: [Int], context: ForwardContext, share: BatchShare = .whole,
                using generator: inout RandomGenerator) -> (reconstruction: Tensor, kl: Tensor) {
-        let (output, mean, logVariance) = reconstruct(images, labels: labels, context: context, using: &generator)
+        let (output, mean, logVariance) = reconstruct(images, labels: labels, context: context, share: share, using: &generator)
         return (ELBO.reconstruction(output: output, target: images, likelihood: vae.config.likelihood,
                                     logVariance: likelihoodLogVariance),
                 ELBO.kl(mean: mean, logVariance: logVariance))
@@ -72,18 +74,19 @@ public final class VariationalTask: TrainingTask {
 
     /// The decoder's output `[N, C, H, W]` for z drawn from the posterior of `images` with labels,
     /// and that posterior's mean and log-variance `[N, latent]`.
-    func reconstruct(_ images: Tensor, labels: [Int], context: ForwardContext,
+    func reconstruct(_ images: Tensor, labels: [Int], context: ForwardContext, share: BatchShare = .whole,
                      using generator: inout RandomGenerator) -> (output: Tensor, mean: Tensor, logVariance: Tensor) {
         let (mean, logVariance) = vae.encode(images, labels: labels, context: context)
-        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, using: &generator)
+        let z = ELBO.reparameterize(mean: mean, logVariance: logVariance, noise: share.randomNormal(mean.shape, using: &generator))
         return (vae.decode(z, labels: labels, context: context), mean, logVariance)
     }
 
     public func step(batch: Tensor, labels: [Int], step: Int) -> [Double] {
         if vae.config.isSemiSupervised { return semiSupervisedStep(unlabelled: batch, step: step) }
-        let context = ForwardContext(training: true, generator: RandomStream.dropout.generator(seed: seed, step: step))
+        let context = share.trainingContext(seed: seed, step: step)
         var noise = RandomStream.noise.generator(seed: seed, step: step)
-        let (reconstruction, kl) = terms(batch, labels: vae.config.isConditional ? labels : [], context: context, using: &noise)
+        let (reconstruction, kl) = terms(batch, labels: vae.config.isConditional ? labels : [], context: context,
+                                         share: share, using: &noise)
         let weight = vae.config.klWeight(step: step)
         let loss = reconstruction + kl * Float(weight)
         optimizer.zeroGradients()
