@@ -21,7 +21,9 @@ struct AugmentRun: ParsableCommand {
         Sample i of class c starts from noise drawn from (seed, c, i), and work goes in blocks of \
         --block-size samples, so the output is the same for any --shard split (join shards with \
         `genstudio augment merge`). Run the same command again to resume a stopped job; Ctrl-C stops \
-        after the current block.
+        after the current block. --shard auto takes the shard from the scheduler: under mpirun or srun \
+        each rank generates its shard under OUT/.shards/ and rank 0 merges them into OUT; in a Slurm job \
+        array each task writes OUT/.shards/I-of-N, to merge once all are done (docs/cluster.md).
         """)
 
     @Argument(help: "A class-conditional checkpoint: run directory, checkpoint directory or model.safetensors.")
@@ -42,7 +44,7 @@ struct AugmentRun: ParsableCommand {
     @Option(help: "The job seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "This process's part of the job, I/N (0-based).")
+    @Option(help: "This process's part of the job, I/N (0-based), or auto: from the MPI rank or the Slurm array task.")
     var shard: String = "0/1"
 
     @Option(help: "Samples generated at once: the unit of sharding and resuming.")
@@ -65,6 +67,36 @@ struct AugmentRun: ParsableCommand {
     @OptionGroup var stepsAlias: DenoisingStepsAlias
 
     func run() throws {
+        guard shard == "auto" else { return try generate(shard: try Shard(parsing: shard), directory: URL(fileURLWithPath: out)) }
+        let output = URL(fileURLWithPath: out)
+        if let world = MPICommunicator.joinIfLaunched() {
+            let part = Shard(index: world.rank, count: world.size)
+            do {
+                try generate(shard: part, directory: part.directory(in: output), quiet: world.rank != 0)
+                // Ranks agree the job was not stopped before rank 0 merges every shard.
+                let stopped = world.any(StopSignal.isRaised)
+                if world.rank == 0 && !stopped {
+                    let shards = (0..<world.size).map { Shard(index: $0, count: world.size).directory(in: output) }
+                    let manifest = try AugmentationJob.merge(shards, into: output)
+                    print("merged \(world.size) ranks' shards: \(manifest.counts.values.reduce(0, +)) samples in \(out)")
+                }
+                world.barrier()
+            } catch {
+                FileHandle.standardError.write(Data("Error (rank \(world.rank) of \(world.size)): \(error)\n".utf8))
+                world.abort(code: 1)
+            }
+            world.finish()
+            return
+        }
+        guard let part = try Shard.slurmArray(environment: ProcessInfo.processInfo.environment) else {
+            throw SampleError("--shard auto takes the shard from mpirun or srun (an MPI rank) or a Slurm job array (SLURM_ARRAY_TASK_ID); neither is here. Give --shard I/N")
+        }
+        try generate(shard: part, directory: part.directory(in: output))
+        print("shard \(part) finished in \(part.directory(in: output).path); when all \(part.count) are, join them with: genstudio augment merge \(output.path)/.shards/*-of-\(part.count) --out \(output.path)")
+    }
+
+    /// Generates `shard` of the job into `directory`.
+    private func generate(shard: Shard, directory: URL, quiet: Bool = false) throws {
         compute.apply()
         let source = try GeneratorLoader.load(checkpoint: URL(fileURLWithPath: checkpoint), options: try sampling.options(alias: stepsAlias))
         let name = format ?? (source.audio == nil ? "idx" : "wav")
@@ -75,10 +107,9 @@ struct AugmentRun: ParsableCommand {
         let spec = AugmentationSpec(perClass: perClass, classes: chosen, seed: seed, format: format, blockSize: blockSize,
                                     minConfidence: minConfidence, maxTries: maxTries)
         let sampleFilter = try filter.map { try LoadedClassifier.load(checkpoint: URL(fileURLWithPath: $0)) }
-        let job = try AugmentationJob(source: source, spec: spec, shard: try Shard(parsing: shard), filter: sampleFilter,
-                                      directory: URL(fileURLWithPath: out))
-        let printer = ProgressPrinter()
-        printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(out)")
+        let job = try AugmentationJob(source: source, spec: spec, shard: shard, filter: sampleFilter, directory: directory)
+        let printer = ProgressPrinter(quiet: quiet)
+        printer.message("augment: \(chosen.count) classes x \(perClass) samples, shard \(job.shard), \(source.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) -> \(directory.path)")
         StopSignal.install()
         let start = Date()
         let manifest = try job.run(shouldStop: { StopSignal.isRaised }) { state in
@@ -94,7 +125,7 @@ struct AugmentRun: ParsableCommand {
             return
         }
         let rejected = manifest.rejected.values.reduce(0, +)
-        printer.message("wrote \(manifest.counts.values.reduce(0, +)) samples (\(rejected) rejected) as \(format.rawValue) to \(out) with \(AugmentationManifest.fileName)")
+        printer.message("wrote \(manifest.counts.values.reduce(0, +)) samples (\(rejected) rejected) as \(format.rawValue) to \(directory.path) with \(AugmentationManifest.fileName)")
     }
 }
 
