@@ -48,7 +48,7 @@ final class DistributedRunTests: XCTestCase {
         return url
     }
 
-    func testVAEAndDiffusionTrainedByTwoRanksMatchOneProcessAndRepeatExactly() throws {
+    func testVAEAndDiffusionTrainedByTwoRanksMatchOneProcessRepeatExactlyAndMayContinueAlone() throws {
         let vae = try vaeRecipe()
         let single = try train(vae, [], out: "vae-1", ranks: nil)
         let two = try train(vae, [], out: "vae-2", ranks: 2)
@@ -58,6 +58,10 @@ final class DistributedRunTests: XCTestCase {
                        try contents(of: again.appendingPathComponent("checkpoints/step-000020/model.safetensors")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("vae").path),
                        "a rank other than 0 wrote a run directory")
+        // No per-rank state: a run of two ranks may go on in one process.
+        let moved = try train(vae, [], out: "vae-moved", ranks: 2, extra: ["--max-steps", "10"])
+        assertSuccess(try GenStudioExecutable.run(["train", "--resume", moved.path], logs: directory))
+        assertClose(try model(single, step: 20), try model(moved, step: 20), tolerance: 1e-5)
 
         // Conditional, with label dropout and attention; dropout layers off, as they draw per rank.
         let ddpm = try Fixtures.directory.appendingPathComponent("tiny-ddpm.toml")
