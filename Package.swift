@@ -14,11 +14,15 @@ let package = Package(
         .library(name: "StudioModels", targets: ["StudioModels"]),
         .library(name: "StudioEval", targets: ["StudioEval"]),
         .library(name: "StudioTraining", targets: ["StudioTraining"]),
+        .library(name: "StudioServer", targets: ["StudioServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `genstudio studio`: the web app's HTTP server.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         // `swift package generate-documentation` (scripts/docs): API pages from the DocC catalogs.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -56,8 +60,14 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "StudioServer", dependencies: [
+            "StudioCore", "StudioIO", "StudioTraining",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         .executableTarget(name: "genstudio", dependencies: [
-            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
+            "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio", "StudioServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["BuildCommit"]),
         .plugin(name: "BuildCommit", capability: .buildTool()),
@@ -76,6 +86,10 @@ let package = Package(
         .testTarget(name: "StudioTrainingTests", dependencies: [
             "StudioCore", "StudioNN", "StudioOptim", "StudioIO", "StudioModels", "StudioEval", "StudioTraining", "StudioAudio",
         ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StudioServerTests", dependencies: [
+            "StudioCore", "StudioIO", "StudioTraining", "StudioServer",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "StudioOptimTests", dependencies: ["StudioCore", "StudioNN", "StudioOptim"],
                     resources: [.copy("Fixtures")]),
     ],

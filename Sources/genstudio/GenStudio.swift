@@ -9,7 +9,7 @@ struct GenStudio: ParsableCommand {
         commandName: "genstudio",
         abstract: "Train and sample GANs, VAEs and diffusion models on the CPU.",
         version: Version.description,
-        subcommands: [DataCommand.self, TrainCommand.self, SampleCommand.self, InspectCommand.self, EvalCommand.self, AugmentCommand.self, Bench.self])
+        subcommands: [DataCommand.self, TrainCommand.self, SampleCommand.self, InspectCommand.self, EvalCommand.self, AugmentCommand.self, StudioCommand.self, Bench.self])
 
     /// Lets OpenBLAS pick kernels for this CPU before any command computes: some images export
     /// `OPENBLAS_CORETYPE=Haswell`, which halves sgemm speed on AVX-512 CPUs.

@@ -1,0 +1,101 @@
+import Foundation
+import TOMLKit
+
+/// The files of one run directory, read for display; each reader throws a message naming the file.
+public struct RunFiles: Sendable {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url }
+
+    /// One row of metrics.jsonl: its step and every number in it but the step.
+    public struct MetricsRow: Codable, Sendable {
+        public var step: Int
+        public var values: [String: Double]
+    }
+
+    /// What the pages show of recipe.toml.
+    public struct RecipeFacts: Sendable {
+        public var text: String
+        public var family: String
+        public var data: String
+        public var steps: Int?
+    }
+
+    /// The newest modification among the files that grow while a run trains.
+    public var modified: Date {
+        let names = ["metrics.jsonl", "recipe.toml", "checkpoints"]
+        return names.compactMap {
+            (try? FileManager.default.attributesOfItem(atPath: url.appendingPathComponent($0).path))?[.modificationDate] as? Date
+        }.max() ?? .distantPast
+    }
+
+    public func recipe() throws -> RecipeFacts {
+        let file = url.appendingPathComponent("recipe.toml")
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw StudioError("\(file.path): cannot be read")
+        }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw StudioError("\(file.path): not valid TOML (\(error))")
+        }
+        let model = table["model"]?.table, data = table["data"]?.table, train = table["train"]?.table
+        return RecipeFacts(text: text, family: model?["family"]?.string ?? "gan", data: data?["path"]?.string ?? "data/mnist",
+                           steps: train?["steps"]?.int)
+    }
+
+    /// Every complete row of metrics.jsonl; a half-written last line (a run writing it now) is left
+    /// out, any other unreadable line is an error naming the line.
+    public func metrics() throws -> [MetricsRow] {
+        let file = url.appendingPathComponent("metrics.jsonl")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return [] }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        var rows: [MetricsRow] = []
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let step = object["step"] as? Int else {
+                if index == lines.count - 1 { break }
+                throw StudioError("\(file.path): line \(index + 1) is not a metrics row")
+            }
+            var values: [String: Double] = [:]
+            for (key, value) in object where key != "step" {
+                if let number = value as? Double { values[key] = number }
+            }
+            rows.append(MetricsRow(step: step, values: values))
+        }
+        return rows
+    }
+
+    /// The sample grids `samples/step-NNNNNN.png` (for audio runs the picture of the clips beside
+    /// `step-NNNNNN.wav`), by step; further grids (`<name>-step-N.png`) are listed by `extraGrids`.
+    public func grids() -> [(step: Int, url: URL, audio: URL?)] {
+        let samples = url.appendingPathComponent("samples")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: samples.path)) ?? []
+        return names.compactMap { name -> (Int, URL, URL?)? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".png"), let step = Int(name.dropFirst(5).dropLast(4)) else { return nil }
+            let wav = samples.appendingPathComponent("step-\(name.dropFirst(5).dropLast(4)).wav")
+            return (step, samples.appendingPathComponent(name), FileManager.default.fileExists(atPath: wav.path) ? wav : nil)
+        }.sorted { $0.0 < $1.0 }.map { (step: $0.0, url: $0.1, audio: $0.2) }
+    }
+
+    /// The checkpoints `checkpoints/step-N` with their steps and total size in bytes.
+    public func checkpoints() -> [(step: Int, url: URL, bytes: Int)] {
+        let folder = url.appendingPathComponent("checkpoints")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> (step: Int, url: URL, bytes: Int)? in
+            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)) else { return nil }
+            let checkpoint = folder.appendingPathComponent(name)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: checkpoint.path)) ?? []
+            let bytes = files.reduce(0) {
+                $0 + (((try? FileManager.default.attributesOfItem(atPath: checkpoint.appendingPathComponent($1).path))?[.size] as? Int) ?? 0)
+            }
+            return (step, checkpoint, bytes)
+        }.sorted { $0.step < $1.step }
+    }
+
+    /// data.log's lines (files the data loader left out), empty without one.
+    public func dataProblems() -> [String] {
+        let text = (try? String(contentsOf: url.appendingPathComponent("data.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+}
