@@ -12,7 +12,7 @@ enum Assets {
     .chart { background: white; border: 1px solid #e1e5ea; margin: 0.3em 0.6em 0.6em 0; display: inline-block; }
     .chart h4 { margin: 0.3em 0.5em; font-size: 0.9em; } .legend span { margin-right: 1em; font-size: 0.85em; }
     .side-by-side { display: flex; flex-wrap: wrap; gap: 1em; } .side-by-side img.grid { width: 360px; }
-    form.sample label { display: block; margin: 0.4em 0; } pre { background: white; padding: 0.8em; overflow-x: auto; border: 1px solid #e1e5ea; }
+    form.sample label { display: block; margin: 0.4em 0; } .clips { display: flex; flex-wrap: wrap; gap: 0.5em; } .clip { font-size: 0.85em; } pre { background: white; padding: 0.8em; overflow-x: auto; border: 1px solid #e1e5ea; }
     table.histogram .bar { background: #6c8ebf; height: 0.9em; min-width: 1px; } table.histogram td:nth-child(2) { width: 240px; }
     table.report th { font-weight: 600; color: #4b5560; } section { margin-bottom: 1.6em; } form.filter, form#compare { display: inline-block; margin: 0 1em 1em 0; }
     """
@@ -79,12 +79,13 @@ enum Assets {
     }
     function setUpGrid(viewer) {
       const list = JSON.parse(viewer.querySelector('.grid-list').textContent);
-      const image = viewer.querySelector('img.grid'), audio = viewer.querySelector('audio'), label = viewer.querySelector('.grid-step');
+      const image = viewer.querySelector('img.grid'), audio = viewer.querySelector('audio.joined'), label = viewer.querySelector('.grid-step');
       viewer.show = index => {
         const entry = list[Math.max(0, Math.min(list.length - 1, index))]; if (!entry) return;
         image.src = '/file?path=' + encodeURIComponent(entry.image); image.alt = 'samples at step ' + entry.step;
         if (label) label.textContent = entry.step;
         if (audio && entry.audio) audio.src = '/file?path=' + encodeURIComponent(entry.audio);
+        if (entry.audio) viewer.querySelectorAll('.clips audio').forEach(a => { a.src = '/clip?path=' + encodeURIComponent(entry.audio) + '&index=' + a.dataset.index; });
       };
       const slider = viewer.querySelector('.grid-slider');
       if (slider) slider.addEventListener('input', () => viewer.show(Number(slider.value)));

@@ -1,4 +1,5 @@
 import Foundation
+import StudioIO
 import TOMLKit
 
 /// The files of one run directory, read for display; each reader throws a message naming the file.
@@ -19,6 +20,8 @@ public struct RunFiles: Sendable {
         public var family: String
         public var data: String
         public var steps: Int?
+        /// Audio runs: samples per clip (`audio.clip_length`); nil for images.
+        public var clipLength: Int?
     }
 
     /// The newest modification among the files that grow while a run trains.
@@ -41,7 +44,24 @@ public struct RunFiles: Sendable {
         }
         let model = table["model"]?.table, data = table["data"]?.table, train = table["train"]?.table
         return RecipeFacts(text: text, family: model?["family"]?.string ?? "gan", data: data?["path"]?.string ?? "data/mnist",
-                           steps: train?["steps"]?.int)
+                           steps: train?["steps"]?.int, clipLength: table["audio"]?.table?["clip_length"]?.int)
+    }
+
+    /// The clips of a training preview `samples/step-N.wav`, which holds them one after another with
+    /// `AudioFile.concatenating`'s 0.25 s silences, each at the file's own sample rate.
+    public func clips(in wav: URL) throws -> [AudioFile] {
+        guard let length = try recipe().clipLength, length > 0 else {
+            throw StudioError("\(url.path): the recipe has no audio.clip_length, so its previews are not clips")
+        }
+        let joined = try AudioFile.read(from: wav)
+        let gap = Int((0.25 * Double(joined.sampleRate)).rounded())
+        guard (joined.samples.count + gap) % (length + gap) == 0 else {
+            throw StudioError("\(wav.path): \(joined.samples.count) samples are not clips of \(length) with \(gap)-sample silences")
+        }
+        return (0..<((joined.samples.count + gap) / (length + gap))).map { index in
+            let start = index * (length + gap)
+            return AudioFile(samples: Array(joined.samples[start..<(start + length)]), sampleRate: joined.sampleRate)
+        }
     }
 
     /// Every complete row of metrics.jsonl; a half-written last line (a run writing it now) is left

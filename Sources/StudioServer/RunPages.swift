@@ -55,6 +55,7 @@ struct RunPages {
         let grids = files.grids().map {
             GridEntry(step: $0.step, image: catalog.folder.relativePath(of: $0.url), audio: $0.audio.map(catalog.folder.relativePath(of:)))
         }
+        let clipCount = grids.last?.audio.flatMap { try? files.clips(in: catalog.folder.root.appendingPathComponent($0)).count } ?? 0
         let recipeText = (try? files.recipe().text) ?? ""
         let checkpoints = files.checkpoints().map { checkpoint in
             """
@@ -73,7 +74,7 @@ struct RunPages {
         <label><input type="checkbox" id="logscale"> log scale</label></div>
         <div id="charts" data-runs="\(HTML.escape(HTML.json([path])))" data-live="\(summary.state == .training)"></div></section>
         <section><h2>Samples</h2>
-        \(gridViewer(grids, id: "grids"))</section>
+        \(gridViewer(grids, id: "grids", clips: clipCount))</section>
         <section><h2>Checkpoints</h2><table><thead><tr><th>step</th><th>folder</th><th>size</th><th></th></tr></thead>
         <tbody>\(checkpoints.joined(separator: "\n"))</tbody></table></section>
         <section><h2>Recipe</h2><pre>\(HTML.escape(recipeText))</pre></section>
@@ -106,9 +107,14 @@ struct RunPages {
     }
 
     /// A grid with a slider over every step written; audio runs get the step's player.
-    private func gridViewer(_ grids: [GridEntry], id: String, slider: Bool = true) -> String {
+    private func gridViewer(_ grids: [GridEntry], id: String, slider: Bool = true, clips: Int = 0) -> String {
         guard let last = grids.last else { return "<p>No sample grids yet.</p>" }
-        let audio = last.audio.map { "<audio controls preload=\"none\" src=\"/file?path=\(HTML.query($0))\"></audio>" } ?? ""
+        let players = (0..<clips).map {
+            "<span class=\"clip\">clip \($0) <audio controls preload=\"none\" data-index=\"\($0)\" src=\"/clip?path=\(HTML.query(last.audio!))&amp;index=\($0)\"></audio></span>"
+        }
+        let audio = last.audio.map {
+            "<p>all clips: <audio controls preload=\"none\" class=\"joined\" src=\"/file?path=\(HTML.query($0))\"></audio></p><div class=\"clips\">\(players.joined())</div>"
+        } ?? ""
         let control = slider ? """
             <label>step <input type="range" class="grid-slider" min="0" max="\(grids.count - 1)" value="\(grids.count - 1)"></label>
             <span class="grid-step">\(last.step)</span>

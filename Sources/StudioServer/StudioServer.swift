@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import StudioIO
 
 /// `genstudio studio`: the web app over a runs folder, its routes and its sample queue.
 public struct StudioServer: Sendable {
@@ -60,6 +61,21 @@ public struct StudioServer: Sendable {
             }
             let body = try await FileIO().loadFile(path: url.path, context: context)
             return Response(status: .ok, headers: headers, body: body)
+        }
+        router.get("/clip") { request, _ in
+            guard let path = request.uri.queryParameters.get("path"), let url = folder.resolve(path), url.pathExtension == "wav",
+                  let index = request.uri.queryParameters.get("index", as: Int.self) else {
+                Self.reject(request, logger: logger)
+                throw HTTPError(.notFound)
+            }
+            let clips: [AudioFile]
+            do {
+                clips = try RunFiles(url.deletingLastPathComponent().deletingLastPathComponent()).clips(in: url)
+            } catch {
+                throw HTTPError(.unprocessableContent, message: "\(error)")
+            }
+            guard clips.indices.contains(index) else { throw HTTPError(.notFound, message: "no clip \(index) in \(path)") }
+            return Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: try clips[index].encodedWAV())))
         }
         router.get("/sample") { request, _ in
             guard let path = request.uri.queryParameters.get("path"), let url = folder.resolve(path),

@@ -58,6 +58,18 @@ final class StudioServerTests: XCTestCase {
             let (_, page) = try await get(client, "/run?path=outputs/tiny-specgan/run-c")
             XCTAssertTrue(page.contains("<audio controls"), page)
             XCTAssertTrue(page.contains("samples/step-000002.wav"))
+            XCTAssertTrue(page.contains("data-index=\"1\"") && !page.contains("data-index=\"2\""), "one player per clip of sample.count = 2")
+            try await client.execute(uri: "/clip?path=outputs/tiny-specgan/run-c/samples/step-000002.wav&index=1", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let clip = try AudioFile.decode(Data(buffer: response.body))
+                XCTAssertEqual(clip.sampleRate, 4000)
+                XCTAssertEqual(clip.samples.count, 240)
+                let joined = try AudioFile.read(from: try StudioFixture.runsFolder()
+                    .appendingPathComponent("outputs/tiny-specgan/run-c/samples/step-000002.wav"))
+                XCTAssertEqual(clip.samples, Array(joined.samples[(240 + 1000)..<(240 + 1000 + 240)]))
+            }
+            let (missing, _) = try await get(client, "/clip?path=outputs/tiny-specgan/run-c/samples/step-000002.wav&index=2")
+            XCTAssertEqual(missing, .notFound)
             try await client.execute(uri: "/file?path=outputs/tiny-specgan/run-c/samples/step-000002.wav", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "audio/wav")
