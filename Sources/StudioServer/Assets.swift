@@ -36,8 +36,10 @@ enum Assets {
       const X = x => pad + (x - x0) / (x1 - x0) * (w - pad - 10), Y = y => h - 20 - (f(y) - y0) / (y1 - y0) * (h - 30);
       ctx.strokeStyle = '#ccc'; ctx.beginPath(); ctx.moveTo(pad, 10); ctx.lineTo(pad, h - 20); ctx.lineTo(w - 10, h - 20); ctx.stroke();
       ctx.fillStyle = '#555'; ctx.font = '10px sans-serif';
-      const label = v => logScale ? '1e' + v.toFixed(1) : Number(v.toPrecision(3)).toString();
-      ctx.fillText(label(y1), 2, 14); ctx.fillText(label(y0), 2, h - 22); ctx.fillText(String(x0), pad, h - 6); ctx.fillText(String(x1), w - 40, h - 6);
+      // Enough decimals to tell the axis ends apart: two more than the range's first significant digit.
+      const decimals = Math.min(8, Math.max(0, 2 - Math.floor(Math.log10(y1 - y0))));
+      const label = v => logScale ? '1e' + v.toFixed(2) : v.toFixed(decimals);
+      ctx.fillText(label(y1), 2, 14); ctx.fillText(label((y0 + y1) / 2), 2, (h - 10) / 2); ctx.fillText(label(y0), 2, h - 22); ctx.fillText(String(x0), pad, h - 6); ctx.fillText(String(x1), w - 40, h - 6);
       series.forEach(s => {
         ctx.strokeStyle = s.color; ctx.beginPath(); let started = false;
         s.points.forEach(p => { if (!isFinite(p[1]) || (logScale && p[1] <= 0)) return;

@@ -96,17 +96,58 @@ public final class SampleQueue: @unchecked Sendable {
     /// Jobs waiting or running at most; more are refused until one ends.
     public static let capacity = 8
     private let folder: RunsFolder
-    private let lock = NSLock()
-    private var jobs: [Int: SampleJobStatus] = [:]
-    private var pending: [(Int, SampleRequest)] = []
-    private var nextID = 1
-    private let wake = DispatchSemaphore(value: 0)
+    private let book = Book()
+
+    /// The jobs and the queue, shared with the worker thread, which ends when the queue goes away.
+    private final class Book: @unchecked Sendable {
+        let lock = NSLock()
+        var jobs: [Int: SampleJobStatus] = [:]
+        var pending: [(Int, SampleRequest)] = []
+        var nextID = 1
+        var closed = false
+        let wake = DispatchSemaphore(value: 0)
+
+        func update(_ id: Int, _ change: (inout SampleJobStatus) -> Void) {
+            lock.lock()
+            if var job = jobs[id] { change(&job); jobs[id] = job }
+            lock.unlock()
+        }
+
+        /// The next job, or nil once the queue is closed.
+        func next() -> (Int, SampleRequest)? {
+            while true {
+                wake.wait()
+                lock.lock()
+                defer { lock.unlock() }
+                if closed { return nil }
+                if !pending.isEmpty { return pending.removeFirst() }
+            }
+        }
+    }
 
     public init(folder: RunsFolder) {
         self.folder = folder
-        let worker = Thread { [unowned self] in self.work() }
+        let book = book
+        let worker = Thread {
+            while let (id, request) = book.next() {
+                book.update(id) { $0.state = .running }
+                do {
+                    let (place, message) = try Self.run(request, id: id, folder: folder, book: book)
+                    book.update(id) { $0.state = .done; $0.output = place; $0.message = message }
+                } catch {
+                    book.update(id) { $0.state = .failed; $0.message = "\(error)" }
+                }
+            }
+        }
         worker.name = "studio-sampling"
         worker.start()
+    }
+
+    deinit {
+        book.lock.lock()
+        book.closed = true
+        book.lock.unlock()
+        book.wake.signal()
     }
 
     /// Queues `request` and returns its job id; throws when the queue is full or the checkpoint is
@@ -115,51 +156,28 @@ public final class SampleQueue: @unchecked Sendable {
         guard let url = folder.resolve(request.checkpoint), Self.runDirectory(of: url) != nil else {
             throw StudioError("path: \(request.checkpoint) is not a run directory or a checkpoint folder of one under the runs folder")
         }
-        lock.lock()
-        defer { lock.unlock() }
-        let active = jobs.values.filter { $0.state == .queued || $0.state == .running }.count
+        book.lock.lock()
+        defer { book.lock.unlock() }
+        let active = book.jobs.values.filter { $0.state == .queued || $0.state == .running }.count
         guard active < Self.capacity else { throw StudioError("the sampling queue is full (\(Self.capacity) jobs); try again when one ends") }
-        let id = nextID
-        nextID += 1
-        jobs[id] = SampleJobStatus(id: id, state: .queued, format: request.format)
-        pending.append((id, request))
-        wake.signal()
+        let id = book.nextID
+        book.nextID += 1
+        book.jobs[id] = SampleJobStatus(id: id, state: .queued, format: request.format)
+        book.pending.append((id, request))
+        book.wake.signal()
         return id
     }
 
     /// The job `id`, if there is one.
     public func status(_ id: Int) -> SampleJobStatus? {
-        lock.lock()
-        defer { lock.unlock() }
-        return jobs[id]
-    }
-
-    private func update(_ id: Int, _ change: (inout SampleJobStatus) -> Void) {
-        lock.lock()
-        if var job = jobs[id] { change(&job); jobs[id] = job }
-        lock.unlock()
-    }
-
-    private func work() {
-        while true {
-            wake.wait()
-            lock.lock()
-            guard !pending.isEmpty else { lock.unlock(); continue }
-            let (id, request) = pending.removeFirst()
-            lock.unlock()
-            update(id) { $0.state = .running }
-            do {
-                let (place, message) = try run(request, id: id)
-                update(id) { $0.state = .done; $0.output = place; $0.message = message }
-            } catch {
-                update(id) { $0.state = .failed; $0.message = "\(error)" }
-            }
-        }
+        book.lock.lock()
+        defer { book.lock.unlock() }
+        return book.jobs[id]
     }
 
     /// Draws as `genstudio sample CHECKPOINT --out FILE` with the request's options does.
-    private func run(_ request: SampleRequest, id: Int) throws -> (String, String) {
-        guard let url = folder.resolve(request.checkpoint), let run = Self.runDirectory(of: url) else {
+    private static func run(_ request: SampleRequest, id: Int, folder: RunsFolder, book: Book) throws -> (String, String) {
+        guard let url = folder.resolve(request.checkpoint), let run = runDirectory(of: url) else {
             throw StudioError("path: \(request.checkpoint) is no longer under the runs folder")
         }
         let model = try GeneratorLoader.load(checkpoint: url, options: try request.options())
@@ -176,7 +194,7 @@ public final class SampleQueue: @unchecked Sendable {
         job.classes = request.classes
         job.interpolationSteps = request.interpolate
         let result = try job.run(model, output: output) { done, total in
-            self.update(id) { $0.done = done; $0.total = total }
+            book.update(id) { $0.done = done; $0.total = total }
         }
         return (folder.relativePath(of: target), "wrote \(result.count) \(result.noun)\(result.detail) from \(model.origin)")
     }
