@@ -17,12 +17,17 @@ public enum RunState: String, Codable, Sendable {
 public struct RunSummary: Codable, Sendable {
     /// The run's folder relative to the runs folder.
     public var path: String
+    /// The recipe's `model.family` (gan, vae, diffusion, classifier).
     public var family: String
     /// The recipe's name: the folder above the run (`outputs/<recipe>/<run>`), else the run's own.
     public var recipe: String
+    /// The recipe's `data.path`.
     public var data: String
+    /// The last step in metrics.jsonl.
     public var step: Int
+    /// The recipe's `train.steps` (nil for a run counted in epochs).
     public var totalSteps: Int?
+    /// Where the run stands.
     public var state: RunState
     /// The last row of metrics.jsonl, by name.
     public var lastMetrics: [String: Double]
@@ -39,8 +44,10 @@ public struct RunCatalog: Sendable {
     /// Seconds since its metrics last grew for which a run counts as training.
     public static let liveSeconds: TimeInterval = 120
 
+    /// The folder searched.
     public let folder: RunsFolder
 
+    /// The catalog of `folder`.
     public init(folder: RunsFolder) { self.folder = folder }
 
     /// Every run directory (a folder with recipe.toml), flat or nested, newest first.

@@ -4,21 +4,29 @@ import TOMLKit
 
 /// The files of one run directory, read for display; each reader throws a message naming the file.
 public struct RunFiles: Sendable {
+    /// The run directory.
     public let url: URL
 
+    /// The files of the run directory at `url`.
     public init(_ url: URL) { self.url = url }
 
     /// One row of metrics.jsonl: its step and every number in it but the step.
     public struct MetricsRow: Codable, Sendable {
+        /// The step the row was logged at.
         public var step: Int
+        /// Each metric of the row by name; metrics not measured at this step are absent.
         public var values: [String: Double]
     }
 
     /// What the pages show of recipe.toml.
     public struct RecipeFacts: Sendable {
+        /// The file's text.
         public var text: String
+        /// `model.family` (gan when absent, as recipes default).
         public var family: String
+        /// `data.path`.
         public var data: String
+        /// `train.steps`.
         public var steps: Int?
         /// Audio runs: samples per clip (`audio.clip_length`); nil for images.
         public var clipLength: Int?
@@ -32,6 +40,7 @@ public struct RunFiles: Sendable {
         }.max() ?? .distantPast
     }
 
+    /// recipe.toml's facts; throws naming the file when it is unreadable or not TOML.
     public func recipe() throws -> RecipeFacts {
         let file = url.appendingPathComponent("recipe.toml")
         let text: String

@@ -39,7 +39,9 @@ public struct RunsFolder: Sendable {
 
 /// An error of the studio with its message.
 public struct StudioError: Error, CustomStringConvertible, LocalizedError {
+    /// The message.
     public let description: String
+    /// An error saying `description`.
     public init(_ description: String) { self.description = description }
     public var errorDescription: String? { description }
 }

@@ -5,14 +5,23 @@ import StudioTraining
 public struct SampleRequest: Sendable {
     /// The checkpoint (run directory or checkpoint folder) relative to the runs folder.
     public var checkpoint: String
+    /// Samples (`--count`).
     public var count = 16
+    /// `--seed`.
     public var seed: UInt64 = 0
+    /// `--classes`, for conditional models.
     public var classes: [Int]?
+    /// `--interpolate`: points per walk, GANs and VAEs.
     public var interpolate: Int?
+    /// `--sampler`, diffusion.
     public var sampler: String?
+    /// `--denoising-steps`, diffusion.
     public var denoisingSteps: Int?
+    /// `--eta`, DDIM.
     public var eta: Double?
+    /// `--guidance`, conditional diffusion.
     public var guidance: Double?
+    /// False for `--no-ema`.
     public var averagedWeights = true
     /// png (a grid), idx, safetensors or wav.
     public var format = "png"
@@ -20,6 +29,7 @@ public struct SampleRequest: Sendable {
     /// Bounds a browser cannot push past, so that one request cannot hold the machine for long.
     public static let maximumCount = 256, maximumSteps = 1000, maximumInterpolation = 32
 
+    /// The defaults for `checkpoint`.
     public init(checkpoint: String) { self.checkpoint = checkpoint }
 
     /// The request the form fields `fields` describe, or an error naming the field and what it takes.
@@ -77,14 +87,18 @@ public struct SampleRequest: Sendable {
 
 /// One sample job: where it stands and what it wrote.
 public struct SampleJobStatus: Codable, Sendable {
+    /// Waiting, drawing, written or failed.
     public enum State: String, Codable, Sendable { case queued, running, done, failed }
+    /// The job's number, counted from 1 per server.
     public var id: Int
+    /// Where the job stands.
     public var state: State
     /// Sampler steps done and in all (0 and 0 before the first, or for one-pass families).
     public var done = 0
     public var total = 0
     /// The written file relative to the runs folder, once done.
     public var output: String?
+    /// The requested output format.
     public var format: String
     /// What `genstudio sample` would print, or the error.
     public var message = ""
@@ -125,6 +139,7 @@ public final class SampleQueue: @unchecked Sendable {
         }
     }
 
+    /// A queue writing under `folder`'s run directories, with its worker thread started.
     public init(folder: RunsFolder) {
         self.folder = folder
         let book = book

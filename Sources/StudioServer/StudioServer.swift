@@ -5,7 +5,9 @@ import StudioIO
 
 /// `genstudio studio`: the web app over a runs folder, its routes and its sample queue.
 public struct StudioServer: Sendable {
+    /// The runs folder served.
     public let folder: RunsFolder
+    /// The sample jobs of this server.
     public let queue: SampleQueue
     let logger: Logger
 
