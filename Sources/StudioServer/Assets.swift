@@ -5,14 +5,15 @@ enum Assets {
     nav { background: #1d232a; padding: 0.6em 1em; } nav a { color: #e8ecf0; margin-right: 1.4em; text-decoration: none; }
     nav a.brand { font-weight: 700; } main { padding: 1em 1.5em; } h1 { font-size: 1.4em; word-break: break-all; }
     table { border-collapse: collapse; background: white; } th, td { border-bottom: 1px solid #e1e5ea; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
-    img.thumb { width: 96px; image-rendering: pixelated; } img.grid { max-width: 100%; width: 480px; image-rendering: pixelated; }
+    img.thumb { width: 96px; max-height: 96px; object-fit: cover; object-position: top; image-rendering: pixelated; } img.grid { max-width: 100%; width: 480px; image-rendering: pixelated; }
     .state { padding: 0.1em 0.5em; border-radius: 0.8em; font-size: 0.85em; }
     .state.training { background: #d6f5dc; } .state.finished { background: #dbe8fb; } .state.stopped { background: #f3ecd2; } .state.failed { background: #f8d7d7; }
     .metrics { font-size: 0.85em; font-family: ui-monospace, monospace; } .error { color: #a61b1b; background: #fbe3e3; padding: 0.5em; }
     .chart { background: white; border: 1px solid #e1e5ea; margin: 0.3em 0.6em 0.6em 0; display: inline-block; }
     .chart h4 { margin: 0.3em 0.5em; font-size: 0.9em; } .legend span { margin-right: 1em; font-size: 0.85em; }
     .side-by-side { display: flex; flex-wrap: wrap; gap: 1em; } .side-by-side img.grid { width: 360px; }
-    form.sample label { display: block; margin: 0.4em 0; } .clips { display: flex; flex-wrap: wrap; gap: 0.5em; } .clip { font-size: 0.85em; } pre { background: white; padding: 0.8em; overflow-x: auto; border: 1px solid #e1e5ea; }
+    form.sample label { display: block; margin: 0.4em 0; } .viewer-body { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+    .clips { display: flex; flex-direction: column; gap: 0.3em; } .clip { font-size: 0.85em; display: flex; align-items: center; gap: 0.5em; } pre { background: white; padding: 0.8em; overflow-x: auto; border: 1px solid #e1e5ea; }
     table.histogram .bar { background: #6c8ebf; height: 0.9em; min-width: 1px; } table.histogram td:nth-child(2) { width: 240px; }
     table.report th { font-weight: 600; color: #4b5560; } section { margin-bottom: 1.6em; } form.filter, form#compare { display: inline-block; margin: 0 1em 1em 0; }
     """

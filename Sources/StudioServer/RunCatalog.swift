@@ -3,7 +3,8 @@ import TOMLKit
 
 /// Where a run stands, read from its files.
 public enum RunState: String, Codable, Sendable {
-    /// Its metrics grew in the last `RunCatalog.liveSeconds`.
+    /// Its metrics grew in the last `RunCatalog.liveSeconds` past its latest checkpoint (a run that
+    /// stops writes a checkpoint at its last step).
     case training
     /// It has a checkpoint short of the recipe's steps and is not growing: it can be resumed.
     case stopped
@@ -103,7 +104,7 @@ public struct RunCatalog: Sendable {
         }
         summary.latestGrid = files.grids().last.map { folder.relativePath(of: $0.url) }
         let checkpointStep = files.checkpoints().map(\.step).max()
-        let growing = Date().timeIntervalSince(files.modified) < Self.liveSeconds
+        let growing = Date().timeIntervalSince(files.modified) < Self.liveSeconds && (checkpointStep ?? -1) < summary.step
         if summary.problem != nil {
             summary.state = .failed
         } else if let total = summary.totalSteps, let checkpointStep, checkpointStep >= total {

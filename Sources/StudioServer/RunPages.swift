@@ -100,7 +100,7 @@ struct RunPages {
         <div id="charts" data-runs="\(HTML.escape(HTML.json(paths)))" data-live="false"></div></section>
         <section><h2>Grids at matching steps</h2>
         \(common.isEmpty ? "<p>The runs have no grid at a common step.</p>" :
-            "<label>step <input type=\"range\" class=\"shared-slider\" min=\"0\" max=\"\(common.count - 1)\" value=\"\(common.count - 1)\"></label> <span class=\"shared-step\"></span>")
+            "<label>step <input type=\"range\" class=\"shared-slider\" min=\"0\" max=\"\(common.count - 1)\" value=\"\(common.count - 1)\"></label> <span class=\"shared-step\">step \(common.max()!)</span>")
         <div class="side-by-side">\(columns.joined())</div></section>
         """
         return HTML.page("Compare \(paths.count) runs", body: body)
@@ -113,7 +113,7 @@ struct RunPages {
             "<span class=\"clip\">clip \($0) <audio controls preload=\"none\" data-index=\"\($0)\" src=\"/clip?path=\(HTML.query(last.audio!))&amp;index=\($0)\"></audio></span>"
         }
         let audio = last.audio.map {
-            "<p>all clips: <audio controls preload=\"none\" class=\"joined\" src=\"/file?path=\(HTML.query($0))\"></audio></p><div class=\"clips\">\(players.joined())</div>"
+            "<div class=\"players\"><p>all clips: <audio controls preload=\"none\" class=\"joined\" src=\"/file?path=\(HTML.query($0))\"></audio></p><div class=\"clips\">\(players.joined())</div></div>"
         } ?? ""
         let control = slider ? """
             <label>step <input type="range" class="grid-slider" min="0" max="\(grids.count - 1)" value="\(grids.count - 1)"></label>
@@ -121,7 +121,7 @@ struct RunPages {
             """ : ""
         return """
         <div class="grid-viewer" id="\(id)"><script type="application/json" class="grid-list">\(HTML.json(grids))</script>
-        \(control)<div><img class="grid" src="/file?path=\(HTML.query(last.image))" alt="samples at step \(last.step)"></div>\(audio)</div>
+        \(control)<div class="viewer-body"><div><img class="grid" src="/file?path=\(HTML.query(last.image))" alt="samples at step \(last.step)"></div>\(audio)</div></div>
         """
     }
 }
