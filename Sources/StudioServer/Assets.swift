@@ -81,7 +81,7 @@ enum Assets {
       if (live) setInterval(load, 5000);
     }
     function setUpGrid(viewer) {
-      const list = JSON.parse(viewer.querySelector('.grid-list').textContent);
+      let list = JSON.parse(viewer.querySelector('.grid-list').textContent);
       const image = viewer.querySelector('img.grid'), audio = viewer.querySelector('audio.joined'), label = viewer.querySelector('.grid-step');
       viewer.show = index => {
         const entry = list[Math.max(0, Math.min(list.length - 1, index))]; if (!entry) return;
@@ -92,6 +92,17 @@ enum Assets {
       };
       const slider = viewer.querySelector('.grid-slider');
       if (slider) slider.addEventListener('input', () => viewer.show(Number(slider.value)));
+      // While the run trains, new grids join the slider; one looking at the newest follows them.
+      if (viewer.dataset.live && slider) setInterval(async () => {
+        const response = await fetch('/api/grids?path=' + encodeURIComponent(viewer.dataset.live));
+        if (!response.ok) return;
+        const grids = await response.json();
+        if (grids.length === list.length) return;
+        const atEnd = Number(slider.value) === list.length - 1;
+        list = grids;
+        slider.max = String(list.length - 1);
+        if (atEnd) { slider.value = slider.max; viewer.show(list.length - 1); }
+      }, 5000);
     }
     async function followJob(box) {
       const id = box.dataset.id;

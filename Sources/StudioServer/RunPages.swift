@@ -47,14 +47,19 @@ struct RunPages {
         return HTML.page("Runs in \(catalog.folder.root.lastPathComponent)", body: body)
     }
 
+    /// The grids of the run at `url`, oldest first, as the page's script reads them.
+    func grids(of url: URL) -> [GridEntry] {
+        RunFiles(url).grids().map {
+            GridEntry(step: $0.step, image: catalog.folder.relativePath(of: $0.url), audio: $0.audio.map(catalog.folder.relativePath(of:)))
+        }
+    }
+
     /// The page of the run at `url`.
     func run(_ url: URL) -> String {
         let summary = catalog.summary(of: url)
         let files = RunFiles(url)
         let path = summary.path
-        let grids = files.grids().map {
-            GridEntry(step: $0.step, image: catalog.folder.relativePath(of: $0.url), audio: $0.audio.map(catalog.folder.relativePath(of:)))
-        }
+        let grids = grids(of: url)
         let clipCount = grids.last?.audio.flatMap { try? files.clips(in: catalog.folder.root.appendingPathComponent($0)).count } ?? 0
         let recipeText = (try? files.recipe().text) ?? ""
         let checkpoints = files.checkpoints().map { checkpoint in
@@ -74,7 +79,7 @@ struct RunPages {
         <label><input type="checkbox" id="logscale"> log scale</label></div>
         <div id="charts" data-runs="\(HTML.escape(HTML.json([path])))" data-live="\(summary.state == .training)"></div></section>
         <section><h2>Samples</h2>
-        \(gridViewer(grids, id: "grids", clips: clipCount))</section>
+        \(gridViewer(grids, id: "grids", clips: clipCount, live: summary.state == .training ? path : nil))</section>
         <section><h2>Checkpoints</h2><table><thead><tr><th>step</th><th>folder</th><th>size</th><th></th></tr></thead>
         <tbody>\(checkpoints.joined(separator: "\n"))</tbody></table></section>
         <section><h2>Recipe</h2><pre>\(HTML.escape(recipeText))</pre></section>
@@ -107,7 +112,8 @@ struct RunPages {
     }
 
     /// A grid with a slider over every step written; audio runs get the step's player.
-    private func gridViewer(_ grids: [GridEntry], id: String, slider: Bool = true, clips: Int = 0) -> String {
+    /// With `live`, the run whose new grids the page's script fetches while it trains.
+    private func gridViewer(_ grids: [GridEntry], id: String, slider: Bool = true, clips: Int = 0, live: String? = nil) -> String {
         guard let last = grids.last else { return "<p>No sample grids yet.</p>" }
         let players = (0..<clips).map {
             "<span class=\"clip\">clip \($0) <audio controls preload=\"none\" data-index=\"\($0)\" src=\"/clip?path=\(HTML.query(last.audio!))&amp;index=\($0)\"></audio></span>"
@@ -120,14 +126,14 @@ struct RunPages {
             <span class="grid-step">\(last.step)</span>
             """ : ""
         return """
-        <div class="grid-viewer" id="\(id)"><script type="application/json" class="grid-list">\(HTML.json(grids))</script>
+        <div class="grid-viewer" id="\(id)"\(live.map { " data-live=\"\(HTML.escape($0))\"" } ?? "")><script type="application/json" class="grid-list">\(HTML.json(grids))</script>
         \(control)<div class="viewer-body"><div><img class="grid" src="/file?path=\(HTML.query(last.image))" alt="samples at step \(last.step)"></div>\(audio)</div></div>
         """
     }
 }
 
 /// One sample grid as the page's script sees it.
-struct GridEntry: Encodable {
+struct GridEntry: Codable {
     var step: Int
     var image: String
     var audio: String?

@@ -140,8 +140,14 @@ public final class SampleQueue: @unchecked Sendable {
     }
 
     /// A queue writing under `folder`'s run directories, with its worker thread started.
-    public init(folder: RunsFolder) {
+    public convenience init(folder: RunsFolder) {
+        self.init(folder: folder, working: true)
+    }
+
+    /// A queue whose jobs wait until a worker takes them; tests leave it out to hold jobs queued.
+    init(folder: RunsFolder, working: Bool) {
         self.folder = folder
+        guard working else { return }
         let book = book
         let worker = Thread {
             while let (id, request) = book.next() {

@@ -48,6 +48,10 @@ public struct StudioServer: Sendable {
                 throw HTTPError(.unprocessableContent, message: "\(error)")
             }
         }
+        router.get("/api/grids") { request, _ in
+            let url = try Self.runDirectory(request, folder: folder, logger: logger)
+            return try Self.json(pages.grids(of: url))
+        }
         router.get("/file") { request, context in
             guard let path = request.uri.queryParameters.get("path"), let url = folder.resolve(path) else {
                 Self.reject(request, logger: logger)

@@ -50,6 +50,9 @@ final class StudioServerTests: XCTestCase {
             let rows = try JSONDecoder().decode([String: [RunFiles.MetricsRow]].self, from: Data(metrics.utf8))["rows"]!
             XCTAssertEqual(rows.map(\.step), [1, 2, 3, 4])
             XCTAssertNotNil(rows[0].values["loss_d"])
+            let (gridsStatus, grids) = try await get(client, "/api/grids?path=outputs/tiny-gan/run-a")
+            XCTAssertEqual(gridsStatus, .ok)
+            XCTAssertEqual(try JSONDecoder().decode([GridEntry].self, from: Data(grids.utf8)).map(\.step), [2, 4])
         }
     }
 
@@ -191,6 +194,18 @@ final class StudioServerTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent(output)), try Data(contentsOf: expected))
             let (fileStatus, _) = try await get(client, "/file?path=\(output)&download=1")
             XCTAssertEqual(fileStatus, .ok)
+        }
+    }
+
+    func testAFullQueueRefusesMoreJobs() throws {
+        let queue = SampleQueue(folder: try RunsFolder(try StudioFixture.runsFolder()), working: false)
+        var request = SampleRequest(checkpoint: "outputs/tiny-ddpm/run-b")
+        request.count = 4
+        for expected in 1...SampleQueue.capacity { XCTAssertEqual(try queue.submit(request), expected) }
+        XCTAssertThrowsError(try queue.submit(request)) { XCTAssertTrue("\($0)".contains("queue is full"), "\($0)") }
+        XCTAssertEqual(queue.status(SampleQueue.capacity)?.state, .queued)
+        XCTAssertThrowsError(try queue.submit(SampleRequest(checkpoint: "synth/cgan"))) {
+            XCTAssertTrue("\($0)".contains("is not a run directory"), "\($0)")
         }
     }
 
