@@ -64,12 +64,15 @@ public struct RunCatalog: Sendable {
             .map { folder.relativePath(of: $0) }.sorted()
     }
 
-    /// The folders under the runs folder (to a depth of 6, hidden ones and checkpoints left out) that `keep` accepts.
+    /// The folders under the runs folder (to a depth of 6; hidden ones, checkpoints, samples and the
+    /// inside of augmentation jobs left out) that `keep` accepts.
     private func directories(_ keep: (URL) -> Bool) -> [URL] {
         var found: [URL] = []
         func visit(_ url: URL, depth: Int) {
             if keep(url) { found.append(url) }
-            guard depth < 6, let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return }
+            // An augmentation job's class folders can hold many thousands of samples and no runs.
+            let isJob = FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path)
+            guard depth < 6, !isJob, let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return }
             for name in names.sorted() where !name.hasPrefix(".") && name != "checkpoints" && name != "samples" {
                 let child = url.appendingPathComponent(name)
                 var isDirectory: ObjCBool = false
