@@ -10,7 +10,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model from a TOML recipe, or resume a run.",
         discussion: """
             Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the resume command.
-            Started by mpirun or srun, each process is one rank of a data-parallel run: train.batch is the             global batch, split evenly over the ranks, and rank 0 writes the run (docs/cluster.md).
+            Started by mpirun or srun, each process is one rank of a data-parallel run: train.batch is the \
+            global batch, split evenly over the ranks, and rank 0 writes the run (docs/cluster.md).
             """)
 
     @Argument(help: "The recipe, e.g. recipes/dcgan-mnist.toml.")
