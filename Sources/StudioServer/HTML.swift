@@ -26,11 +26,16 @@ enum HTML {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
-    /// `value` as JSON for a `<script type="application/json">` block (no `</` inside).
-    static func json<T: Encodable>(_ value: T) -> String {
+    /// The JSON of every page and API answer: sorted keys, paths with plain slashes.
+    static func jsonData<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        return try encoder.encode(value)
+    }
+
+    /// `value` as JSON for a `<script type="application/json">` block (no `</` inside).
+    static func json<T: Encodable>(_ value: T) -> String {
+        let data = (try? jsonData(value)) ?? Data("null".utf8)
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
     }
 
