@@ -47,9 +47,16 @@ public struct RunCatalog: Sendable {
 
     /// The folder searched.
     public let folder: RunsFolder
+    /// Every run's parsed metrics, shared by the copies of this catalog.
+    let metricsCache = MetricsCache()
 
     /// The catalog of `folder`.
     public init(folder: RunsFolder) { self.folder = folder }
+
+    /// The metrics rows of the run at `url`, parsed once per change of the file.
+    public func metrics(of url: URL) throws -> [RunFiles.MetricsRow] {
+        try metricsCache.rows(of: RunFiles(url))
+    }
 
     /// Every run directory (a folder with recipe.toml), flat or nested, newest first.
     public func runs() -> [RunSummary] {
@@ -97,7 +104,7 @@ public struct RunCatalog: Sendable {
             summary.family = recipe.family
             summary.data = recipe.data
             summary.totalSteps = recipe.steps
-            let rows = try files.metrics()
+            let rows = try metricsCache.rows(of: files)
             if let last = rows.last {
                 summary.step = last.step
                 summary.lastMetrics = last.values

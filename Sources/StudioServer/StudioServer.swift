@@ -43,7 +43,7 @@ public struct StudioServer: Sendable {
         router.get("/api/metrics") { request, _ in
             let url = try Self.runDirectory(request, folder: folder, logger: logger)
             do {
-                return try Self.json(MetricsResponse(rows: try RunFiles(url).metrics()))
+                return try Self.json(MetricsResponse(rows: try catalog.metrics(of: url)))
             } catch {
                 throw HTTPError(.unprocessableContent, message: "\(error)")
             }

@@ -220,3 +220,31 @@ final class StudioServerTests: XCTestCase {
         }
     }
 }
+
+/// The parsed-metrics cache: a changed file is read again, an unchanged one is not.
+final class MetricsCacheTests: XCTestCase {
+    func testAGrowingMetricsFileIsReadAgain() throws {
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: run) }
+        let file = run.appendingPathComponent("metrics.jsonl")
+        try Data("{\"step\":1,\"loss\":0.5}\n".utf8).write(to: file)
+        let modified = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
+        let cache = MetricsCache()
+        XCTAssertEqual(try cache.rows(of: RunFiles(run)).map(\.step), [1])
+        // Same size and time: the parsed rows are reused, not the file read again.
+        try Data("{\"step\":7,\"loss\":0.5}\n".utf8).write(to: file)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
+        XCTAssertEqual(try cache.rows(of: RunFiles(run)).map(\.step), [1])
+        try Data("{\"step\":1,\"loss\":0.5}\n".utf8).write(to: file)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
+        let handle = try FileHandle(forWritingTo: file)
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"step\":2,\"loss\":0.4}\n".utf8))
+        try handle.close()
+        XCTAssertEqual(try cache.rows(of: RunFiles(run)).map(\.step), [1, 2])
+        try Data("{\"step\":1,\"loss\":0.5}\nbroken\n{\"step\":3,\"loss\":0.4}\n".utf8).write(to: file)
+        XCTAssertThrowsError(try cache.rows(of: RunFiles(run)))
+    }
+}
