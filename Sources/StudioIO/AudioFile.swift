@@ -142,10 +142,18 @@ public struct AudioFile: Equatable, Sendable {
         }
     }
 
+    /// Seconds of silence `concatenating` puts between clips unless told otherwise.
+    public static let clipSilence = 0.25
+
+    /// Samples of `silence` seconds at `sampleRate`, as `concatenating` counts them.
+    static func gapLength(silence: Double, sampleRate: Int) -> Int {
+        Int((silence * Double(sampleRate)).rounded())
+    }
+
     /// One clip holding `clips` one after another, `silence` seconds of zeros between neighbours.
-    public static func concatenating(_ clips: [[Float]], sampleRate: Int, silence: Double = 0.25) -> AudioFile {
+    public static func concatenating(_ clips: [[Float]], sampleRate: Int, silence: Double = clipSilence) -> AudioFile {
         precondition(silence >= 0, "AudioFile.concatenating: negative silence \(silence)")
-        let gap = [Float](repeating: 0, count: Int((silence * Double(sampleRate)).rounded()))
+        let gap = [Float](repeating: 0, count: gapLength(silence: silence, sampleRate: sampleRate))
         var samples: [Float] = []
         samples.reserveCapacity(clips.reduce(0) { $0 + $1.count } + gap.count * max(clips.count - 1, 0))
         for (index, clip) in clips.enumerated() {
@@ -153,6 +161,17 @@ public struct AudioFile: Equatable, Sendable {
             samples.append(contentsOf: clip)
         }
         return AudioFile(samples: samples, sampleRate: sampleRate)
+    }
+
+    /// The clips of `length` samples that `concatenating` joined with `silence` seconds between them,
+    /// each at this file's sample rate; nil when the file's length does not fit such clips.
+    public func splittingClips(length: Int, silence: Double = clipSilence) -> [AudioFile]? {
+        let gap = Self.gapLength(silence: silence, sampleRate: sampleRate)
+        guard length > 0, (samples.count + gap) % (length + gap) == 0 else { return nil }
+        return (0..<((samples.count + gap) / (length + gap))).map { index in
+            let start = index * (length + gap)
+            return AudioFile(samples: Array(samples[start..<(start + length)]), sampleRate: sampleRate)
+        }
     }
 
     // MARK: - Formats

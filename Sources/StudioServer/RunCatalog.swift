@@ -113,7 +113,7 @@ public struct RunCatalog: Sendable {
             summary.problem = "\(error)"
         }
         summary.latestGrid = files.grids().last.map { folder.relativePath(of: $0.url) }
-        let checkpointStep = files.checkpoints().map(\.step).max()
+        let checkpointStep = files.checkpointSteps().last
         let growing = Date().timeIntervalSince(files.modified) < Self.liveSeconds && (checkpointStep ?? -1) < summary.step
         if summary.problem != nil {
             summary.state = .failed

@@ -1,5 +1,6 @@
 import Foundation
 import StudioIO
+import StudioTraining
 import TOMLKit
 
 /// The files of one run directory, read for display; each reader throws a message naming the file.
@@ -57,20 +58,16 @@ public struct RunFiles: Sendable {
     }
 
     /// The clips of a training preview `samples/step-N.wav`, which holds them one after another with
-    /// `AudioFile.concatenating`'s 0.25 s silences, each at the file's own sample rate.
+    /// `AudioFile.concatenating`'s silences, each at the file's own sample rate.
     public func clips(in wav: URL) throws -> [AudioFile] {
         guard let length = try recipe().clipLength, length > 0 else {
             throw StudioError("\(url.path): the recipe has no audio.clip_length, so its previews are not clips")
         }
         let joined = try AudioFile.read(from: wav)
-        let gap = Int((0.25 * Double(joined.sampleRate)).rounded())
-        guard (joined.samples.count + gap) % (length + gap) == 0 else {
-            throw StudioError("\(wav.path): \(joined.samples.count) samples are not clips of \(length) with \(gap)-sample silences")
+        guard let clips = joined.splittingClips(length: length) else {
+            throw StudioError("\(wav.path): \(joined.samples.count) samples are not clips of \(length) with \(AudioFile.clipSilence) s silences")
         }
-        return (0..<((joined.samples.count + gap) / (length + gap))).map { index in
-            let start = index * (length + gap)
-            return AudioFile(samples: Array(joined.samples[start..<(start + length)]), sampleRate: joined.sampleRate)
-        }
+        return clips
     }
 
     /// Every complete row of metrics.jsonl; a half-written last line (a run writing it now) is left
@@ -96,7 +93,7 @@ public struct RunFiles: Sendable {
     }
 
     /// The sample grids `samples/step-NNNNNN.png` (for audio runs the picture of the clips beside
-    /// `step-NNNNNN.wav`), by step; further grids (`<name>-step-N.png`) are listed by `extraGrids`.
+    /// `step-NNNNNN.wav`), by step; a task's further grids (`<name>-step-N.png`) are not listed.
     public func grids() -> [(step: Int, url: URL, audio: URL?)] {
         let samples = url.appendingPathComponent("samples")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: samples.path)) ?? []
@@ -107,19 +104,23 @@ public struct RunFiles: Sendable {
         }.sorted { $0.0 < $1.0 }.map { (step: $0.0, url: $0.1, audio: $0.2) }
     }
 
+    /// The steps of the checkpoints `checkpoints/step-N`, from their names alone.
+    public func checkpointSteps() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent("checkpoints").path)) ?? []
+        return names.compactMap { $0.hasPrefix("step-") ? Int($0.dropFirst(5)) : nil }.sorted()
+    }
+
     /// The checkpoints `checkpoints/step-N` with their steps and total size in bytes.
     public func checkpoints() -> [(step: Int, url: URL, bytes: Int)] {
         let folder = url.appendingPathComponent("checkpoints")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.compactMap { name -> (step: Int, url: URL, bytes: Int)? in
-            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)) else { return nil }
-            let checkpoint = folder.appendingPathComponent(name)
+        return checkpointSteps().map { step in
+            let checkpoint = folder.appendingPathComponent(Checkpoint.name(step: step))
             let files = (try? FileManager.default.contentsOfDirectory(atPath: checkpoint.path)) ?? []
             let bytes = files.reduce(0) {
                 $0 + (((try? FileManager.default.attributesOfItem(atPath: checkpoint.appendingPathComponent($1).path))?[.size] as? Int) ?? 0)
             }
             return (step, checkpoint, bytes)
-        }.sorted { $0.step < $1.step }
+        }
     }
 
     /// data.log's lines (files the data loader left out), empty without one.

@@ -91,6 +91,16 @@ final class AudioFileTests: XCTestCase {
         XCTAssertEqual(AudioFile.concatenating([], sampleRate: 8).samples, [])
     }
 
+    func testSplittingClipsUndoesConcatenating() throws {
+        let clips: [[Float]] = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+        let joined = AudioFile.concatenating(clips, sampleRate: 8)
+        let split = try XCTUnwrap(joined.splittingClips(length: 3))
+        XCTAssertEqual(split.map(\.samples), clips)
+        XCTAssertEqual(split.map(\.sampleRate), [8, 8, 8])
+        XCTAssertNil(joined.splittingClips(length: 4), "9 samples and 2 gaps are no clips of 4")
+        XCTAssertNil(joined.splittingClips(length: 0))
+    }
+
     func testKnowsCommonExtensions() {
         XCTAssertTrue(AudioFile.readableExtensions.isSuperset(of: ["wav", "flac", "ogg", "aiff"]), "\(AudioFile.readableExtensions.sorted())")
         XCTAssertFalse(AudioFile.readableExtensions.contains("txt"))
