@@ -16,16 +16,16 @@ public enum TrainingJob {
         try checkParallel(recipe, parallel, recipePath: recipeURL.path)
         let task = try makeTask(recipe, data: loaded.examples, recipePath: recipeURL.path)
         let name = recipeURL.deletingPathExtension().lastPathComponent
-        guard parallel?.isWriter ?? true else {
-            return try TrainingSession(run: RunDirectory(url: runDirectory ?? outputs.appendingPathComponent(name)),
-                                       recipe: recipe, task: task, data: loaded.examples, resume: nil,
-                                       skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
-                                       classNames: loaded.classNames, parallel: parallel)
+        let run: RunDirectory
+        if parallel?.isWriter ?? true {
+            run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
+            try loaded.subset?.write(into: run.url)
+            try writeLabelled(recipe, data: loaded.examples, into: run.url, recipePath: recipeURL.path)
+            try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
+        } else {
+            // The other ranks write nothing; the folder is only named.
+            run = RunDirectory(url: runDirectory ?? outputs.appendingPathComponent(name))
         }
-        let run = try RunDirectory.create(outputs: outputs, recipeName: name, explicit: runDirectory, resolvedRecipe: resolved)
-        try loaded.subset?.write(into: run.url)
-        try writeLabelled(recipe, data: loaded.examples, into: run.url, recipePath: recipeURL.path)
-        try logSkipped(loaded.skipped, kind: loaded.skippedKind, run: run)
         return try TrainingSession(run: run, recipe: recipe, task: task, data: loaded.examples, resume: nil,
                                    skippedFiles: loaded.skipped.count, skippedKind: loaded.skippedKind,
                                    classNames: loaded.classNames, parallel: parallel)
