@@ -9,7 +9,7 @@ final class RecipeHyperparametersTests: XCTestCase {
             .appendingPathComponent("../../recipes/dcgan-mnist.toml").standardized
         let (recipe, _) = try RecipeLoader.load(url, overrides: ["train.diffaugment=[\"color\", \"translation\"]"])
         let values = try recipe.hyperparameters()
-        XCTAssertEqual(values["train.lr"], .number(2e-4))
+        XCTAssertEqual(values["train.lr"], .number(4e-4))
         XCTAssertEqual(values["train.batch"], .number(64), "a default the recipe does not write")
         XCTAssertEqual(values["model.family"], .string("gan"))
         XCTAssertEqual(values["model.image_shape"], .string("[1, 28, 28]"))

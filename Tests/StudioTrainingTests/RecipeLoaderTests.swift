@@ -25,7 +25,7 @@ final class RecipeLoaderTests: XCTestCase {
     func testShippedRecipeDecodesWithItsDocumentedValues() throws {
         let (recipe, resolved) = try RecipeLoader.parse(try dcgan, path: "recipes/dcgan-mnist.toml")
         XCTAssertEqual(recipe.train.batch, 64)
-        XCTAssertEqual(recipe.train.lr, 2e-4)
+        XCTAssertEqual(recipe.train.lr, 4e-4)
         XCTAssertEqual(recipe.train.beta1, 0.5)
         XCTAssertEqual(recipe.data.path, "data/mnist")
         guard case .gan(let config) = recipe.model else { return XCTFail("not a GAN") }
@@ -50,7 +50,7 @@ final class RecipeLoaderTests: XCTestCase {
         assertRecipeError(text + "\n[extra]\nx = 1\n", mentions: ["recipes/test.toml", "unknown key 'extra'"])
         assertRecipeError(text.replacingOccurrences(of: "batch = 64", with: "bacth = 64"),
                           mentions: ["recipes/test.toml", "train.bacth", "unknown key"])
-        assertRecipeError(text.replacingOccurrences(of: "lr = 2e-4", with: "lr = \"fast\""),
+        assertRecipeError(text.replacingOccurrences(of: "lr = 4e-4", with: "lr = \"fast\""),
                           mentions: ["train.lr", "expected a number"])
         assertRecipeError(text, overrides: ["train.lrate=1"], mentions: ["train.lrate", "unknown key"])
         assertRecipeError(text.replacingOccurrences(of: "kernel = 5, stride = 1", with: "kernal = 5, stride = 1"),
