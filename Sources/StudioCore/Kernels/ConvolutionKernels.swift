@@ -5,8 +5,8 @@
 /// single-threaded GEMMs: im2col, GEMM and col2im then pass data through that core's cache instead
 /// of memory. A block holds enough images for about 256 GEMM columns, where OpenBLAS runs near its
 /// peak; blocks depend only on the shapes, never on the thread count, so results do not depend on how
-/// many threads run. Forward passes and stride-1 input gradients that `DirectConvolution` takes skip
-/// im2col on processors with AVX-512; weight gradients keep it.
+/// many threads run. 1x1 convolutions skip im2col in every pass (`PointwiseConvolution`); forward passes
+/// and stride-1 input gradients that `DirectConvolution` takes skip it on processors with AVX-512.
 enum ConvolutionKernels {
     /// The im2col matrices of a whole minibatch, one `[C·kh·kw, n·H'·W']` block after another, kept
     /// from the forward pass for the weight gradient.
@@ -39,6 +39,7 @@ enum ConvolutionKernels {
     /// im2col matrices, which the weight gradient can reuse.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
                         keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
+        if PointwiseConvolution.applies(g) { return (PointwiseConvolution.forward(input, weight, bias: bias, g), nil) }
         if DirectConvolution.appliesToForward(g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
         let blocks = blocks(g)
         let kept = keepColumns ? ScratchPool.take(g.columnRows * g.columnCount) : nil
@@ -69,6 +70,7 @@ enum ConvolutionKernels {
     /// The input gradient of a convolution, which is the transposed convolution:
     /// `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+        if PointwiseConvolution.applies(g) { return PointwiseConvolution.inputGradient(upstream, weight, bias: bias, g) }
         if DirectConvolution.appliesToInputGradient(g) { return DirectConvolution.inputGradient(upstream, weight, bias: bias, g) }
         let blocks = blocks(g)
         return Tensor(shape: g.inputShape, unsafeUninitialized: { out in
@@ -100,6 +102,7 @@ enum ConvolutionKernels {
     /// Two lanes, each summing its half of the blocks into its own accumulator, then added in a fixed order.
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry, columns kept: Columns?) -> Tensor {
         precondition(kept == nil || kept!.geometry == g, "conv2d weight gradient: kept im2col matrices are for another shape")
+        if PointwiseConvolution.applies(g) { return PointwiseConvolution.weightGradient(input, upstream, g) }
         let blocks = blocks(g)
         let lanes = Swift.min(2, blocks.count)
         let weightCount = g.outputChannels * g.columnRows
@@ -148,8 +151,8 @@ enum ConvolutionKernels {
     /// convolution need exactly this pair.
     static func forwardAndWeightGradient(_ input: Tensor, _ weight: Tensor, _ upstream: Tensor,
                                          _ g: ConvGeometry) -> (value: Tensor, weightGradient: Tensor) {
-        if DirectConvolution.appliesToForward(g) {
-            return (DirectConvolution.forward(input, weight, bias: nil, g), weightGradient(input, upstream, g, columns: nil))
+        if PointwiseConvolution.applies(g) || DirectConvolution.appliesToForward(g) {
+            return (forward(input, weight, bias: nil, g, keepColumns: false).value, weightGradient(input, upstream, g, columns: nil))
         }
         let blocks = blocks(g)
         let lanes = Swift.min(2, blocks.count)
