@@ -7,7 +7,8 @@ Workloads (batch 64, float32, CPU): a 1024^3 matmul, and forward plus input and 
 DCGAN's layers ConvTranspose2d 256->128 5x5 s1 p2 on 7x7, ConvTranspose2d 128->64 5x5 s2 p2
 output_padding 1 on 7x7 -> 14x14, and Conv2d 64->128 5x5 s2 p2 on 14x14 -> 7x7, all without bias.
 FLOPs count 2 per multiply-add over every kernel tap, padding included (for a transposed convolution,
-over every input position); backward counts twice the forward. Two untimed warm-up iterations, then
+over every input position); backward counts twice the forward. Then the forward pass alone, without
+gradients, of the diffusion UNet's 3x3 convolutions (recipes/ddpm-mnist.toml) at batch 64. Two untimed warm-up iterations, then
 the median and the best of the timed ones.
 """
 import argparse
@@ -71,6 +72,17 @@ def main():
             torch.autograd.grad(y, [x, w], seed)
 
         report(name, 3 * forward_flops, step, args.iterations)
+
+    for channels, outputs, size in [(16, 16, 28), (32, 16, 28), (32, 32, 14), (64, 32, 7)]:
+        x = torch.randn(64, channels, size, size)
+        w = torch.randn(outputs, channels, 3, 3) * 0.1
+
+        def forward():
+            with torch.no_grad():
+                F.conv2d(x, w, padding=1)
+
+        report(f"conv {channels}->{outputs} k3 s1 p1 {size}x{size} N64 fwd",
+               2.0 * 64 * channels * outputs * 9 * size * size, forward, args.iterations)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,14 @@ struct BenchOps: ParsableCommand {
                 precondition(grads.allSatisfy { $0 != nil }, "bench ops: a gradient is missing")
             }
         }
+
+        for layer in UNetLayer.all {
+            let x = Tensor.randomNormal(layer.inputShape, using: &generator)
+            let w = Tensor.randomNormal(layer.weightShape, standardDeviation: 0.1, using: &generator)
+            report(layer.name, flops: layer.forwardFlops) {
+                _ = withoutGradients { x.conv2d(weight: w, padding: (1, 1)) }
+            }
+        }
     }
 
     private func report(_ name: String, flops: Double, _ body: () -> Void) {
@@ -83,6 +91,24 @@ private struct DCGANLayer {
                    forwardFlops: 2.0 * 64 * 128 * 64 * 25 * 7 * 7,
                    forward: { $0.conv2d(weight: $1, stride: (2, 2), padding: (2, 2)) }),
     ]
+}
+
+/// One of the diffusion UNet's 3x3 convolutions (`recipes/ddpm-mnist.toml`) at batch 64, forward only,
+/// as sampling runs it; `benchmarks/ops.py` defines the same rows.
+private struct UNetLayer {
+    var name: String
+    var inputShape: Shape
+    var weightShape: Shape
+    var forwardFlops: Double
+
+    static let all: [UNetLayer] = [(16, 16, 28), (32, 16, 28), (32, 32, 14), (64, 32, 7)].map(layer)
+
+    private static func layer(channels: Int, outputs: Int, size: Int) -> UNetLayer {
+        let flops = 2.0 * 64 * Double(channels * outputs * 9 * size * size)
+        return UNetLayer(name: "conv \(channels)->\(outputs) k3 s1 p1 \(size)x\(size) N64 fwd",
+                         inputShape: [64, channels, size, size], weightShape: [outputs, channels, 3, 3],
+                         forwardFlops: flops)
+    }
 }
 
 /// The line format shared with `benchmarks/ops.py`, so both print side by side.
