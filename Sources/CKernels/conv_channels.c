@@ -72,11 +72,23 @@ static void studio_pad_planes(const float *restrict image, long channels, long h
 struct studio_channel_work {
     const float *planes;
     long plane_size, padded_width, kernel_height, kernel_width, stride_y, stride_x, output_width, output_plane;
+    long height, pad_y;
     const float *packed;
     long outputs, first_channel, end_channel;
     const float *bias;
     float *partial;
 };
+
+/// The kernel rows `ky_begin ..< ky_end` that read inside the image for some output pixel of
+/// `pixel ..< pixel + count`: the rest read only the zero border, and skipping them leaves every finite sum
+/// as it was.
+static inline void studio_tile_rows(const struct studio_channel_work *work, long pixel, long count, long *ky_begin,
+                                    long *ky_end) {
+    const long first_row = pixel / work->output_width, last_row = (pixel + count - 1) / work->output_width;
+    long begin = work->pad_y - last_row * work->stride_y, end = work->height + work->pad_y - first_row * work->stride_y;
+    *ky_begin = begin > 0 ? begin : 0;
+    *ky_end = end < work->kernel_height ? end : work->kernel_height;
+}
 
 /// Defines `name(work, pixel, first)`: pixels `pixel ..< pixel + PIXELS` by output channels
 /// `first ..< first + 16·VECTORS` over the work's block of channels, with the tile's sizes as constants so
@@ -95,11 +107,13 @@ struct studio_channel_work {
             long oy = (pixel + p) / work->output_width, ox = (pixel + p) % work->output_width;                 \
             rows[p] = work->planes + oy * work->stride_y * work->padded_width + ox * work->stride_x;            \
         }                                                                                                      \
+        long ky_begin, ky_end;                                                                                 \
+        studio_tile_rows(work, pixel, PIXELS, &ky_begin, &ky_end);                                            \
         const long taps = work->kernel_height * work->kernel_width;                                           \
-        const float *weights = work->packed + work->first_channel * taps * work->outputs + first;              \
         for (long c = work->first_channel; c < work->end_channel; c++) {                                      \
-            for (long ky = 0; ky < work->kernel_height; ky++) {                                               \
+            for (long ky = ky_begin; ky < ky_end; ky++) {                                                     \
                 const long row = c * work->plane_size + ky * work->padded_width;                              \
+                const float *weights = work->packed + (c * taps + ky * work->kernel_width) * work->outputs + first; \
                 for (long kx = row; kx < row + work->kernel_width; kx++) {                                     \
                     __m512 w[VECTORS];                                                                         \
                     _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                       \
@@ -174,7 +188,8 @@ void studio_conv_channels(const float *image, long channels, long height, long w
         struct studio_channel_work work = {
             .planes = scratch, .plane_size = plane_size, .padded_width = padded_width,
             .kernel_height = kernel_height, .kernel_width = kernel_width, .stride_y = stride_y, .stride_x = stride_x,
-            .output_width = output_width, .output_plane = output_plane, .packed = packed, .outputs = outputs,
+            .output_width = output_width, .output_plane = output_plane, .height = height, .pad_y = pad_y,
+            .packed = packed, .outputs = outputs,
             .bias = bias, .partial = scratch + channels * plane_size,
         };
         studio_conv_channels_avx512(work, channels, result);
