@@ -59,4 +59,18 @@ void studio_conv_channels(const float *image, long channels, long height, long w
                           long pad_x, long output_height, long output_width, const float *bias, float *result,
                           float *scratch);
 
+/// Scratch floats `studio_winograd3x3` needs for a call.
+long studio_winograd3x3_scratch_count(long channels, long height, long width, long outputs);
+
+/// Transforms a weight `[outputs, channels, 3, 3]` into Winograd F(2x2, 3x3)'s 16 matrices `[16][in][out]`
+/// for `studio_winograd3x3`: of the convolution itself, or, when `transposed` is not zero, of the input
+/// gradient of a stride-1, padding-1 convolution (from `outputs` channels to `channels`).
+void studio_winograd3x3_pack(const float *weight, long outputs, long channels, int transposed, float *packed);
+
+/// `count` (1 to 16) images `[count, channels, height, width]` convolved with a packed 3x3 kernel, stride 1,
+/// padding 1 (+ `bias[outputs]` when not null) into `result[count, outputs, height, width]` by Winograd
+/// F(2x2, 3x3). Returns 0, and does nothing, on processors without AVX-512 or for another count.
+int studio_winograd3x3(const float *images, long count, long channels, long height, long width, const float *packed,
+                       long outputs, const float *bias, float *result, float *scratch);
+
 #endif
