@@ -119,3 +119,11 @@ void studio_adam(float *restrict p, const float *restrict g, float *restrict m, 
         p[i] = value + step * first / denominator;
     }
 }
+
+void studio_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

@@ -26,6 +26,9 @@ void studio_adam(float *p, const float *g, float *m, float *v, long count, float
                  float keep2, float eps, float step, float correction2_root, float l2_decay, float decoupled_decay,
                  float shrink);
 
+/// A hint to the processor that the calling thread is spinning on a memory location.
+void studio_pause(void);
+
 /// Whether the processor has AVX-512, which the direct convolutions' vector loops need (without it they
 /// run plain scalar loops, and im2col with a GEMM is faster).
 int studio_avx512_available(void);

@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +40,7 @@ func parallelChunks(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> V
         return
     }
     let size = (count + chunks - 1) / chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    ComputePool.shared.run(chunks, threads: ComputeThreads.count) { chunk in
         let start = chunk * size
         let end = min(count, start + size)
         if start < end { body(start..<end) }
@@ -59,5 +58,5 @@ func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
     }
     // One iteration per index, taken by whichever thread is free: a fixed share per thread left the
     // whole loop waiting on one late-scheduled thread, a quarter of the sampling time in some runs.
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    ComputePool.shared.run(count, threads: ComputeThreads.count, body)
 }
