@@ -126,8 +126,10 @@ final class ComputePool: @unchecked Sendable {
     private func workerLoop(_ id: Int) {
         var seen = published.load(ordering: .acquiring)
         while true {
+            // With more threads than cores a spinning worker would take a core from one with work.
+            let limit = participants.load(ordering: .relaxed) < ProcessInfoCores.count ? Self.spins : 0
             var spun = 0
-            while published.load(ordering: .acquiring) == seen && spun < Self.spins {
+            while published.load(ordering: .acquiring) == seen && spun < limit {
                 studio_pause()
                 spun += 1
             }
