@@ -62,7 +62,8 @@ final class ComputePool: @unchecked Sendable {
             generation += 1
             claim.store(generation << 32 | 0x7FFF_FFFF, ordering: .sequentiallyConsistent)
             self.body = body
-            self.count.store(count, ordering: .relaxed)
+            // Releasing: a worker that reads the new count also sees the claim word's new generation.
+            self.count.store(count, ordering: .releasing)
             participants.store(threads - 1, ordering: .relaxed)
             remaining.store(count, ordering: .relaxed)
             claim.store(generation << 32, ordering: .sequentiallyConsistent)
@@ -92,7 +93,7 @@ final class ComputePool: @unchecked Sendable {
             var index = 0
             while true {
                 index = current & 0xFFFF_FFFF
-                guard current >> 32 == generation, index < count.load(ordering: .relaxed) else { return }
+                guard current >> 32 == generation, index < count.load(ordering: .acquiring) else { return }
                 let (exchanged, original) = claim.compareExchange(expected: current, desired: current + 1,
                                                                   ordering: .acquiringAndReleasing)
                 if exchanged { break }
