@@ -2,12 +2,13 @@ import ArgumentParser
 import Dispatch
 import StudioCore
 
-/// `genstudio bench ops`: GFLOP/s of a 1024³ sgemm and of DCGAN's convolution layers (forward plus
-/// input and weight gradients, batch 64); `benchmarks/ops.py` times the same workloads in PyTorch.
+/// `genstudio bench ops`: GFLOP/s of a 1024³ sgemm, of DCGAN's convolution layers (forward plus input
+/// and weight gradients, batch 64) and of the diffusion UNet's 3x3 convolutions (forward, batch 64);
+/// `benchmarks/ops.py` times the same workloads in PyTorch.
 struct BenchOps: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops",
-        abstract: "Time sgemm and DCGAN convolution layers (same workloads and FLOP counts as benchmarks/ops.py).")
+        abstract: "Time sgemm, DCGAN convolution layers and UNet 3x3 convolutions (same workloads and FLOP counts as benchmarks/ops.py).")
 
     @Option(help: "Compute threads (the engine spreads large products over them; OpenBLAS itself runs one).")
     var threads: Int = 2
