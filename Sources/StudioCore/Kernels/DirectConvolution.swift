@@ -83,19 +83,34 @@ enum DirectConvolution {
                     padding: padding)
     }
 
+    /// Images per Winograd call: one per vector lane.
+    private static let imagesPerCall = 16
+
     private static func run(_ images: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?, _ g: ConvGeometry,
                             _ plan: Plan) -> Tensor {
-        if plan.method == .winograd3x3 { return winograd(images, weight, transposed: transposed, bias: bias, g, plan) }
         let batch = g.batch
-        let packed = ScratchPool.take(weight.elementCount)
-        weight.withUnsafeBufferPointer { w in
-            studio_conv_pack(w.baseAddress!, g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth,
-                             transposed ? 1 : 0, packed.pointer)
+        let perTask = plan.method == .winograd3x3 ? imagesPerCall : 1
+        let tasks = (batch + perTask - 1) / perTask
+        let packed: ScratchBuffer, scratchCount: Int
+        switch plan.method {
+        case .winograd3x3:
+            packed = ScratchPool.take(16 * plan.channels * plan.outputs)
+            weight.withUnsafeBufferPointer { w in
+                studio_winograd3x3_pack(w.baseAddress!, g.outputChannels, g.inputChannels, transposed ? 1 : 0,
+                                        packed.pointer)
+            }
+            scratchCount = studio_winograd3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
+        case .flat3x3, .channels:
+            packed = ScratchPool.take(weight.elementCount)
+            weight.withUnsafeBufferPointer { w in
+                studio_conv_pack(w.baseAddress!, g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth,
+                                 transposed ? 1 : 0, packed.pointer)
+            }
+            scratchCount = plan.method == .flat3x3
+                ? studio_conv3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
+                : studio_conv_channels_scratch_count(plan.channels, plan.height, plan.width, plan.padding.0,
+                                                     plan.padding.1, plan.outputs, plan.outputHeight, plan.outputWidth)
         }
-        let scratchCount = plan.method == .flat3x3
-            ? studio_conv3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
-            : studio_conv_channels_scratch_count(plan.channels, plan.height, plan.width, plan.padding.0, plan.padding.1,
-                                                 plan.outputs, plan.outputHeight, plan.outputWidth)
         let imageIn = plan.channels * plan.height * plan.width
         let imageOut = plan.outputs * plan.outputHeight * plan.outputWidth
         let work = batch * imageOut * plan.channels * plan.kernel.0 * plan.kernel.1
@@ -103,12 +118,15 @@ enum DirectConvolution {
             let out = out.baseAddress!
             images.withUnsafeBufferPointer { x in
                 ConvolutionKernels.withOptionalPointer(bias) { b in
-                    parallelFor(batch, work: work) { n in
+                    parallelFor(tasks, work: work) { task in
                         let scratch = ScratchPool.take(scratchCount)
-                        let image = x.baseAddress! + n * imageIn, target = out + n * imageOut
+                        let first = task * perTask, count = Swift.min(perTask, batch - first)
+                        let image = x.baseAddress! + first * imageIn, target = out + first * imageOut
                         switch plan.method {
                         case .winograd3x3:
-                            preconditionFailure("Winograd plans run whole groups of images")
+                            let done = studio_winograd3x3(image, count, plan.channels, plan.height, plan.width,
+                                                          packed.pointer, plan.outputs, b, target, scratch.pointer)
+                            precondition(done != 0, "Winograd convolution planned on a processor without AVX-512")
                         case .flat3x3:
                             studio_conv3x3(image, plan.channels, plan.height, plan.width, packed.pointer, plan.outputs,
                                            b, target, scratch.pointer)
@@ -118,40 +136,6 @@ enum DirectConvolution {
                                                  plan.stride.1, plan.padding.0, plan.padding.1, plan.outputHeight,
                                                  plan.outputWidth, b, target, scratch.pointer)
                         }
-                        withExtendedLifetime(scratch) {}
-                    }
-                }
-            }
-        })
-        withExtendedLifetime(packed) {}
-        return result
-    }
-
-    /// Images per Winograd call: one per vector lane.
-    private static let imagesPerCall = 16
-
-    private static func winograd(_ images: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?, _ g: ConvGeometry,
-                                 _ plan: Plan) -> Tensor {
-        let batch = g.batch, perCall = imagesPerCall
-        let calls = (batch + perCall - 1) / perCall
-        let packed = ScratchPool.take(16 * plan.channels * plan.outputs)
-        weight.withUnsafeBufferPointer { w in
-            studio_winograd3x3_pack(w.baseAddress!, g.outputChannels, g.inputChannels, transposed ? 1 : 0, packed.pointer)
-        }
-        let scratchCount = studio_winograd3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
-        let imageIn = plan.channels * plan.height * plan.width, imageOut = plan.outputs * plan.height * plan.width
-        let work = batch * imageOut * plan.channels * 9
-        let result = Tensor(shape: [batch, plan.outputs, plan.height, plan.width], unsafeUninitialized: { out in
-            let out = out.baseAddress!
-            images.withUnsafeBufferPointer { x in
-                ConvolutionKernels.withOptionalPointer(bias) { b in
-                    parallelFor(calls, work: work) { call in
-                        let scratch = ScratchPool.take(scratchCount)
-                        let first = call * perCall, count = Swift.min(perCall, batch - first)
-                        let done = studio_winograd3x3(x.baseAddress! + first * imageIn, count, plan.channels, plan.height,
-                                                      plan.width, packed.pointer, plan.outputs, b, out + first * imageOut,
-                                                      scratch.pointer)
-                        precondition(done != 0, "Winograd convolution planned on a processor without AVX-512")
                         withExtendedLifetime(scratch) {}
                     }
                 }
