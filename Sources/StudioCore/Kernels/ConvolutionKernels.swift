@@ -99,50 +99,36 @@ enum ConvolutionKernels {
     /// The weight gradient: images `[N, C, H, W]` and output gradient `[N, O, H', W']` `-> [O, C, kh, kw]`.
     /// `columns`, when given, holds the im2col matrices of `input`.
     ///
-    /// Two lanes, each summing its half of the blocks into its own accumulator, then added in a fixed order.
+    /// The blocks are summed in two lanes (`sumInTwoLanes`).
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry, columns kept: Columns?) -> Tensor {
         precondition(kept == nil || kept!.geometry == g, "conv2d weight gradient: kept im2col matrices are for another shape")
         if PointwiseConvolution.applies(g) { return PointwiseConvolution.weightGradient(input, upstream, g) }
         let blocks = blocks(g)
-        let lanes = Swift.min(2, blocks.count)
-        let weightCount = g.outputChannels * g.columnRows
-        let second = lanes > 1 ? ScratchPool.take(weightCount) : nil
         return Tensor(shape: g.weightShape, unsafeUninitialized: { out in
-            let out = out.baseAddress!
             input.withUnsafeBufferPointer { x in
                 upstream.withUnsafeBufferPointer { u in
-                    parallelFor(lanes, work: Int.max) { lane in
-                        let accumulator = lane == 0 ? out : second!.pointer
-                        let share = (blocks.count + lanes - 1) / lanes
-                        for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
-                            let (start, block) = blocks[index]
-                            let gy = ScratchPool.take(g.outputChannels * block.columnCount)
-                            Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                   block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
-                            let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
-                            let columns: UnsafeMutablePointer<Float>
-                            if let kept {
-                                columns = kept.buffer.pointer + g.columnRows * start * g.outputPlane
-                            } else {
-                                columns = scratch!.pointer
-                                Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
-                            }
-                            BLAS.gemm(transposeA: false, transposeB: true,
-                                      m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                      a: gy.pointer, b: columns, beta: index == lane * share ? 0 : 1, c: accumulator,
-                                      parallel: lanes == 1)
-                            withExtendedLifetime((gy, scratch)) {}
+                    sumInTwoLanes(blocks.count, count: g.outputChannels * g.columnRows, into: out.baseAddress!) {
+                        index, accumulator, overwrite, alone in
+                        let (start, block) = blocks[index]
+                        let gy = ScratchPool.take(g.outputChannels * block.columnCount)
+                        Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                               block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                        let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
+                        let columns: UnsafeMutablePointer<Float>
+                        if let kept {
+                            columns = kept.buffer.pointer + g.columnRows * start * g.outputPlane
+                        } else {
+                            columns = scratch!.pointer
+                            Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block, into: columns)
                         }
-                    }
-                    if let second {
-                        let addend = second.pointer
-                        parallelChunks(weightCount) { range in
-                            for i in range { out[i] += addend[i] }
-                        }
+                        BLAS.gemm(transposeA: false, transposeB: true,
+                                  m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                  a: gy.pointer, b: columns, beta: overwrite ? 0 : 1, c: accumulator, parallel: alone)
+                        withExtendedLifetime((gy, scratch)) {}
                     }
                 }
             }
-            withExtendedLifetime((second, kept?.buffer)) {}
+            withExtendedLifetime(kept?.buffer) {}
         })
     }
 
@@ -155,57 +141,70 @@ enum ConvolutionKernels {
             return (forward(input, weight, bias: nil, g, keepColumns: false).value, weightGradient(input, upstream, g, columns: nil))
         }
         let blocks = blocks(g)
-        let lanes = Swift.min(2, blocks.count)
-        let share = (blocks.count + lanes - 1) / lanes
-        let weightCount = g.outputChannels * g.columnRows
-        let second = lanes > 1 ? ScratchPool.take(weightCount) : nil
         var gradient = Tensor(zeros: [])
         let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
             let out = out.baseAddress!
             gradient = Tensor(shape: g.weightShape, unsafeUninitialized: { dw in
-                let dw = dw.baseAddress!
                 input.withUnsafeBufferPointer { x in
                     weight.withUnsafeBufferPointer { w in
                         upstream.withUnsafeBufferPointer { u in
-                            parallelFor(lanes, work: Int.max) { lane in
-                                let accumulator = lane == 0 ? dw : second!.pointer
-                                for index in (lane * share)..<Swift.min(blocks.count, (lane + 1) * share) {
-                                    let (start, block) = blocks[index]
-                                    let columns = ScratchPool.take(block.columnRows * block.columnCount)
-                                    Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
-                                                  into: columns.pointer)
-                                    let product = ScratchPool.take(g.outputChannels * block.columnCount)
-                                    BLAS.gemm(transposeA: false, transposeB: false,
-                                              m: g.outputChannels, n: block.columnCount, k: g.columnRows,
-                                              a: w.baseAddress!, b: columns.pointer, c: product.pointer,
-                                              parallel: lanes == 1)
-                                    Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
-                                                           inner: g.outputPlane,
-                                                           into: out + start * g.outputChannels * g.outputPlane)
-                                    Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                           block.batch, g.outputChannels, inner: g.outputPlane,
-                                                           into: product.pointer)
-                                    BLAS.gemm(transposeA: false, transposeB: true,
-                                              m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                              a: product.pointer, b: columns.pointer,
-                                              beta: index == lane * share ? 0 : 1, c: accumulator,
-                                              parallel: lanes == 1)
-                                    withExtendedLifetime((columns, product)) {}
-                                }
+                            sumInTwoLanes(blocks.count, count: g.outputChannels * g.columnRows, into: dw.baseAddress!) {
+                                index, accumulator, overwrite, alone in
+                                let (start, block) = blocks[index]
+                                let columns = ScratchPool.take(block.columnRows * block.columnCount)
+                                Im2Col.im2col(x.baseAddress! + start * g.inputChannels * g.inputPlane, block,
+                                              into: columns.pointer)
+                                let product = ScratchPool.take(g.outputChannels * block.columnCount)
+                                BLAS.gemm(transposeA: false, transposeB: false,
+                                          m: g.outputChannels, n: block.columnCount, k: g.columnRows,
+                                          a: w.baseAddress!, b: columns.pointer, c: product.pointer, parallel: alone)
+                                Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
+                                                       inner: g.outputPlane,
+                                                       into: out + start * g.outputChannels * g.outputPlane)
+                                Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
+                                                       block.batch, g.outputChannels, inner: g.outputPlane,
+                                                       into: product.pointer)
+                                BLAS.gemm(transposeA: false, transposeB: true,
+                                          m: g.outputChannels, n: g.columnRows, k: block.columnCount,
+                                          a: product.pointer, b: columns.pointer, beta: overwrite ? 0 : 1,
+                                          c: accumulator, parallel: alone)
+                                withExtendedLifetime((columns, product)) {}
                             }
                         }
                     }
                 }
-                if let second {
-                    let addend = second.pointer
-                    parallelChunks(weightCount) { range in
-                        for i in range { dw[i] += addend[i] }
-                    }
-                }
             })
         })
-        withExtendedLifetime(second) {}
         return (value, gradient)
+    }
+
+    /// Sums the contributions of `items` into `out[count]` in two lanes, each adding a fixed half of the
+    /// items, in order, into its own accumulator; the second lane's is then added to the first. The halves
+    /// depend on `items` alone, so the bits never depend on the thread count. `body(item, accumulator,
+    /// overwrite, alone)` adds one item (overwriting the accumulator when `overwrite`); `alone` is true when
+    /// a single lane runs, which may then spread its own work over the threads. No items give zeros.
+    static func sumInTwoLanes(_ items: Int, count: Int, into out: UnsafeMutablePointer<Float>,
+                              _ body: (_ item: Int, _ accumulator: UnsafeMutablePointer<Float>, _ overwrite: Bool,
+                                       _ alone: Bool) -> Void) {
+        guard items > 0 else {
+            out.update(repeating: 0, count: count)
+            return
+        }
+        let lanes = Swift.min(2, items), share = (items + lanes - 1) / lanes
+        let second = lanes > 1 ? ScratchPool.take(count) : nil
+        parallelFor(lanes, work: Int.max) { lane in
+            let accumulator = lane == 0 ? out : second!.pointer
+            for item in (lane * share)..<Swift.min(items, (lane + 1) * share) {
+                body(item, accumulator, item == lane * share, lanes == 1)
+            }
+        }
+        if let second {
+            let addend = second.pointer
+            parallelChunks(count) { range in
+                for i in range { out[i] += addend[i] }
+            }
+        }
+        withExtendedLifetime(second) {}
     }
 
     /// Runs `body` for every block, spread over the compute threads. Its GEMMs spread their own panels

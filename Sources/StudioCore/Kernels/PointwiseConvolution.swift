@@ -27,29 +27,17 @@ enum PointwiseConvolution {
     /// `-> [O, C, 1, 1]`.
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry) -> Tensor {
         let plane = g.inputPlane, channels = g.inputChannels, outputs = g.outputChannels
-        let lanes = Swift.min(2, g.batch), share = (g.batch + lanes - 1) / Swift.max(lanes, 1)
-        let count = outputs * channels
-        let second = lanes > 1 ? ScratchPool.take(count) : nil
         return Tensor(shape: g.weightShape, unsafeUninitialized: { out in
-            let out = out.baseAddress!
-            if g.batch == 0 { out.update(repeating: 0, count: count) }
             input.withUnsafeBufferPointer { x in
                 upstream.withUnsafeBufferPointer { u in
-                    parallelFor(lanes, work: Int.max) { lane in
-                        let accumulator = lane == 0 ? out : second!.pointer
-                        for n in (lane * share)..<Swift.min(g.batch, (lane + 1) * share) {
-                            BLAS.gemm(transposeA: false, transposeB: true, m: outputs, n: channels, k: plane,
-                                      a: u.baseAddress! + n * outputs * plane, b: x.baseAddress! + n * channels * plane,
-                                      beta: n == lane * share ? 0 : 1, c: accumulator, parallel: false)
-                        }
+                    ConvolutionKernels.sumInTwoLanes(g.batch, count: outputs * channels, into: out.baseAddress!) {
+                        n, accumulator, overwrite, _ in
+                        BLAS.gemm(transposeA: false, transposeB: true, m: outputs, n: channels, k: plane,
+                                  a: u.baseAddress! + n * outputs * plane, b: x.baseAddress! + n * channels * plane,
+                                  beta: overwrite ? 0 : 1, c: accumulator, parallel: false)
                     }
                 }
             }
-            if let second {
-                let addend = second.pointer
-                for i in 0..<count { out[i] += addend[i] }
-            }
-            withExtendedLifetime(second) {}
         })
     }
 
