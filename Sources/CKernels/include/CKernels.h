@@ -33,6 +33,11 @@ void studio_pause(void);
 /// run plain scalar loops, and im2col with a GEMM is faster).
 int studio_avx512_available(void);
 
+/// The OpenBLAS kernel family this processor's instruction sets can run, from its feature bits alone:
+/// "SkylakeX" with AVX-512 (F, CD, BW, DQ, VL), "Haswell" with AVX2 and FMA, otherwise null. OpenBLAS
+/// names a family by processor model, and falls back to SSE3 kernels on models it predates.
+const char *studio_blas_core_for_features(void);
+
 /// Reorders a weight `[outputs, channels, kh, kw]` for the direct convolutions: as `[channels·kh·kw, outputs]`
 /// for the convolution itself, or, when `transposed` is not zero, flipped as `[outputs·kh·kw, channels]` for
 /// the input gradient of a stride-1 convolution (a convolution from `outputs` channels to `channels`).

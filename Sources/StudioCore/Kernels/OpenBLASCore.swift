@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,8 +24,15 @@ enum OpenBLASCore {
         return unsafeBitCast(pointer, to: Name.self)().map { String(cString: $0) } ?? "unknown"
     }
 
+    /// The family OpenBLAS falls back to for a processor model it does not know.
+    static let fallback = "Prescott"
+
     /// Reinitialises a dynamic-architecture OpenBLAS with its own detection of this CPU, ignoring an
     /// inherited `OPENBLAS_CORETYPE` unless `honouringEnvironment`; returns the kernel family then in use.
+    ///
+    /// OpenBLAS detects by processor model, and a model newer than the library (Emerald Rapids under
+    /// Debian 12's 0.3.21, say) gets its SSE3 fallback, an eighth of AVX-512's sgemm speed. The family is
+    /// then chosen from the processor's instruction sets instead (`studio_blas_core_for_features`).
     static func redetect(honouringEnvironment: Bool = false) -> String {
         #if os(Linux)
         guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
@@ -34,6 +42,12 @@ enum OpenBLASCore {
         if !honouringEnvironment { unsetenv("OPENBLAS_CORETYPE") }
         unsafeBitCast(quit, to: Action.self)()
         unsafeBitCast(initialise, to: Action.self)()
+        if name == fallback, !(honouringEnvironment && inherited != nil), let family = studio_blas_core_for_features() {
+            setenv("OPENBLAS_CORETYPE", family, 1)
+            unsafeBitCast(quit, to: Action.self)()
+            unsafeBitCast(initialise, to: Action.self)()
+            unsetenv("OPENBLAS_CORETYPE")
+        }
         if let inherited { setenv("OPENBLAS_CORETYPE", inherited, 1) }
         #endif
         return name
@@ -46,7 +60,9 @@ extension ComputeThreads {
 
     /// Lets OpenBLAS choose kernels for this CPU itself instead of those an inherited
     /// `OPENBLAS_CORETYPE` forces. Some images set it to "Haswell" (AVX2), which on an AVX-512 CPU
-    /// runs sgemm at about half speed. Call before any computation starts; returns the family now in use.
+    /// runs sgemm at about half speed. Where OpenBLAS does not know the processor model, the family
+    /// comes from its instruction sets instead of OpenBLAS's SSE3 fallback. Call before any computation
+    /// starts; returns the family now in use.
     @discardableResult
     public static func redetectBLASCore() -> String { OpenBLASCore.redetect() }
 

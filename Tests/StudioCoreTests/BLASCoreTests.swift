@@ -1,0 +1,25 @@
+import CKernels
+import XCTest
+@testable import StudioCore
+
+final class BLASCoreTests: XCTestCase {
+    /// OpenBLAS 0.3.21 gives processor models newer than itself (Emerald Rapids, say) its SSE3 kernels;
+    /// redetection must pick a family from the instruction sets instead.
+    func testRedetectionNeverLeavesAVXProcessorsOnTheFallbackKernels() throws {
+        guard let pointer = studio_blas_core_for_features() else { throw XCTSkip("no AVX2 on this processor") }
+        let expected = String(cString: pointer)
+        let family = ComputeThreads.redetectBLASCore()
+        guard family != "unknown" else { throw XCTSkip("not linked against a dynamic-architecture OpenBLAS") }
+        XCTAssertNotEqual(family, OpenBLASCore.fallback, "AVX processors need at least the \(expected) kernels")
+        if getenv("OPENBLAS_CORETYPE") == nil {
+            XCTAssertEqual(ComputeThreads.inheritBLASCore(), family, "with nothing inherited, both paths agree")
+        }
+    }
+
+    /// The family from the feature bits matches the instruction sets the convolution kernels test for.
+    func testFeatureFamilyAgreesWithTheDirectKernels() {
+        let family = studio_blas_core_for_features().map { String(cString: $0) }
+        if DirectConvolution.isAvailable { XCTAssertEqual(family, "SkylakeX") }
+        if family == "SkylakeX" { XCTAssertTrue(DirectConvolution.isAvailable) }
+    }
+}
