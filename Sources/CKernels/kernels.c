@@ -139,3 +139,23 @@ const char *studio_blas_core_for_features(void) {
 #endif
     return 0;
 }
+
+STUDIO_VARIANTS
+void studio_sum_strided(const float *restrict source, long rows, long stride, long count, float *restrict sums) {
+    enum { block = 64 };
+    for (long start = 0; start < count; start += block) {
+        const long width = count - start < block ? count - start : block;
+        float partial[block];
+        for (long i = 0; i < width; i++) partial[i] = 0.0f;
+        for (long row = 0; row < rows; row++) {
+            const float *line = source + row * stride + start;
+            for (long i = 0; i < width; i++) partial[i] += line[i];
+        }
+        for (long i = 0; i < width; i++) sums[start + i] = partial[i];
+    }
+}
+
+STUDIO_VARIANTS
+void studio_add_into(float *restrict target, const float *restrict addend, long count) {
+    for (long i = 0; i < count; i++) target[i] += addend[i];
+}

@@ -26,6 +26,13 @@ void studio_adam(float *p, const float *g, float *m, float *v, long count, float
                  float keep2, float eps, float step, float correction2_root, float l2_decay, float decoupled_decay,
                  float shrink);
 
+/// `sums[i] = source[i] + source[stride + i] + ... + source[(rows - 1)·stride + i]` for `i < count`, each sum
+/// taken from zero in row order (the order a scalar loop adds in).
+void studio_sum_strided(const float *source, long rows, long stride, long count, float *sums);
+
+/// `target[i] += addend[i]` for `i < count`; the two must not overlap.
+void studio_add_into(float *target, const float *addend, long count);
+
 /// A hint to the processor that the calling thread is spinning on a memory location.
 void studio_pause(void);
 

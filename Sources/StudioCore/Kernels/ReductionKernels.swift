@@ -1,3 +1,5 @@
+import CKernels
+
 /// Single-axis reductions over a tensor viewed as `[outer, reduced, inner]`.
 extension Tensor {
     /// The view of `axis` as `(outer, reduced, inner)` sizes.
@@ -30,12 +32,12 @@ extension Tensor {
                             let o = job / tiles
                             let start = (job % tiles) * 256
                             let end = Swift.min(inner, start + 256)
-                            let out = o * inner
-                            for i in start..<end { dst[out + i] = 0 }
-                            for k in 0..<reduced {
-                                let base = (o * reduced + k) * inner
-                                for i in start..<end { dst[out + i] += src[base + i] }
+                            guard let source = src.baseAddress else {
+                                for i in start..<end { dst[o * inner + i] = 0 }
+                                continue
                             }
+                            studio_sum_strided(source + o * reduced * inner + start, reduced, inner, end - start,
+                                               dst.baseAddress! + o * inner + start)
                         }
                     }
                 }
