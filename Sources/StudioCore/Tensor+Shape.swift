@@ -106,19 +106,27 @@ extension Tensor {
                         into outShape: Shape, at target: [Int], fill: Float) -> Tensor {
         let rank = outShape.rank
         let srcStrides = source.shape.strides, dstStrides = outShape.strides
-        let inner = boxShape.last ?? 1
-        let rows = boxShape.elementCount / Swift.max(inner, 1)
+        // The box is copied in runs that are contiguous in both tensors: its last axis, widened by every
+        // axis before it as long as the axes after that one are whole in the source, the box and the result.
+        var runAxis = Swift.max(rank - 1, 0)
+        while runAxis > 0 && boxShape[runAxis] == source.shape[runAxis] && boxShape[runAxis] == outShape[runAxis] {
+            runAxis -= 1
+        }
+        let run = rank == 0 ? 1 : boxShape.dimensions[runAxis...].reduce(1, *)
+        let rows = boxShape.elementCount / Swift.max(run, 1)
         return source.withUnsafeBufferPointer { src in
             Tensor(shape: outShape, unsafeUninitialized: { dst in
                 if boxShape.elementCount != outShape.elementCount { dst.update(repeating: fill) }
                 guard boxShape.elementCount > 0 else { return }
-                parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(inner, 1))) { range in
+                let from = src.baseAddress!, to = dst.baseAddress!
+                parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(run, 1))) { range in
                     for row in range {
                         var rest = row, s = 0, d = 0
-                        var axis = rank - 1
-                        s += start.last ?? 0
-                        d += target.last ?? 0
-                        axis -= 1
+                        if rank > 0 {
+                            s += start[runAxis] * srcStrides[runAxis]
+                            d += target[runAxis] * dstStrides[runAxis]
+                        }
+                        var axis = runAxis - 1
                         while axis >= 0 {
                             let i = rest % boxShape[axis]
                             rest /= boxShape[axis]
@@ -126,7 +134,7 @@ extension Tensor {
                             d += (i + target[axis]) * dstStrides[axis]
                             axis -= 1
                         }
-                        for j in 0..<inner { dst[d + j] = src[s + j] }
+                        (to + d).update(from: from + s, count: run)
                     }
                 }
             })
