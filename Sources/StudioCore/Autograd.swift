@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 
 /// Creation order of graph nodes; a node is always created after its inputs, so visiting nodes
@@ -193,7 +194,7 @@ extension Tensor {
         other.withUnsafeBufferPointer { src in
             scalars.withUnsafeMutableBufferPointer { dst in
                 parallelChunks(count) { range in
-                    for i in range { dst[i] += src[i] }
+                    studio_add_into(dst.baseAddress! + range.lowerBound, src.baseAddress! + range.lowerBound, range.count)
                 }
             }
         }
