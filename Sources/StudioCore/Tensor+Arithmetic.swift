@@ -110,7 +110,10 @@ extension Tensor {
     public func expanded(to target: Shape) -> Tensor {
         if shape == target { return self }
         precondition(Shape.broadcast(shape, target) == target, "expanded: cannot broadcast \(shape) to \(target)")
-        let value = Tensor.broadcastScalars(Tensor(zeros: target), self.detached(), op: "expanded") { $1 }
+        // A template as large as the broadcast axes alone gives the result its shape; the kernel ignores it.
+        let padded = [Int](repeating: 1, count: target.rank - rank) + shape.dimensions
+        let template = Tensor(zeros: Shape((0..<target.rank).map { padded[$0] == target[$0] ? 1 : target[$0] }))
+        let value = Tensor.broadcastScalars(template, self.detached(), op: "expanded", SecondKernel())
         let source = shape
         return Tensor.record("expand", value, (self, { $0.sumToShape(source) }))
     }

@@ -26,6 +26,11 @@ struct DivideKernel: BinaryScalarKernel {
     @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
 }
 
+/// The second operand, unchanged: broadcasting a tensor to a larger shape.
+struct SecondKernel: BinaryScalarKernel {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { b }
+}
+
 /// `kernel(x, constant)`.
 struct BoundRight<Kernel: BinaryScalarKernel>: UnaryScalarKernel {
     let kernel: Kernel
