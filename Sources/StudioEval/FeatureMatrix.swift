@@ -1,4 +1,3 @@
-import Dispatch
 import StudioCore
 
 /// Checks and helpers shared by the metrics: every input is a row-per-sample matrix.
@@ -57,7 +56,7 @@ enum FeatureMatrix {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        ComputeThreads.forEach(workers) { worker in
             var i = worker
             while i < count {
                 body(i)

@@ -1,4 +1,3 @@
-import Dispatch
 import StudioCore
 
 /// A run of Float32 lanes, one (`Float`) or eight (`SIMD8<Float>`), so that an update formula is written
@@ -60,7 +59,7 @@ extension RangeKernel {
             return
         }
         let size = ((count + chunks - 1) / chunks + 7) / 8 * 8
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        ComputeThreads.forEach(chunks) { chunk in
             let range = min(count, chunk * size)..<min(count, (chunk + 1) * size)
             if !range.isEmpty { sweep(range) }
         }

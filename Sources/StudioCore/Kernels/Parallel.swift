@@ -19,6 +19,13 @@ public enum ComputeThreads {
     /// A count a command fixed for the whole process (its `--threads`): training runs it starts then
     /// keep it instead of applying their recipes' `train.threads`. Nil: each run applies its own.
     nonisolated(unsafe) public static var fixed: Int?
+
+    /// Runs `body(i)` for every `i` in `0..<count` on the engine's worker pool (`count` threads at most),
+    /// returning when all have run; for the other modules' loops (optimizer updates, feature rows). Which
+    /// thread runs an index is not fixed, so `body` must not depend on it.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        ComputePool.shared.run(count, threads: Swift.min(count, self.count), body)
+    }
 }
 
 enum ProcessInfoCores {
