@@ -73,4 +73,18 @@ final class ComputePoolTests: XCTestCase {
         }
         for result in results.dropFirst() { XCTAssertEqual(result, results[0]) }
     }
+
+    /// The public entry point other modules use runs every index once, on one thread or several.
+    func testForEachRunsEveryIndexOnce() {
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.count = saved }
+        for threads in [1, 2, 4] {
+            ComputeThreads.count = threads
+            for count in [0, 1, 2, 7, 64] {
+                let tally = Tally(count)
+                ComputeThreads.forEach(count) { tally.add($0) }
+                XCTAssertEqual(tally.counts, [Int](repeating: 1, count: count), "\(count) indices on \(threads) threads")
+            }
+        }
+    }
 }
