@@ -110,9 +110,13 @@ enum ConvolutionKernels {
                     sumInTwoLanes(blocks.count, count: g.outputChannels * g.columnRows, into: out.baseAddress!) {
                         index, accumulator, overwrite, alone in
                         let (start, block) = blocks[index]
-                        let gy = ScratchPool.take(g.outputChannels * block.columnCount)
-                        Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                               block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                        // One image's output gradient is already `[O, H'·W']`; several need their axes swapped.
+                        let upstreamBlock = u.baseAddress! + start * g.outputChannels * g.outputPlane
+                        let swapped = block.batch > 1 ? ScratchPool.take(g.outputChannels * block.columnCount) : nil
+                        if let swapped {
+                            Im2Col.swapLeadingAxes(upstreamBlock, block.batch, g.outputChannels, inner: g.outputPlane,
+                                                   into: swapped.pointer)
+                        }
                         let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
                         let columns: UnsafeMutablePointer<Float>
                         if let kept {
@@ -123,8 +127,9 @@ enum ConvolutionKernels {
                         }
                         BLAS.gemm(transposeA: false, transposeB: true,
                                   m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                  a: gy.pointer, b: columns, beta: overwrite ? 0 : 1, c: accumulator, parallel: alone)
-                        withExtendedLifetime((gy, scratch)) {}
+                                  a: swapped.map { UnsafePointer($0.pointer) } ?? upstreamBlock, b: columns,
+                                  beta: overwrite ? 0 : 1, c: accumulator, parallel: alone)
+                        withExtendedLifetime((swapped, scratch)) {}
                     }
                 }
             }
