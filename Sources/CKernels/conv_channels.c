@@ -156,9 +156,11 @@ STUDIO_AVX512_CHANNELS static void studio_conv_channels_tiles(const struct studi
 
 STUDIO_AVX512_CHANNELS static void studio_conv_channels_avx512(struct studio_channel_work work, long channels,
                                                                float *restrict result) {
-    // Channels per block: their weights for 64 outputs fill about 128 KiB.
+    // Channels per block: their weights for 64 outputs fill about 16 KiB, so that they stay in the L1 cache
+    // (32 or 48 KiB) across every tile of the image. With 128 KiB blocks, read from L2 for each tile, the
+    // DCGAN's 5x5 layers ran 10-20% slower.
     const long taps = work.kernel_height * work.kernel_width;
-    long block = 131072 / (long)(taps * 64 * sizeof(float));
+    long block = 16384 / (long)(taps * 64 * sizeof(float));
     if (block < 1) block = 1;
     for (work.first_channel = 0; work.first_channel < channels; work.first_channel += block) {
         work.end_channel = work.first_channel + block < channels ? work.first_channel + block : channels;
