@@ -22,4 +22,16 @@ final class BLASCoreTests: XCTestCase {
         if DirectConvolution.isAvailable { XCTAssertEqual(family, "SkylakeX") }
         if family == "SkylakeX" { XCTAssertTrue(DirectConvolution.isAvailable) }
     }
+
+    /// A process that never calls `redetectBLASCore()` (these tests, a package using the libraries) must
+    /// multiply with the same kernels as the tool, which does.
+    func testTheFirstProductLeavesTheFallbackKernels() throws {
+        guard studio_blas_core_for_features() != nil, getenv("OPENBLAS_CORETYPE") == nil else {
+            throw XCTSkip("no AVX2 here, or a family forced through OPENBLAS_CORETYPE")
+        }
+        let product = Tensor.matmul(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), Tensor(shape: [2, 2], scalars: [1, 0, 0, 1]))
+        XCTAssertEqual(product.scalars, [1, 2, 3, 4])
+        guard ComputeThreads.blasCore != "unknown" else { throw XCTSkip("not a dynamic-architecture OpenBLAS") }
+        XCTAssertNotEqual(ComputeThreads.blasCore, OpenBLASCore.fallback)
+    }
 }

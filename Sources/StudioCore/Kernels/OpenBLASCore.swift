@@ -42,13 +42,27 @@ enum OpenBLASCore {
         if !honouringEnvironment { unsetenv("OPENBLAS_CORETYPE") }
         unsafeBitCast(quit, to: Action.self)()
         unsafeBitCast(initialise, to: Action.self)()
-        if name == fallback, !(honouringEnvironment && inherited != nil), let family = studio_blas_core_for_features() {
-            setenv("OPENBLAS_CORETYPE", family, 1)
-            unsafeBitCast(quit, to: Action.self)()
-            unsafeBitCast(initialise, to: Action.self)()
-            unsetenv("OPENBLAS_CORETYPE")
-        }
+        leaveFallback()
         if let inherited { setenv("OPENBLAS_CORETYPE", inherited, 1) }
+        #endif
+        return name
+    }
+
+    /// Moves OpenBLAS off its SSE3 fallback to the family this processor's instruction sets allow, unless
+    /// `OPENBLAS_CORETYPE` forces a family; returns the family then in use. `BLAS` calls it before its
+    /// first product, so that every process (the tool, the tests, a package using the libraries) multiplies
+    /// with the same kernels, and so gets the same bits.
+    @discardableResult
+    static func leaveFallback() -> String {
+        #if os(Linux)
+        guard name == fallback, getenv("OPENBLAS_CORETYPE") == nil, let family = studio_blas_core_for_features(),
+              let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
+            return name
+        }
+        setenv("OPENBLAS_CORETYPE", family, 1)
+        unsafeBitCast(quit, to: Action.self)()
+        unsafeBitCast(initialise, to: Action.self)()
+        unsetenv("OPENBLAS_CORETYPE")
         #endif
         return name
     }
