@@ -1,3 +1,5 @@
+import CKernels
+
 /// The kernels of a 2-D convolution (forward, input gradient, weight gradient, and the
 /// last two of a transposed convolution's backward pass fused), on raw buffers and unrecorded.
 ///
@@ -206,7 +208,7 @@ enum ConvolutionKernels {
         if let second {
             let addend = second.pointer
             parallelChunks(count) { range in
-                for i in range { out[i] += addend[i] }
+                studio_add_into(out + range.lowerBound, addend + range.lowerBound, range.count)
             }
         }
         withExtendedLifetime(second) {}
