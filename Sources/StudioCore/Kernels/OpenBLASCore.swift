@@ -35,13 +35,10 @@ enum OpenBLASCore {
     /// then chosen from the processor's instruction sets instead (`studio_blas_core_for_features`).
     static func redetect(honouringEnvironment: Bool = false) -> String {
         #if os(Linux)
-        guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
-            return name
-        }
+        guard symbol("gotoblas_dynamic_init") != nil else { return name }
         let inherited = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
         if !honouringEnvironment { unsetenv("OPENBLAS_CORETYPE") }
-        unsafeBitCast(quit, to: Action.self)()
-        unsafeBitCast(initialise, to: Action.self)()
+        reinitialise()
         leaveFallback()
         if let inherited { setenv("OPENBLAS_CORETYPE", inherited, 1) }
         #endif
@@ -55,16 +52,21 @@ enum OpenBLASCore {
     @discardableResult
     static func leaveFallback() -> String {
         #if os(Linux)
-        guard name == fallback, getenv("OPENBLAS_CORETYPE") == nil, let family = studio_blas_core_for_features(),
-              let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else {
+        guard name == fallback, getenv("OPENBLAS_CORETYPE") == nil, let family = studio_blas_core_for_features() else {
             return name
         }
         setenv("OPENBLAS_CORETYPE", family, 1)
-        unsafeBitCast(quit, to: Action.self)()
-        unsafeBitCast(initialise, to: Action.self)()
+        reinitialise()
         unsetenv("OPENBLAS_CORETYPE")
         #endif
         return name
+    }
+
+    /// Makes a dynamic-architecture OpenBLAS choose its kernels again, reading `OPENBLAS_CORETYPE` anew.
+    private static func reinitialise() {
+        guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else { return }
+        unsafeBitCast(quit, to: Action.self)()
+        unsafeBitCast(initialise, to: Action.self)()
     }
 }
 
