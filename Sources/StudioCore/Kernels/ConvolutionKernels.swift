@@ -82,12 +82,11 @@ enum ConvolutionKernels {
                     withOptionalPointer(bias) { b in
                         parallelBlocks(blocks, g) { start, block in
                             let gy = ScratchPool.take(g.outputChannels * block.columnCount)
-                            Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                   block.batch, g.outputChannels, inner: g.outputPlane, into: gy.pointer)
+                            let operand = channelMajor(u.baseAddress!, start: start, block, into: gy.pointer)
                             let columns = ScratchPool.take(block.columnRows * block.columnCount)
                             BLAS.gemm(transposeA: true, transposeB: false,
                                       m: g.columnRows, n: block.columnCount, k: g.outputChannels,
-                                      a: w.baseAddress!, b: gy.pointer, c: columns.pointer, parallel: blocks.count == 1)
+                                      a: w.baseAddress!, b: operand, c: columns.pointer, parallel: blocks.count == 1)
                             Im2Col.col2im(columns.pointer, block, into: out + start * g.inputChannels * g.inputPlane,
                                           bias: b)
                             withExtendedLifetime((gy, columns)) {}
@@ -112,13 +111,8 @@ enum ConvolutionKernels {
                     sumInTwoLanes(blocks.count, count: g.outputChannels * g.columnRows, into: out.baseAddress!) {
                         index, accumulator, overwrite, alone in
                         let (start, block) = blocks[index]
-                        // One image's output gradient is already `[O, H'·W']`; several need their axes swapped.
-                        let upstreamBlock = u.baseAddress! + start * g.outputChannels * g.outputPlane
-                        let swapped = block.batch > 1 ? ScratchPool.take(g.outputChannels * block.columnCount) : nil
-                        if let swapped {
-                            Im2Col.swapLeadingAxes(upstreamBlock, block.batch, g.outputChannels, inner: g.outputPlane,
-                                                   into: swapped.pointer)
-                        }
+                        let gy = ScratchPool.take(g.outputChannels * block.columnCount)
+                        let operand = channelMajor(u.baseAddress!, start: start, block, into: gy.pointer)
                         let scratch = kept == nil ? ScratchPool.take(block.columnRows * block.columnCount) : nil
                         let columns: UnsafeMutablePointer<Float>
                         if let kept {
@@ -129,9 +123,8 @@ enum ConvolutionKernels {
                         }
                         BLAS.gemm(transposeA: false, transposeB: true,
                                   m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                  a: swapped.map { UnsafePointer($0.pointer) } ?? upstreamBlock, b: columns,
-                                  beta: overwrite ? 0 : 1, c: accumulator, parallel: alone)
-                        withExtendedLifetime((swapped, scratch)) {}
+                                  a: operand, b: columns, beta: overwrite ? 0 : 1, c: accumulator, parallel: alone)
+                        withExtendedLifetime((gy, scratch)) {}
                     }
                 }
             }
@@ -168,12 +161,10 @@ enum ConvolutionKernels {
                                 Im2Col.swapLeadingAxes(product.pointer, g.outputChannels, block.batch,
                                                        inner: g.outputPlane,
                                                        into: out + start * g.outputChannels * g.outputPlane)
-                                Im2Col.swapLeadingAxes(u.baseAddress! + start * g.outputChannels * g.outputPlane,
-                                                       block.batch, g.outputChannels, inner: g.outputPlane,
-                                                       into: product.pointer)
+                                let operand = channelMajor(u.baseAddress!, start: start, block, into: product.pointer)
                                 BLAS.gemm(transposeA: false, transposeB: true,
                                           m: g.outputChannels, n: g.columnRows, k: block.columnCount,
-                                          a: product.pointer, b: columns.pointer, beta: overwrite ? 0 : 1,
+                                          a: operand, b: columns.pointer, beta: overwrite ? 0 : 1,
                                           c: accumulator, parallel: alone)
                                 withExtendedLifetime((columns, product)) {}
                             }
@@ -183,6 +174,17 @@ enum ConvolutionKernels {
             })
         })
         return (value, gradient)
+    }
+
+    /// Images `start ..< start + block.batch` of an output gradient `[N, O, H', W']` as the `[O, n·H'·W']`
+    /// operand of their block's GEMMs: one image's gradient has that layout already and is used in place;
+    /// several are swapped into `buffer`.
+    private static func channelMajor(_ upstream: UnsafePointer<Float>, start: Int, _ block: ConvGeometry,
+                                     into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        let images = upstream + start * block.outputChannels * block.outputPlane
+        guard block.batch > 1 else { return images }
+        Im2Col.swapLeadingAxes(images, block.batch, block.outputChannels, inner: block.outputPlane, into: buffer)
+        return UnsafePointer(buffer)
     }
 
     /// Sums the contributions of `items` into `out[count]` in two lanes, each adding a fixed half of the
