@@ -74,6 +74,26 @@ void studio_conv_channels(const float *image, long channels, long height, long w
                           long pad_x, long output_height, long output_width, const float *bias, float *result,
                           float *scratch);
 
+/// Reorders a transposed convolution's weight `[channels, outputs, kh, kw]` for `studio_conv_transposed`:
+/// one sub-kernel `[channels·taps, outputs]` per phase of the output, phases row by row.
+void studio_conv_pack_phases(const float *weight, long channels, long outputs, long kernel_height, long kernel_width,
+                             long stride_y, long stride_x, long pad_y, long pad_x, float *packed);
+
+/// Scratch floats `studio_conv_transposed` needs for one image.
+long studio_conv_transposed_scratch_count(long channels, long height, long width, long kernel_height,
+                                          long kernel_width, long stride_y, long stride_x, long pad_y, long pad_x,
+                                          long outputs, long output_height, long output_width);
+
+/// One image `[channels, height, width]` through a transposed convolution with a weight packed by
+/// `studio_conv_pack_phases` (+ `bias[outputs]` when not null) into `result[outputs, output_height,
+/// output_width]`: output (y, x) sums input (i, j) times tap (y + pad_y - stride_y·i, x + pad_x - stride_x·j).
+/// Each output is a chain of fused multiply-adds over channels, then taps from the last. Returns 0 without
+/// touching `result` unless the processor has AVX-512 and `outputs` is a multiple of 16.
+int studio_conv_transposed(const float *image, long channels, long height, long width, const float *packed,
+                           long outputs, long kernel_height, long kernel_width, long stride_y, long stride_x,
+                           long pad_y, long pad_x, long output_height, long output_width, const float *bias,
+                           float *result, float *scratch);
+
 /// Scratch floats `studio_winograd3x3` needs for a call.
 long studio_winograd3x3_scratch_count(long channels, long height, long width, long outputs);
 

@@ -10,16 +10,19 @@ import CKernels
 ///   flat index of the padded image, 16 pixels a vector.
 /// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
 ///   and 14x14 layers, a UNet's strided ones): it vectorises over output channels.
+/// - `studio_conv_transposed` for the input gradient of a strided convolution (a transposed convolution
+///   that upsamples, a DCGAN generator's) with a multiple of 16 input channels: one stride-1 sum with the
+///   same tiles per phase of the output, instead of a GEMM and col2im's scatter.
 ///
-/// All run the input gradient of a stride-1 convolution too, as a convolution with the kernel flipped and
-/// its channel axes swapped. The direct kernels sum each output as the same chain of fused multiply-adds
+/// All but the last run the input gradient of a stride-1 convolution too, as a convolution with the kernel
+/// flipped and its channel axes swapped. The direct kernels sum each output as the same chain of fused multiply-adds
 /// over channels, then taps; Winograd's sums differ from that chain by rounding only. An image's result
 /// never depends on the other images of its task, so results do not depend on the thread count.
 enum DirectConvolution {
     /// Whether the direct kernels' vector loops run on this processor.
     static let isAvailable = studio_avx512_available() != 0
 
-    private enum Method { case flat3x3, winograd3x3, channels }
+    private enum Method { case flat3x3, winograd3x3, channels, transposed }
 
     /// One direct convolution: its kernel, stride and padding, and the image sizes it maps between.
     private struct Plan {
@@ -40,8 +43,8 @@ enum DirectConvolution {
         run(input, weight, transposed: false, bias: bias, g, forwardPlan(g)!)
     }
 
-    /// The input gradient of a stride-1 convolution, itself a convolution with the kernel flipped and its
-    /// channel axes swapped: `[N, O, H', W']` with weight `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
+    /// The input gradient of a convolution, a transposed convolution: `[N, O, H', W']` with weight
+    /// `[O, C, kh, kw]` (+ bias `[C]`) `-> [N, C, H, W]`.
     static func inputGradient(_ upstream: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
         run(upstream, weight, transposed: true, bias: bias, g, inputGradientPlan(g)!)
     }
@@ -53,9 +56,16 @@ enum DirectConvolution {
     }
 
     private static func inputGradientPlan(_ g: ConvGeometry) -> Plan? {
-        // A strided convolution's input gradient scatters; only stride 1 is again a plain convolution,
-        // with padding k - 1 - p, which must not be negative.
-        guard g.strideY == 1, g.strideX == 1, g.padY < g.kernelHeight, g.padX < g.kernelWidth,
+        if g.strideY > 1 || g.strideX > 1 {
+            guard isAvailable, g.inputChannels % 16 == 0 else { return nil }
+            return Plan(method: .transposed, channels: g.outputChannels, outputs: g.inputChannels,
+                        height: g.outputHeight, width: g.outputWidth, outputHeight: g.height, outputWidth: g.width,
+                        kernel: (g.kernelHeight, g.kernelWidth), stride: (g.strideY, g.strideX),
+                        padding: (g.padY, g.padX))
+        }
+        // At stride 1 the input gradient is a plain convolution with padding k - 1 - p, which must not be
+        // negative.
+        guard g.padY < g.kernelHeight, g.padX < g.kernelWidth,
               g.outputHeight == g.height + 2 * g.padY - g.kernelHeight + 1,
               g.outputWidth == g.width + 2 * g.padX - g.kernelWidth + 1 else { return nil }
         return plan(channels: g.outputChannels, outputs: g.inputChannels, height: g.outputHeight, width: g.outputWidth,
@@ -100,6 +110,16 @@ enum DirectConvolution {
                                         packed.pointer)
             }
             scratchCount = studio_winograd3x3_scratch_count(plan.channels, plan.height, plan.width, plan.outputs)
+        case .transposed:
+            packed = ScratchPool.take(weight.elementCount)
+            weight.withUnsafeBufferPointer { w in
+                studio_conv_pack_phases(w.baseAddress!, plan.channels, plan.outputs, plan.kernel.0, plan.kernel.1,
+                                        plan.stride.0, plan.stride.1, plan.padding.0, plan.padding.1, packed.pointer)
+            }
+            scratchCount = studio_conv_transposed_scratch_count(plan.channels, plan.height, plan.width, plan.kernel.0,
+                                                                plan.kernel.1, plan.stride.0, plan.stride.1,
+                                                                plan.padding.0, plan.padding.1, plan.outputs,
+                                                                plan.outputHeight, plan.outputWidth)
         case .flat3x3, .channels:
             packed = ScratchPool.take(weight.elementCount)
             weight.withUnsafeBufferPointer { w in
@@ -113,7 +133,10 @@ enum DirectConvolution {
         }
         let imageIn = plan.channels * plan.height * plan.width
         let imageOut = plan.outputs * plan.outputHeight * plan.outputWidth
-        let work = batch * imageOut * plan.channels * plan.kernel.0 * plan.kernel.1
+        // Multiply-adds: a transposed convolution does one per input pixel and tap, the others one per output
+        // pixel and tap.
+        let work = batch * (plan.method == .transposed ? imageIn * plan.outputs : imageOut * plan.channels)
+            * plan.kernel.0 * plan.kernel.1
         let result = Tensor(shape: [batch, plan.outputs, plan.outputHeight, plan.outputWidth], unsafeUninitialized: { out in
             let out = out.baseAddress!
             images.withUnsafeBufferPointer { x in
@@ -135,6 +158,13 @@ enum DirectConvolution {
                                                  plan.outputs, plan.kernel.0, plan.kernel.1, plan.stride.0,
                                                  plan.stride.1, plan.padding.0, plan.padding.1, plan.outputHeight,
                                                  plan.outputWidth, b, target, scratch.pointer)
+                        case .transposed:
+                            let done = studio_conv_transposed(image, plan.channels, plan.height, plan.width,
+                                                              packed.pointer, plan.outputs, plan.kernel.0,
+                                                              plan.kernel.1, plan.stride.0, plan.stride.1,
+                                                              plan.padding.0, plan.padding.1, plan.outputHeight,
+                                                              plan.outputWidth, b, target, scratch.pointer)
+                            precondition(done != 0, "transposed convolution planned on a processor without AVX-512")
                         }
                         withExtendedLifetime(scratch) {}
                     }
