@@ -31,33 +31,14 @@ long studio_conv_channels_scratch_count(long channels, long height, long width, 
 void studio_conv_pack(const float *weight, long outputs, long channels, long kernel_height, long kernel_width,
                       int transposed, float *packed) {
     const long taps = kernel_height * kernel_width;
-    for (long o = 0; o < outputs; o++) {
-        for (long c = 0; c < channels; c++) {
-            const float *kernel = weight + (o * channels + c) * taps;
-            for (long t = 0; t < taps; t++) {
-                if (transposed) {
-                    packed[(o * taps + t) * channels + c] = kernel[taps - 1 - t];
-                } else {
-                    packed[(c * taps + t) * outputs + o] = kernel[t];
-                }
-            }
-        }
+    if (!transposed) {
+        studio_transpose(weight, outputs, channels * taps, packed);
+        return;
     }
-}
-
-/// The zero-bordered copy of an image: `[channels, H + 2·pad_y, W + 2·pad_x]`.
-static void studio_pad_planes(const float *restrict image, long channels, long height, long width, long pad_y,
-                              long pad_x, float *restrict planes) {
-    const long padded_height = studio_padded_height(height, pad_y), padded_width = studio_padded_width(width, pad_x);
-    for (long c = 0; c < channels; c++) {
-        float *plane = planes + c * padded_height * padded_width;
-        for (long y = 0; y < padded_height; y++) {
-            float *row = plane + y * padded_width;
-            long source_y = y - pad_y;
-            for (long x = 0; x < padded_width; x++) {
-                long source_x = x - pad_x;
-                row[x] = source_y < 0 || source_y >= height || source_x < 0 || source_x >= width
-                             ? 0.0f : image[(c * height + source_y) * width + source_x];
+    for (long o = 0; o < outputs; o++) {
+        for (long t = 0; t < taps; t++) {
+            for (long c = 0; c < channels; c++) {
+                packed[(o * taps + t) * channels + c] = weight[(o * channels + c) * taps + taps - 1 - t];
             }
         }
     }
@@ -224,7 +205,7 @@ void studio_conv_channels(const float *image, long channels, long height, long w
             .bias = bias, .partial = scratch + channels * plane_size,
         };
         studio_conv_channels_sum(work, channels);
-        studio_scatter_partial(work.partial, outputs, output_height, output_width, result, output_plane, output_width, 1);
+        studio_transpose(work.partial, output_plane, outputs, result);
         return;
     }
 #endif

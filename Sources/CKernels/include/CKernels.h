@@ -51,6 +51,13 @@ const char *studio_blas_core_for_features(void);
 void studio_conv_pack(const float *weight, long outputs, long channels, long kernel_height, long kernel_width,
                       int transposed, float *packed);
 
+/// The zero-bordered copy of an image `[channels, height, width]`: `[channels, H + 2·pad_y, W + 2·pad_x]`.
+void studio_pad_planes(const float *image, long channels, long height, long width, long pad_y, long pad_x,
+                       float *planes);
+
+/// `destination[c][r] = source[r][c]` for a `[rows, columns]` source; 16x16 blocks in registers on AVX-512.
+void studio_transpose(const float *source, long rows, long columns, float *destination);
+
 /// Scratch floats `studio_conv3x3` needs for one image of `channels` x `height` x `width` and `outputs`
 /// output channels.
 long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs);
@@ -93,6 +100,23 @@ int studio_conv_transposed(const float *image, long channels, long height, long 
                            long outputs, long kernel_height, long kernel_width, long stride_y, long stride_x,
                            long pad_y, long pad_x, long output_height, long output_width, const float *bias,
                            float *result, float *scratch);
+
+/// Lays out one image `[channels, height, width]` and its output gradient `[outputs, output_plane]` for
+/// `studio_conv_weight_gradient`: the image zero-bordered as `[channels, H + 2·pad_y, W + 2·pad_x]`, the
+/// gradient pixel-major as `[output_plane, outputs]`.
+void studio_conv_weight_gradient_prepare(const float *image, const float *gradient, long channels, long height,
+                                         long width, long pad_y, long pad_x, long outputs, long output_plane,
+                                         float *planes, float *gradient_by_pixel);
+
+/// Kernel rows `first_row ..< end_row` (a row is a channel and a ky) of a convolution's weight gradient
+/// over a batch laid out by `studio_conv_weight_gradient_prepare`, into `packed[(row·kw + kx)·outputs + o]`.
+/// Each sum is a chain of fused multiply-adds over images, output rows, then columns. Returns 0 without
+/// touching `packed` unless the processor has AVX-512, `outputs` is a multiple of 16 and kw is 3, 4 or 5.
+int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pixel, long batch, long channels,
+                                long height, long width, long pad_y, long pad_x, long outputs,
+                                long kernel_height, long kernel_width, long stride_y, long stride_x,
+                                long output_height, long output_width, long first_row, long end_row,
+                                float *packed);
 
 /// Scratch floats `studio_winograd3x3` needs for a call.
 long studio_winograd3x3_scratch_count(long channels, long height, long width, long outputs);

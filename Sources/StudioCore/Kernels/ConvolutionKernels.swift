@@ -104,6 +104,9 @@ enum ConvolutionKernels {
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry, columns kept: Columns?) -> Tensor {
         precondition(kept == nil || kept!.geometry == g, "conv2d weight gradient: kept im2col matrices are for another shape")
         if PointwiseConvolution.applies(g) { return PointwiseConvolution.weightGradient(input, upstream, g) }
+        if kept == nil && DirectConvolution.appliesToWeightGradient(g) {
+            return DirectConvolution.weightGradient(input, upstream, g)
+        }
         let blocks = blocks(g)
         return Tensor(shape: g.weightShape, unsafeUninitialized: { out in
             input.withUnsafeBufferPointer { x in

@@ -1,0 +1,178 @@
+#include "CKernels.h"
+
+// The weight gradient of a convolution without an im2col matrix, vectorised over output channels.
+//
+// dW[o][c][ky][kx] sums, over images and output pixels, the output gradient at (o, pixel) times the input
+// at (c, pixel·stride + tap). With the gradient laid out pixel-major (`[pixel][outputs]`) and the input in
+// zero-bordered planes, a register tile holds up to 64 output channels by a few kernel rows of kw taps;
+// each output pixel adds a vector of gradients times one broadcast input scalar to each of its
+// accumulators. Each weight's sum is a chain of fused multiply-adds over images, then output rows, then
+// columns, whatever the tile or the thread that runs it.
+
+#if defined(__x86_64__) && defined(__linux__)
+#define STUDIO_WEIGHT_GRADIENT 1
+#include <immintrin.h>
+#endif
+
+void studio_conv_weight_gradient_prepare(const float *image, const float *gradient, long channels, long height,
+                                         long width, long pad_y, long pad_x, long outputs, long output_plane,
+                                         float *planes, float *gradient_by_pixel) {
+    studio_pad_planes(image, channels, height, width, pad_y, pad_x, planes);
+    studio_transpose(gradient, outputs, output_plane, gradient_by_pixel);
+}
+
+#ifdef STUDIO_WEIGHT_GRADIENT
+
+#define STUDIO_AVX512_WEIGHTS __attribute__((target("avx512f,fma")))
+
+/// What every tile reads: the batch's padded planes `[batch][channels][Hp][Wp]`, its gradients
+/// `[batch][H'·W'][outputs]`, and the sums `packed[(channel·kh + ky)·kw + kx][outputs]`.
+struct studio_weight_work {
+    const float *planes, *gradient;
+    long batch, channels, padded_height, padded_width, outputs, kernel_height, stride_y, stride_x;
+    long output_height, output_width, height, pad_y;
+    float *packed;
+};
+
+/// Widens `begin ..< end` to cover the output rows whose kernel row `ky` reads inside the image: the others
+/// read only the zero border, and skipping them leaves every finite sum as it was.
+static inline void studio_rows_inside(const struct studio_weight_work *work, long ky, long *begin, long *end) {
+    const long low = work->pad_y - ky, high = work->pad_y + work->height - ky;
+    long first = low > 0 ? (low + work->stride_y - 1) / work->stride_y : 0;
+    long last = high > 0 ? (high + work->stride_y - 1) / work->stride_y : 0;
+    if (last > work->output_height) last = work->output_height;
+    if (first < last) {
+        if (first < *begin) *begin = first;
+        if (last > *end) *end = last;
+    }
+}
+
+/// Defines `name(work, row, first, begin, end)`: kernel rows `row ..< row + ROWS` (a row is a channel and a
+/// ky) by KW taps by output channels `first ..< first + 16·VECTORS`, adding images `begin ..< end` to the
+/// sums of the images before them.
+#define STUDIO_WEIGHT_TILE(name, VECTORS, ROWS, KW)                                                           \
+    STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
+                                                long begin, long end) {                                   \
+        const long image_size = work->channels * work->padded_height * work->padded_width;                  \
+        const float *rows[ROWS];                                                                           \
+        long oy_begin = work->output_height, oy_end = 0;                                                     \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
+            const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;             \
+            rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                    \
+            studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                \
+        }                                                                                                    \
+        if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                        \
+        float *sums = work->packed + row * KW * work->outputs + first;                                       \
+        __m512 acc[ROWS][KW][VECTORS];                                                                       \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
+            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
+                    acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                          \
+                                   : _mm512_loadu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16);     \
+        const float *gradient = work->gradient + begin * work->output_height * work->output_width * work->outputs \
+                                + first;                                                                     \
+        for (long n = begin; n < end; n++) {                                                                 \
+            gradient += oy_begin * work->output_width * work->outputs;                                       \
+            for (long oy = oy_begin; oy < oy_end; oy++) {                                                    \
+                const long line = n * image_size + oy * work->stride_y * work->padded_width;                 \
+                for (long ox = 0; ox < work->output_width; ox++) {                                           \
+                    __m512 g[VECTORS];                                                                       \
+                    _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                     \
+                        g[v] = _mm512_loadu_ps(gradient + v * 16);                                           \
+                    gradient += work->outputs;                                                               \
+                    const long at = line + ox * work->stride_x;                                              \
+                    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                        \
+                        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++) {                    \
+                            const __m512 x = _mm512_set1_ps(rows[r][at + k]);                                \
+                            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)             \
+                                acc[r][k][v] = _mm512_fmadd_ps(x, g[v], acc[r][k][v]);                       \
+                        }                                                                                    \
+                }                                                                                            \
+            }                                                                                                \
+            gradient += (work->output_height - oy_end) * work->output_width * work->outputs;                 \
+        }                                                                                                    \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
+            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
+                    _mm512_storeu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16, acc[r][k][v]);      \
+    }
+
+typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long, long, long);
+
+/// For kw 3, 4 and 5 and one, two and four vectors: a tile of several kernel rows (up to 24 accumulators)
+/// and one of a single row for the tail. The row counts divide 12, so that runs of a multiple of 12 rows
+/// need no tail.
+#define STUDIO_WEIGHT_TILES(KW, R1, R2, R4)                                                                  \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_1, 1, R1, KW)                                                  \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_1_tail, 1, 1, KW)                                              \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_2, 2, R2, KW)                                                  \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_2_tail, 2, 1, KW)                                              \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_4, 4, R4, KW)                                                  \
+    STUDIO_WEIGHT_TILE(studio_weights_##KW##_4_tail, 4, 1, KW)
+
+STUDIO_WEIGHT_TILES(3, 6, 4, 2)
+STUDIO_WEIGHT_TILES(4, 4, 2, 1)
+STUDIO_WEIGHT_TILES(5, 4, 2, 1)
+
+struct studio_weight_tiles { long rows[3]; studio_weight_tile tile[3], tail[3]; };
+
+static const struct studio_weight_tiles studio_weight_tiles_for[3] = {
+    {{6, 4, 2}, {studio_weights_3_1, studio_weights_3_2, studio_weights_3_4},
+     {studio_weights_3_1_tail, studio_weights_3_2_tail, studio_weights_3_4_tail}},
+    {{4, 2, 1}, {studio_weights_4_1, studio_weights_4_2, studio_weights_4_4},
+     {studio_weights_4_1_tail, studio_weights_4_2_tail, studio_weights_4_4_tail}},
+    {{4, 2, 1}, {studio_weights_5_1, studio_weights_5_2, studio_weights_5_4},
+     {studio_weights_5_1_tail, studio_weights_5_2_tail, studio_weights_5_4_tail}},
+};
+
+#endif
+
+int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pixel, long batch, long channels,
+                                long height, long width, long pad_y, long pad_x, long outputs,
+                                long kernel_height, long kernel_width, long stride_y, long stride_x,
+                                long output_height, long output_width, long first_row, long end_row,
+                                float *packed) {
+    const long padded_height = height + 2 * pad_y, padded_width = width + 2 * pad_x;
+#ifdef STUDIO_WEIGHT_GRADIENT
+    if (kernel_width < 3 || kernel_width > 5 || outputs % 16 != 0 || !studio_avx512_available()) return 0;
+    const struct studio_weight_work work = {
+        .planes = planes, .gradient = gradient_by_pixel, .batch = batch, .channels = channels,
+        .padded_height = padded_height, .padded_width = padded_width, .outputs = outputs,
+        .kernel_height = kernel_height, .stride_y = stride_y, .stride_x = stride_x,
+        .output_height = output_height, .output_width = output_width, .height = height, .pad_y = pad_y,
+        .packed = packed,
+    };
+    const struct studio_weight_tiles *tiles = &studio_weight_tiles_for[kernel_width - 3];
+    // Images a pass: as many as keep their planes and gradients within about 512 KiB, so that every tile of
+    // the pass reads them from the L2 cache; each tile carries its sums from one pass to the next.
+    const long image_bytes = (channels * padded_height * padded_width + output_height * output_width * outputs)
+                             * (long)sizeof(float);
+    long per_pass = 524288 / (image_bytes > 0 ? image_bytes : 1);
+    if (per_pass < 1) per_pass = 1;
+    if (batch == 0) {
+        for (long index = first_row * kernel_width * outputs; index < end_row * kernel_width * outputs; index++) {
+            packed[index] = 0.0f;
+        }
+    }
+    for (long begin = 0; begin < batch; begin += per_pass) {
+        const long end = begin + per_pass < batch ? begin + per_pass : batch;
+        long first = 0;
+        for (int kind = 2; kind >= 0; kind--) {
+            const long width = 16L << kind;
+            for (; first + width <= outputs; first += width) {
+                long row = first_row;
+                for (; row + tiles->rows[kind] <= end_row; row += tiles->rows[kind])
+                    tiles->tile[kind](&work, row, first, begin, end);
+                for (; row < end_row; row++) tiles->tail[kind](&work, row, first, begin, end);
+            }
+        }
+    }
+    return 1;
+#else
+    (void)planes; (void)gradient_by_pixel; (void)batch; (void)channels; (void)height; (void)width; (void)pad_y;
+    (void)pad_x;
+    (void)outputs; (void)kernel_height; (void)kernel_width; (void)stride_y; (void)stride_x; (void)output_height;
+    (void)output_width; (void)first_row; (void)end_row; (void)packed;
+    return 0;
+#endif
+}

@@ -1,0 +1,46 @@
+import CKernels
+
+extension DirectConvolution {
+    /// Whether `studio_conv_weight_gradient` takes the weight gradient of `g`: on AVX-512, with a multiple of
+    /// 16 output channels and kernels 3 to 5 wide (a DCGAN's 5x5 layers, a UNet's 3x3 ones).
+    static func appliesToWeightGradient(_ g: ConvGeometry) -> Bool {
+        isAvailable && g.outputChannels % 16 == 0 && (3...5).contains(g.kernelWidth)
+    }
+
+    /// The weight gradient without an im2col matrix: images `[N, C, H, W]` and output gradient
+    /// `[N, O, H', W']` `-> [O, C, kh, kw]`. Every weight sums over the whole batch in one chain, whichever
+    /// thread takes its kernel rows, so the bits do not depend on the thread count.
+    static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry) -> Tensor {
+        let paddedHeight = g.height + 2 * g.padY, paddedWidth = g.width + 2 * g.padX
+        let planeCount = g.inputChannels * paddedHeight * paddedWidth, gradientCount = g.outputChannels * g.outputPlane
+        let planes = ScratchPool.take(g.batch * planeCount), byPixel = ScratchPool.take(g.batch * gradientCount)
+        input.withUnsafeBufferPointer { x in
+            upstream.withUnsafeBufferPointer { u in
+                parallelFor(g.batch, work: g.batch * (planeCount + gradientCount)) { n in
+                    studio_conv_weight_gradient_prepare(x.baseAddress! + n * g.inputChannels * g.inputPlane,
+                                                        u.baseAddress! + n * gradientCount, g.inputChannels, g.height,
+                                                        g.width, g.padY, g.padX, g.outputChannels, g.outputPlane,
+                                                        planes.pointer + n * planeCount, byPixel.pointer + n * gradientCount)
+                }
+            }
+        }
+        // Kernel rows in a few runs for the threads to share, a multiple of 12 rows each: the kernel's tiles
+        // take 1, 2, 4 or 6 rows, and a run that they divide needs no one-row tiles.
+        let rows = g.inputChannels * g.kernelHeight
+        let tasks = Swift.min(rows, 2 * ComputeThreads.count)
+        let perTask = ((rows + tasks - 1) / tasks + 11) / 12 * 12
+        let packed = ScratchPool.take(rows * g.kernelWidth * g.outputChannels)
+        parallelFor((rows + perTask - 1) / perTask, work: g.batch * g.outputPlane * g.columnRows * g.outputChannels) { task in
+            let done = studio_conv_weight_gradient(planes.pointer, byPixel.pointer, g.batch, g.inputChannels,
+                                                   g.height, g.width, g.padY, g.padX, g.outputChannels, g.kernelHeight,
+                                                   g.kernelWidth, g.strideY, g.strideX, g.outputHeight, g.outputWidth,
+                                                   task * perTask, Swift.min(rows, (task + 1) * perTask), packed.pointer)
+            precondition(done != 0, "direct weight gradient planned on a processor without AVX-512")
+        }
+        let result = Tensor(shape: g.weightShape, unsafeUninitialized: { out in
+            studio_transpose(packed.pointer, g.columnRows, g.outputChannels, out.baseAddress!)
+        })
+        withExtendedLifetime((planes, byPixel, packed)) {}
+        return result
+    }
+}
