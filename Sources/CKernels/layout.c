@@ -7,6 +7,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 #define STUDIO_LAYOUT_AVX512 1
 #include <immintrin.h>
+#include "transpose16.h"
 #define STUDIO_AVX512_LAYOUT __attribute__((target("avx512f")))
 #endif
 
@@ -28,34 +29,13 @@ void studio_pad_planes(const float *image, long channels, long height, long widt
 
 #ifdef STUDIO_LAYOUT_AVX512
 
-/// `destination[j][i] = source[i][j]` for a 16x16 block, in registers.
+/// `destination[j][i] = source[i][j]` for a 16x16 block.
 STUDIO_AVX512_LAYOUT static void studio_transpose16(const float *source, long source_stride, float *destination,
                                                     long destination_stride) {
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source + i * source_stride);
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    // Within each 128-bit lane, r[4q + j] now holds column j of rows 4q ..< 4q + 4.
-    for (int q = 0; q < 4; q++) {
-        r[4 * q] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
-        r[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
-        r[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
-        r[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
-    }
-    for (int j = 0; j < 4; j++) {
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    }
-    for (int j = 0; j < 4; j++) {
-        _mm512_storeu_ps(destination + j * destination_stride, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
-        _mm512_storeu_ps(destination + (4 + j) * destination_stride, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88));
-        _mm512_storeu_ps(destination + (8 + j) * destination_stride, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD));
-        _mm512_storeu_ps(destination + (12 + j) * destination_stride, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD));
-    }
+    studio_transpose16_in_registers(r);
+    for (int j = 0; j < 16; j++) _mm512_storeu_ps(destination + j * destination_stride, r[j]);
 }
 
 #endif

@@ -16,6 +16,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 #define STUDIO_WINOGRAD 1
 #include <immintrin.h>
+#include "transpose16.h"
 #endif
 
 /// Lanes (images per call), tiles per chunk of the products, and the register tile of a product: eight
@@ -91,31 +92,6 @@ STUDIO_WINO_AVX512 static inline __mmask16 studio_wino_mask(long n) {
     return n >= studio_wino_lanes ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/// Transposes sixteen vectors in place: lane j of vector i becomes lane i of vector j.
-STUDIO_WINO_AVX512 static inline void studio_wino_transpose(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    for (int h = 0; h < 2; h++) {
-        for (int j = 0; j < 4; j++) {
-            t[8 * h + j] = _mm512_shuffle_f32x4(r[8 * h + j], r[8 * h + 4 + j], 0x88);
-            t[8 * h + 4 + j] = _mm512_shuffle_f32x4(r[8 * h + j], r[8 * h + 4 + j], 0xDD);
-        }
-    }
-    for (int j = 0; j < 8; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);
-    }
-}
-
 /// Padded row `py` of every channel of the images `[count][channels][height][width]`, into its ring slot.
 STUDIO_WINO_AVX512 static void studio_wino_load(const struct studio_wino *w, const float *images, long count, long py) {
     const long image = w->channels * w->height * w->width;
@@ -134,7 +110,7 @@ STUDIO_WINO_AVX512 static void studio_wino_load(const struct studio_wino *w, con
             __m512 r[16];
             for (long n = 0; n < studio_wino_lanes; n++)
                 r[n] = n < count ? _mm512_maskz_loadu_ps(inside, source + n * image + x0) : zero;
-            studio_wino_transpose(r);
+            studio_transpose16_in_registers(r);
             const long columns = w->width - x0 < studio_wino_lanes ? w->width - x0 : studio_wino_lanes;
             for (long j = 0; j < columns; j++) _mm512_storeu_ps(row + (x0 + j + 1) * studio_wino_lanes, r[j]);
         }
@@ -248,7 +224,7 @@ STUDIO_WINO_AVX512 static void studio_wino_store(const struct studio_wino *w, fl
                 __m512 r[16];
                 for (long j = 0; j < studio_wino_lanes; j++)
                     r[j] = x0 + j < width ? _mm512_loadu_ps(row + (x0 + j) * studio_wino_lanes) : _mm512_setzero_ps();
-                studio_wino_transpose(r);
+                studio_transpose16_in_registers(r);
                 const __mmask16 inside = studio_wino_mask(w->width - x0);
                 for (long n = 0; n < count; n++) _mm512_mask_storeu_ps(target + n * image + x0, inside, r[n]);
             }
