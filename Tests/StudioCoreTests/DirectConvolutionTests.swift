@@ -66,11 +66,14 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     /// Kernels, strides and paddings for the channel-vectorised kernel: 64 + 32 + 16 and 16 output channels
-    /// (its vector tiles), 5 and 9 (its plain loops), three blocks of channels, tails of pixels.
+    /// (its vector tiles), 5 and 9 (its plain loops), three blocks of channels, tails of pixels, and the
+    /// shapes that take row tiles.
     private let general: [(channels: Int, outputs: Int, height: Int, width: Int, kernel: (Int, Int),
                            stride: (Int, Int), padding: (Int, Int))] = [
         (3, 112, 7, 7, (5, 5), (1, 1), (2, 2)), (45, 16, 6, 5, (5, 5), (2, 2), (2, 2)), (2, 32, 9, 4, (3, 1), (1, 2), (0, 1)),
         (4, 5, 5, 6, (5, 5), (2, 2), (2, 2)), (6, 9, 4, 4, (1, 1), (1, 1), (0, 0)), (1, 16, 28, 28, (5, 5), (2, 2), (2, 2)),
+        // The row tiles' shapes: 7x7 at stride 1 and from 14x14 at stride 2, with 3 + 2 and 3 + 1 vectors.
+        (20, 80, 7, 7, (5, 5), (1, 1), (2, 2)), (4, 64, 14, 14, (5, 5), (2, 2), (2, 2)),
     ]
 
     func testChannelKernelMatchesFusedMultiplyAddChainBitForBit() {
