@@ -127,6 +127,9 @@ public final class SampleQueue: @unchecked Sendable {
             lock.unlock()
         }
 
+        /// Jobs queued or running; the caller holds the lock.
+        var activeCount: Int { jobs.values.filter { $0.state == .queued || $0.state == .running }.count }
+
         /// The next job, or nil once the queue is closed.
         func next() -> (Int, SampleRequest)? {
             while true {
@@ -179,14 +182,20 @@ public final class SampleQueue: @unchecked Sendable {
         }
         book.lock.lock()
         defer { book.lock.unlock() }
-        let active = book.jobs.values.filter { $0.state == .queued || $0.state == .running }.count
-        guard active < Self.capacity else { throw StudioError("the sampling queue is full (\(Self.capacity) jobs); try again when one ends") }
+        guard book.activeCount < Self.capacity else { throw StudioError("the sampling queue is full (\(Self.capacity) jobs); try again when one ends") }
         let id = book.nextID
         book.nextID += 1
         book.jobs[id] = SampleJobStatus(id: id, state: .queued, format: request.format)
         book.pending.append((id, request))
         book.wake.signal()
         return id
+    }
+
+    /// Jobs queued or running.
+    public var activeJobs: Int {
+        book.lock.lock()
+        defer { book.lock.unlock() }
+        return book.activeCount
     }
 
     /// The job `id`, if there is one.

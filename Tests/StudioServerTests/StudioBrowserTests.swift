@@ -44,6 +44,11 @@ final class StudioBrowserTests: XCTestCase {
             }
             let growth = Self.residentMegabytes() - before
             XCTAssertLessThan(growth, 400, "the server grew by \(growth) MB serving the browser and the load")
+            // The load's sample job must end here: left running past the last test, it would still be
+            // multiplying on the compute threads while the process exits and OpenBLAS frees its buffers.
+            let end = Date().addingTimeInterval(120)
+            while server.queue.activeJobs > 0 && Date() < end { try await Task.sleep(nanoseconds: 50_000_000) }
+            XCTAssertEqual(server.queue.activeJobs, 0, "the sample job under load did not end within two minutes")
         }
     }
 
