@@ -47,10 +47,15 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
     }
 }
 
+#define STUDIO_UNROLLED _Pragma("clang loop unroll(full)")
+#define STUDIO_NOT_UNROLLED
+
 /// Defines `name(work, row, first, begin, end)`: kernel rows `row ..< row + ROWS` (a row is a channel and a
 /// ky) by KW taps by output channels `first ..< first + 16·VECTORS`, adding images `begin ..< end` to the
-/// sums of the images before them.
-#define STUDIO_WEIGHT_TILE(name, VECTORS, ROWS, KW)                                                           \
+/// sums of the images before them. With OW above zero the output rows are OW wide, from input rows W wide
+/// at padding PAD and stride S, all constants: the loop over a row is unrolled and skips the taps that fall
+/// in the zero border, which leaves every finite sum as it was.
+#define STUDIO_WEIGHT_TILE_SHAPED(name, VECTORS, ROWS, KW, OW, W, PAD, S, UNROLL)                             \
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
         const long image_size = work->channels * work->padded_height * work->padded_width;                  \
@@ -75,14 +80,15 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
             gradient += oy_begin * work->output_width * work->outputs;                                       \
             for (long oy = oy_begin; oy < oy_end; oy++) {                                                    \
                 const long line = n * image_size + oy * work->stride_y * work->padded_width;                 \
-                for (long ox = 0; ox < work->output_width; ox++) {                                           \
+                UNROLL for (long ox = 0; ox < (OW ? OW : work->output_width); ox++) {                        \
                     __m512 g[VECTORS];                                                                       \
                     _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                     \
                         g[v] = _mm512_loadu_ps(gradient + v * 16);                                           \
                     gradient += work->outputs;                                                               \
-                    const long at = line + ox * work->stride_x;                                              \
+                    const long at = line + ox * (OW ? S : work->stride_x);                                   \
                     _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                        \
                         _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++) {                    \
+                            if (OW && (ox * S + k - PAD < 0 || ox * S + k - PAD >= W)) continue;             \
                             const __m512 x = _mm512_set1_ps(rows[r][at + k]);                                \
                             _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)             \
                                 acc[r][k][v] = _mm512_fmadd_ps(x, g[v], acc[r][k][v]);                       \
@@ -96,6 +102,9 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
                 _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
                     _mm512_storeu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16, acc[r][k][v]);      \
     }
+
+#define STUDIO_WEIGHT_TILE(name, VECTORS, ROWS, KW)                                                          \
+    STUDIO_WEIGHT_TILE_SHAPED(name, VECTORS, ROWS, KW, 0, 1, 0, 1, STUDIO_NOT_UNROLLED)
 
 typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long, long, long);
 
@@ -114,7 +123,30 @@ STUDIO_WEIGHT_TILES(3, 6, 4, 2)
 STUDIO_WEIGHT_TILES(4, 4, 2, 1)
 STUDIO_WEIGHT_TILES(5, 4, 2, 1)
 
+/// The same for a DCGAN's 5x5 layers, whose 7- and 14-wide rows waste up to a sixth of the products on
+/// the zero border: 7x7 at stride 1, and from 14x14 and 28x28 at stride 2.
+#define STUDIO_SHAPED_WEIGHT_TILES(tag, OW, W)                                                                \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_1, 1, 4, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED)      \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_1_tail, 1, 1, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED) \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_2, 2, 2, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED)      \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_2_tail, 2, 1, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED) \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_4, 4, 1, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED)      \
+    STUDIO_WEIGHT_TILE_SHAPED(studio_weights_##tag##_4_tail, 4, 1, 5, OW, W, 2, (W) / (OW), STUDIO_UNROLLED)
+
+STUDIO_SHAPED_WEIGHT_TILES(7_7, 7, 7)
+STUDIO_SHAPED_WEIGHT_TILES(7_14, 7, 14)
+STUDIO_SHAPED_WEIGHT_TILES(14_28, 14, 28)
+
 struct studio_weight_tiles { long rows[3]; studio_weight_tile tile[3], tail[3]; };
+
+#define STUDIO_SHAPED_ENTRY(tag)                                                                              \
+    {{4, 2, 1}, {studio_weights_##tag##_1, studio_weights_##tag##_2, studio_weights_##tag##_4},              \
+     {studio_weights_##tag##_1_tail, studio_weights_##tag##_2_tail, studio_weights_##tag##_4_tail}}
+
+/// Output width, input width (5x5 kernels, padding 2, stride the ratio) and the tiles for that shape.
+static const struct { long output_width, width; struct studio_weight_tiles tiles; } studio_shaped_weight_tiles[] = {
+    {7, 7, STUDIO_SHAPED_ENTRY(7_7)}, {7, 14, STUDIO_SHAPED_ENTRY(7_14)}, {14, 28, STUDIO_SHAPED_ENTRY(14_28)},
+};
 
 static const struct studio_weight_tiles studio_weight_tiles_for[3] = {
     {{6, 4, 2}, {studio_weights_3_1, studio_weights_3_2, studio_weights_3_4},
@@ -143,6 +175,13 @@ int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pi
         .packed = packed,
     };
     const struct studio_weight_tiles *tiles = &studio_weight_tiles_for[kernel_width - 3];
+    for (unsigned i = 0; i < sizeof studio_shaped_weight_tiles / sizeof studio_shaped_weight_tiles[0]; i++) {
+        const long shaped_width = studio_shaped_weight_tiles[i].width, shaped_output = studio_shaped_weight_tiles[i].output_width;
+        if (kernel_width == 5 && pad_x == 2 && width == shaped_width && output_width == shaped_output
+            && stride_x == shaped_width / shaped_output) {
+            tiles = &studio_shaped_weight_tiles[i].tiles;
+        }
+    }
     // Images a pass: as many as keep their planes and gradients within about 512 KiB, so that every tile of
     // the pass reads them from the L2 cache; each tile carries its sums from one pass to the next.
     const long image_bytes = (channels * padded_height * padded_width + output_height * output_width * outputs)

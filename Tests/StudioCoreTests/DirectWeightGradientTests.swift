@@ -21,7 +21,8 @@ final class DirectWeightGradientTests: XCTestCase {
     }
 
     /// 64 + 32 + 16 outputs (every tile width) with tails of kernel rows, strides, kernels 3, 4 and 5 wide,
-    /// unequal kernel sides and paddings, and 28x28 images that take two passes over the batch.
+    /// unequal kernel sides and paddings, 28x28 images that take two passes over the batch, and the three
+    /// shapes with tiles of their own (7x7, 14x14 to 7x7 and 28x28 to 14x14 with 5x5 kernels).
     private let cases: [Case] = [
         Case(batch: 3, channels: 3, outputs: 112, height: 7, width: 7, kernel: (5, 5), stride: (1, 1), padding: (2, 2)),
         Case(batch: 2, channels: 5, outputs: 48, height: 14, width: 14, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
@@ -29,6 +30,7 @@ final class DirectWeightGradientTests: XCTestCase {
         Case(batch: 3, channels: 4, outputs: 32, height: 6, width: 9, kernel: (4, 4), stride: (2, 2), padding: (1, 1)),
         Case(batch: 2, channels: 2, outputs: 64, height: 5, width: 6, kernel: (3, 5), stride: (1, 2), padding: (0, 2)),
         Case(batch: 6, channels: 16, outputs: 32, height: 28, width: 28, kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
+        Case(batch: 2, channels: 2, outputs: 64, height: 28, width: 28, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
     ]
 
     /// `Σ_n Σ_oy Σ_ox gradient·input` per weight as fused multiply-adds in that order, over the taps inside
