@@ -34,4 +34,13 @@ final class BLASCoreTests: XCTestCase {
         guard ComputeThreads.blasCore != "unknown" else { throw XCTSkip("not a dynamic-architecture OpenBLAS") }
         XCTAssertNotEqual(ComputeThreads.blasCore, OpenBLASCore.fallback)
     }
+
+    /// After the first product OpenBLAS keeps no worker threads of its own: they would spin beside the
+    /// compute threads with nothing to do.
+    func testNoOpenBLASThreadsAfterTheFirstProduct() throws {
+        let product = Tensor.matmul(Tensor(shape: [1, 2], scalars: [1, 2]), Tensor(shape: [2, 1], scalars: [3, 4]))
+        XCTAssertEqual(product.scalars, [11])
+        guard let running = OpenBLASCore.hasIdleThreads else { throw XCTSkip("this BLAS does not say") }
+        XCTAssertFalse(running)
+    }
 }

@@ -9,10 +9,12 @@ import CBLAS
 /// bits with 1 and with 2 threads. Large products are cut here instead, into panels of rows or columns
 /// of `c` whose bounds depend on the shape alone, each computed by one single-threaded sgemm.
 enum BLAS {
-    /// Set once, before the first call into OpenBLAS: one thread, and not the SSE3 fallback kernels.
+    /// Set once, before the first call into OpenBLAS: one thread, none idle beside it, and not the SSE3
+    /// fallback kernels.
     private static let singleThreaded: Void = {
         OpenBLASCore.leaveFallback()
         openblas_set_num_threads(1)
+        OpenBLASCore.stopIdleThreads()
     }()
 
     /// `c[m, n] = alpha * op(a) · op(b) + beta * c`, where `op(a)` is `[m, k]` and `op(b)` is `[k, n]`;

@@ -62,6 +62,22 @@ enum OpenBLASCore {
         return name
     }
 
+    /// Ends OpenBLAS's own worker threads, which it starts when it loads (one per extra core); call after
+    /// `openblas_set_num_threads(1)`, which would otherwise start them again. Every product runs on one
+    /// OpenBLAS thread here, so they never get work, yet on a 2-core VM one of them spun in `sched_yield`
+    /// through a whole MLP VAE benchmark, a quarter of the CPU samples, taking its time from the compute
+    /// threads.
+    static func stopIdleThreads() {
+        guard let shutdown = symbol("blas_thread_shutdown_") else { return }
+        _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+    }
+
+    /// Whether OpenBLAS's worker threads are running; nil when this BLAS does not say.
+    static var hasIdleThreads: Bool? {
+        guard let flag = symbol("blas_server_avail") else { return nil }
+        return flag.assumingMemoryBound(to: Int32.self).pointee != 0
+    }
+
     /// Makes a dynamic-architecture OpenBLAS choose its kernels again, reading `OPENBLAS_CORETYPE` anew.
     private static func reinitialise() {
         guard let quit = symbol("gotoblas_dynamic_quit"), let initialise = symbol("gotoblas_dynamic_init") else { return }
