@@ -51,20 +51,35 @@ static inline void studio_tile_rows(const struct studio_channel_work *work, long
     *ky_end = end < work->kernel_height ? end : work->kernel_height;
 }
 
+/// Declares `acc[PIXELS][VECTORS]` for the pixels `pixel ..< pixel + PIXELS` by output channels from `first`,
+/// starting from the previous block of channels' sums, or the bias, or zero.
+#define STUDIO_TILE_START(acc, PIXELS, VECTORS)                                                                \
+    __m512 acc[PIXELS][VECTORS];                                                                             \
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < PIXELS; p++) {                                      \
+        const float *partial = work->partial + (pixel + p) * work->outputs + first;                            \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++) {                                 \
+            acc[p][v] = work->first_channel > 0 ? _mm512_loadu_ps(partial + v * studio_channel_lanes)          \
+                        : work->bias ? _mm512_loadu_ps(work->bias + first + v * studio_channel_lanes)          \
+                                     : _mm512_setzero_ps();                                                    \
+        }                                                                                                      \
+    }
+
+/// Stores `acc` back as those pixels' running sums.
+#define STUDIO_TILE_END(acc, PIXELS, VECTORS)                                                                  \
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < PIXELS; p++) {                                      \
+        float *partial = work->partial + (pixel + p) * work->outputs + first;                                  \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                                   \
+            _mm512_storeu_ps(partial + v * studio_channel_lanes, acc[p][v]);                                   \
+    }
+
 /// Defines `name(work, pixel, first)`: pixels `pixel ..< pixel + PIXELS` by output channels
 /// `first ..< first + 16·VECTORS` over the work's block of channels, with the tile's sizes as constants so
 /// that its accumulators live in registers.
 #define STUDIO_CHANNEL_TILE(name, PIXELS, VECTORS)                                                              \
     STUDIO_AVX512_CHANNELS static void name(const struct studio_channel_work *work, long pixel, long first) {  \
-        __m512 acc[PIXELS][VECTORS];                                                                         \
         const float *rows[PIXELS];                                                                           \
+        STUDIO_TILE_START(acc, PIXELS, VECTORS);                                                              \
         _Pragma("clang loop unroll(full)") for (int p = 0; p < PIXELS; p++) {                                  \
-            const float *partial = work->partial + (pixel + p) * work->outputs + first;                        \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++) {                             \
-                acc[p][v] = work->first_channel > 0 ? _mm512_loadu_ps(partial + v * studio_channel_lanes)      \
-                            : work->bias ? _mm512_loadu_ps(work->bias + first + v * studio_channel_lanes)      \
-                                         : _mm512_setzero_ps();                                                \
-            }                                                                                                  \
             long oy = (pixel + p) / work->output_width, ox = (pixel + p) % work->output_width;                 \
             rows[p] = work->planes + oy * work->stride_y * work->padded_width + ox * work->stride_x;            \
         }                                                                                                      \
@@ -88,11 +103,7 @@ static inline void studio_tile_rows(const struct studio_channel_work *work, long
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < PIXELS; p++) {                                  \
-            float *partial = work->partial + (pixel + p) * work->outputs + first;                              \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                               \
-                _mm512_storeu_ps(partial + v * studio_channel_lanes, acc[p][v]);                               \
-        }                                                                                                      \
+        STUDIO_TILE_END(acc, PIXELS, VECTORS);                                                                      \
     }
 
 STUDIO_CHANNEL_TILE(studio_tile_5x4, 5, 4)
@@ -138,16 +149,8 @@ STUDIO_AVX512_CHANNELS static void studio_conv_channels_tiles(const struct studi
 /// 5-wide kernel has 29 taps inside of 35. The sums are the tiles' chains less those zero products.
 #define STUDIO_ROW_TILE(name, VECTORS, OW, W, KW, PAD, S)                                                      \
     STUDIO_AVX512_CHANNELS static void name(const struct studio_channel_work *work, long oy, long first) {     \
-        __m512 acc[OW][VECTORS];                                                                             \
         const long pixel = oy * OW;                                                                          \
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < OW; p++) {                                      \
-            const float *partial = work->partial + (pixel + p) * work->outputs + first;                        \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++) {                             \
-                acc[p][v] = work->first_channel > 0 ? _mm512_loadu_ps(partial + v * studio_channel_lanes)      \
-                            : work->bias ? _mm512_loadu_ps(work->bias + first + v * studio_channel_lanes)      \
-                                         : _mm512_setzero_ps();                                                \
-            }                                                                                                  \
-        }                                                                                                      \
+        STUDIO_TILE_START(acc, OW, VECTORS);                                                                  \
         long ky_begin, ky_end;                                                                                 \
         studio_tile_rows(work, pixel, OW, &ky_begin, &ky_end);                                                \
         const float *row = work->planes + oy * work->stride_y * work->padded_width;                           \
@@ -169,11 +172,7 @@ STUDIO_AVX512_CHANNELS static void studio_conv_channels_tiles(const struct studi
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < OW; p++) {                                      \
-            float *partial = work->partial + (pixel + p) * work->outputs + first;                              \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                               \
-                _mm512_storeu_ps(partial + v * studio_channel_lanes, acc[p][v]);                               \
-        }                                                                                                      \
+        STUDIO_TILE_END(acc, OW, VECTORS);                                                                          \
     }
 
 /// Row tiles of three, two and one vectors for one shape of row.

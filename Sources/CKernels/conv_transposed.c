@@ -100,17 +100,7 @@ int studio_conv_transposed(const float *image, long channels, long height, long 
     studio_phase_borders(width, kernel_width, stride_x, pad_x, output_width, &before_x, &after_x);
     const long padded_height = height + before_y + after_y, padded_width = width + before_x + after_x;
     const long plane_size = padded_height * padded_width;
-    for (long c = 0; c < channels; c++) {
-        float *plane = scratch + c * plane_size;
-        for (long y = 0; y < padded_height; y++) {
-            const long source_y = y - before_y;
-            for (long x = 0; x < padded_width; x++) {
-                const long source_x = x - before_x;
-                plane[y * padded_width + x] = source_y < 0 || source_y >= height || source_x < 0 || source_x >= width
-                                                  ? 0.0f : image[(c * height + source_y) * width + source_x];
-            }
-        }
-    }
+    studio_pad_planes_bordered(image, channels, height, width, before_y, after_y, before_x, after_x, scratch);
     float *partial = scratch + channels * plane_size;
     for (long phase_y = 0; phase_y < stride_y; phase_y++) {
         const struct studio_axis_phase py = studio_phase(phase_y, kernel_height, stride_y, pad_y, output_height);

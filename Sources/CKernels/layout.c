@@ -11,20 +11,25 @@
 #define STUDIO_AVX512_LAYOUT __attribute__((target("avx512f")))
 #endif
 
-void studio_pad_planes(const float *image, long channels, long height, long width, long pad_y, long pad_x,
-                       float *planes) {
-    const long padded_height = height + 2 * pad_y, padded_width = width + 2 * pad_x;
-    const size_t border_rows = sizeof(float) * (size_t)(pad_y * padded_width);
+void studio_pad_planes_bordered(const float *image, long channels, long height, long width, long top, long bottom,
+                                long left, long right, float *planes) {
+    const long padded_height = height + top + bottom, padded_width = width + left + right;
     for (long c = 0; c < channels; c++) {
         float *plane = planes + c * padded_height * padded_width;
-        memset(plane, 0, border_rows);
+        memset(plane, 0, sizeof(float) * (size_t)(top * padded_width));
         for (long y = 0; y < height; y++) {
-            float *row = plane + (pad_y + y) * padded_width;
-            for (long x = 0; x < pad_x; x++) row[x] = row[pad_x + width + x] = 0.0f;
-            memcpy(row + pad_x, image + (c * height + y) * width, sizeof(float) * (size_t)width);
+            float *row = plane + (top + y) * padded_width;
+            for (long x = 0; x < left; x++) row[x] = 0.0f;
+            memcpy(row + left, image + (c * height + y) * width, sizeof(float) * (size_t)width);
+            for (long x = left + width; x < padded_width; x++) row[x] = 0.0f;
         }
-        memset(plane + (pad_y + height) * padded_width, 0, border_rows);
+        memset(plane + (top + height) * padded_width, 0, sizeof(float) * (size_t)(bottom * padded_width));
     }
+}
+
+void studio_pad_planes(const float *image, long channels, long height, long width, long pad_y, long pad_x,
+                       float *planes) {
+    studio_pad_planes_bordered(image, channels, height, width, pad_y, pad_y, pad_x, pad_x, planes);
 }
 
 #ifdef STUDIO_LAYOUT_AVX512

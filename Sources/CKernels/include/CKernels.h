@@ -51,6 +51,11 @@ const char *studio_blas_core_for_features(void);
 void studio_conv_pack(const float *weight, long outputs, long channels, long kernel_height, long kernel_width,
                       int transposed, float *packed);
 
+/// The copy of an image `[channels, height, width]` with zero borders of the given widths on each side:
+/// `[channels, top + H + bottom, left + W + right]`.
+void studio_pad_planes_bordered(const float *image, long channels, long height, long width, long top, long bottom,
+                                long left, long right, float *planes);
+
 /// The zero-bordered copy of an image `[channels, height, width]`: `[channels, H + 2·pad_y, W + 2·pad_x]`.
 void studio_pad_planes(const float *image, long channels, long height, long width, long pad_y, long pad_x,
                        float *planes);
