@@ -214,11 +214,13 @@ static const studio_row_tile *studio_row_tiles_for(const struct studio_channel_w
 
 /// Sums the work's whole image into `partial[pixel][outputs]`, one block of channels after another.
 STUDIO_AVX512_CHANNELS void studio_conv_channels_sum(struct studio_channel_work work, long channels) {
-    // Channels per block: their weights for 64 outputs fill about 16 KiB, so that they stay in the L1 cache
-    // (32 or 48 KiB) across every tile of the image. With 128 KiB blocks, read from L2 for each tile, the
-    // DCGAN's 5x5 layers ran 10-20% slower.
+    // Channels per block: their weights for 64 outputs fill about 64 KiB, those for a row tile's 48 about
+    // 48 KiB, near the L1 cache's size, so that they are mostly still there for the next tile. Each block
+    // loads and stores every partial sum once: with 16 KiB blocks (two channels of a 5x5 kernel) that
+    // traffic and the short loops held convT 256->128 at 7x7 about 15% lower on one thread; 128 KiB did
+    // no better than 64.
     const long taps = work.kernel_height * work.kernel_width;
-    long block = taps > 0 ? 16384 / (long)(taps * 64 * sizeof(float)) : channels;
+    long block = taps > 0 ? 65536 / (long)(taps * 64 * sizeof(float)) : channels;
     if (block < 1) block = 1;
     const studio_row_tile *rows = studio_row_tiles_for(&work);
     work.first_channel = 0;

@@ -16,12 +16,19 @@ struct BenchOps: ParsableCommand {
     @Option(help: "Timed iterations per workload, after two untimed warm-up ones.")
     var iterations: Int = 10
 
+    @Option(help: "Time only the workloads whose name contains this text (repeatable), e.g. to profile one.")
+    var only: [String] = []
+
     @Flag(help: "Keep the OpenBLAS kernels an inherited OPENBLAS_CORETYPE forces, instead of letting OpenBLAS detect the CPU.")
     var keepBlasCore = false
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        let names = ["sgemm 1024x1024x1024"] + DCGANLayer.all.map(\.name) + UNetLayer.all.map(\.name)
+        for text in only where !names.contains(where: { $0.contains(text) }) {
+            throw ValidationError("--only '\(text)' matches no workload; they are: \(names.joined(separator: ", "))")
+        }
     }
 
     func run() {
@@ -57,6 +64,7 @@ struct BenchOps: ParsableCommand {
     }
 
     private func report(_ name: String, flops: Double, _ body: () -> Void) {
+        guard only.isEmpty || only.contains(where: { name.contains($0) }) else { return }
         for _ in 0..<2 { body() }
         var seconds: [Double] = []
         for _ in 0..<iterations {

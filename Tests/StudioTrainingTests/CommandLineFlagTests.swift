@@ -193,4 +193,15 @@ final class CommandLineFlagTests: XCTestCase {
         }
         assertCleanFailure(try run(["bench", "train", try Self.ddpmRecipe.path, "--timed-steps", "0"]), mentions: ["--timed-steps", "at least 1"])
     }
+
+    /// `bench ops --only` times just the workloads it names (for a profile of one); a name that matches
+    /// none is refused with the list of names.
+    func testBenchOpsOnlyTimesTheNamedWorkloads() throws {
+        let result = try run(["bench", "ops", "--only", "conv 64->32", "--iterations", "1", "--threads", "1"])
+        assertSuccess(result)
+        let rows = result.stdout.split(separator: "\n").filter { $0.contains(" N64 ") || $0.hasPrefix("sgemm") }
+        XCTAssertEqual(rows.count, 1, result.stdout)
+        XCTAssertTrue(rows.first?.hasPrefix("conv 64->32 k3 s1 p1 7x7 N64 fwd") ?? false, result.stdout)
+        assertCleanFailure(try run(["bench", "ops", "--only", "conv 99"]), mentions: ["--only 'conv 99'", "sgemm 1024x1024x1024"])
+    }
 }
