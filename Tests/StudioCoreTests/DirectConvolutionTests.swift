@@ -13,9 +13,10 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     /// Shapes that cover full and partial tiles of eight outputs and of 48 flat positions, rows narrower
-    /// than a vector, one pixel, and a 28x28 UNet level.
+    /// than a vector, one pixel, a 28x28 UNet level, and a 7x7 one (the channel kernel forward, Winograd back).
     private let shapes: [(channels: Int, outputs: Int, height: Int, width: Int)] = [
         (1, 1, 1, 1), (3, 9, 5, 7), (2, 3, 4, 20), (20, 17, 7, 7), (16, 16, 28, 28), (5, 8, 14, 14), (4, 2, 3, 2),
+        (8, 32, 7, 7),
     ]
 
     /// `bias + Σ_c Σ_ky Σ_kx x·w` as fused multiply-adds in that order, with zeros outside the image; output
@@ -74,6 +75,8 @@ final class DirectConvolutionTests: XCTestCase {
         (4, 5, 5, 6, (5, 5), (2, 2), (2, 2)), (6, 9, 4, 4, (1, 1), (1, 1), (0, 0)), (1, 16, 28, 28, (5, 5), (2, 2), (2, 2)),
         // The row tiles' shapes: 7x7 at stride 1 and from 14x14 at stride 2, with 3 + 2 and 3 + 1 vectors.
         (20, 80, 7, 7, (5, 5), (1, 1), (2, 2)), (4, 64, 14, 14, (5, 5), (2, 2), (2, 2)),
+        // A UNet's 7x7 level, 3x3 same convolutions: 3 and 2 vectors.
+        (12, 48, 7, 7, (3, 3), (1, 1), (1, 1)), (5, 32, 7, 7, (3, 3), (1, 1), (1, 1)),
     ]
 
     func testChannelKernelMatchesFusedMultiplyAddChainBitForBit() {
