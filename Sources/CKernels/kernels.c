@@ -155,6 +155,61 @@ void studio_sum_strided(const float *restrict source, long rows, long stride, lo
     }
 }
 
+enum { studio_moment_lanes = 16 };
+
+/// Adds the sixteen partial sums of each in a fixed tree to `*first` and `*second`.
+static void studio_add_moments(double *u, double *v, double *first, double *second) {
+    for (int width = studio_moment_lanes / 2; width >= 1; width /= 2) {
+        for (int l = 0; l < width; l++) {
+            u[l] = u[l] + u[l + width];
+            v[l] = v[l] + v[l + width];
+        }
+    }
+    *first += u[0];
+    *second += v[0];
+}
+
+STUDIO_VARIANTS
+void studio_shifted_moments(const float *restrict a, long count, double center, double *restrict first, double *restrict second) {
+    // Sixteen independent chains: with four, the dependent additions held GroupNorm's statistics to
+    // about one scalar a cycle, 5% of DDIM sampling.
+    double u[studio_moment_lanes] = {0}, v[studio_moment_lanes] = {0};
+    long i = 0;
+    for (; i + studio_moment_lanes <= count; i += studio_moment_lanes) {
+        for (int l = 0; l < studio_moment_lanes; l++) {
+            double d = (double)a[i + l] - center;
+            u[l] += d;
+            v[l] += d * d;
+        }
+    }
+    for (int l = 0; i < count; i++, l++) {
+        double d = (double)a[i] - center;
+        u[l] += d;
+        v[l] += d * d;
+    }
+    studio_add_moments(u, v, first, second);
+}
+
+STUDIO_VARIANTS
+void studio_gradient_moments(const float *restrict g, const float *restrict x, long count, double mean,
+                             double *restrict first, double *restrict second) {
+    double u[studio_moment_lanes] = {0}, v[studio_moment_lanes] = {0};
+    long i = 0;
+    for (; i + studio_moment_lanes <= count; i += studio_moment_lanes) {
+        for (int l = 0; l < studio_moment_lanes; l++) {
+            double gd = (double)g[i + l];
+            u[l] += gd;
+            v[l] += gd * ((double)x[i + l] - mean);
+        }
+    }
+    for (int l = 0; i < count; i++, l++) {
+        double gd = (double)g[i];
+        u[l] += gd;
+        v[l] += gd * ((double)x[i] - mean);
+    }
+    studio_add_moments(u, v, first, second);
+}
+
 STUDIO_VARIANTS
 void studio_add_into(float *restrict target, const float *restrict addend, long count) {
     for (long i = 0; i < count; i++) target[i] += addend[i];

@@ -1,3 +1,5 @@
+import CKernels
+
 // MARK: - Batch normalisation as one fused op
 
 /// Per-channel statistics of one batch-normalisation forward pass, each `[C]` and constant.
@@ -157,27 +159,8 @@ extension Tensor {
                                     }
                                     for c in range {
                                         let base = (n * channels + c) * positions
-                                        let m = center[c], end = base + positions
-                                        // Four independent partial sums: one running sum is a chain of
-                                        // dependent additions, four times slower.
-                                        var u = SIMD4<Double>(), v = SIMD4<Double>()
-                                        var i = base
-                                        while i + 4 <= end {
-                                            for lane in 0..<4 {
-                                                let (du, dv) = term(pa[i + lane], pb[i + lane], m)
-                                                u[lane] += du
-                                                v[lane] += dv
-                                            }
-                                            i += 4
-                                        }
-                                        while i < end {
-                                            let (du, dv) = term(pa[i], pb[i], m)
-                                            u[0] += du
-                                            v[0] += dv
-                                            i += 1
-                                        }
-                                        s1[c] += (u[0] + u[1]) + (u[2] + u[3])
-                                        s2[c] += (v[0] + v[1]) + (v[2] + v[3])
+                                        term.add(pa.baseAddress! + base, pb.baseAddress! + base, count: positions,
+                                                 center: center[c], first: s1.baseAddress! + c, second: s2.baseAddress! + c)
                                     }
                                 }
                             }
@@ -244,6 +227,9 @@ extension Tensor {
 /// Two Double terms per pair of scalars `(a, b)` of one channel, given the channel's center.
 protocol ChannelTerm {
     func callAsFunction(_ a: Float, _ b: Float, _ center: Double) -> (Double, Double)
+    /// Adds the sums of both terms over `count` consecutive pairs to `first` and `second`, by a vector kernel.
+    func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, center: Double,
+             first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>)
 }
 
 /// One output scalar from a pair of input scalars `(a, b)` of channel `c`.
@@ -257,6 +243,11 @@ private struct ShiftedMoments: ChannelTerm {
         let d = Double(x) - center
         return (d, d * d)
     }
+
+    func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, center: Double,
+             first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>) {
+        studio_shifted_moments(a, count, center, first, second)
+    }
 }
 
 /// (g, g·(x - mean)): the sums the batch-norm pullback needs.
@@ -264,6 +255,11 @@ struct GradientMoments: ChannelTerm {
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ mean: Double) -> (Double, Double) {
         let gd = Double(g)
         return (gd, gd * (Double(x) - mean))
+    }
+
+    func add(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, center: Double,
+             first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>) {
+        studio_gradient_moments(g, x, count, center, first, second)
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import StudioCore
 
@@ -15,7 +16,8 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testMatchesCompositeFormulaInValueStatisticsAndGradients() {
-        for shape: Shape in [[5, 3], [4, 3, 5], [3, 2, 3, 5]] {
+        // [3, 2, 7, 9]: 63 positions a channel, four runs of the moment kernels' 16 lanes and a tail.
+        for shape: Shape in [[5, 3], [4, 3, 5], [3, 2, 3, 5], [3, 2, 7, 9]] {
             let channels = shape[1]
             let x = Tensor.randomNormal(shape, mean: 0.5, standardDeviation: 2, using: &generator).requiringGradient()
             let w = Tensor.randomUniform([channels], lower: 0.5, upper: 1.5, using: &generator).requiringGradient()
@@ -135,6 +137,44 @@ final class NormalizationTests: XCTestCase {
                 return [y.scalars] + gradients(of: y, withRespectTo: [x, w, b], seed: seed).map { $0!.scalars }
             }
             assertSameBitsForOneAndTwoThreads(run)
+        }
+    }
+
+    /// The moment kernels' sums are sixteen chains (lane `i % 16`) added in a fixed tree, the same bits
+    /// whichever instruction set runs them, and close to a plain Double sum.
+    func testMomentKernelsSumSixteenLanesInAFixedTree() {
+        for count in [0, 5, 16, 63, 200] {
+            let a = Tensor.randomNormal([Swift.max(count, 1)], mean: 3, standardDeviation: 2, using: &generator).scalars
+            let b = Tensor.randomNormal([Swift.max(count, 1)], using: &generator).scalars
+            let center = 2.5
+            func tree(_ term: (Int) -> (Double, Double)) -> (Double, Double) {
+                var u = [Double](repeating: 0, count: 16), v = u
+                for i in 0..<count {
+                    let (du, dv) = term(i)
+                    u[i % 16] += du
+                    v[i % 16] += dv
+                }
+                var width = 8
+                while width >= 1 {
+                    for l in 0..<width { u[l] += u[l + width]; v[l] += v[l + width] }
+                    width /= 2
+                }
+                return (1 + u[0], -1 + v[0])
+            }
+            var first = 1.0, second = -1.0
+            studio_shifted_moments(a, count, center, &first, &second)
+            let shifted = tree { i in let d = Double(a[i]) - center; return (d, d * d) }
+            XCTAssertEqual(first.bitPattern, shifted.0.bitPattern, "shifted, \(count)")
+            XCTAssertEqual(second.bitPattern, shifted.1.bitPattern, "shifted squares, \(count)")
+            let plain = (0..<count).reduce(0.0) { $0 + (Double(a[$1]) - center) }
+            XCTAssertEqual(first, 1 + plain, accuracy: 1e-9 * Double(count + 1))
+
+            first = 1.0
+            second = -1.0
+            studio_gradient_moments(a, b, count, center, &first, &second)
+            let gradient = tree { i in (Double(a[i]), Double(a[i]) * (Double(b[i]) - center)) }
+            XCTAssertEqual(first.bitPattern, gradient.0.bitPattern, "gradient, \(count)")
+            XCTAssertEqual(second.bitPattern, gradient.1.bitPattern, "gradient products, \(count)")
         }
     }
 }

@@ -30,6 +30,14 @@ void studio_adam(float *p, const float *g, float *m, float *v, long count, float
 /// taken from zero in row order (the order a scalar loop adds in).
 void studio_sum_strided(const float *source, long rows, long stride, long count, float *sums);
 
+/// `*first += Σ (a[i] - center)` and `*second += Σ (a[i] - center)²` over `i < count`, in Double: the
+/// shifted moments of a normalisation. Sixteen partial sums (lane `i % 16`) are added in a fixed tree.
+void studio_shifted_moments(const float *a, long count, double center, double *first, double *second);
+
+/// `*first += Σ g[i]` and `*second += Σ g[i]·(x[i] - mean)` over `i < count`, in Double, with the same
+/// partial sums: what a normalisation's pullback needs.
+void studio_gradient_moments(const float *g, const float *x, long count, double mean, double *first, double *second);
+
 /// `target[i] += addend[i]` for `i < count`; the two must not overlap.
 void studio_add_into(float *target, const float *addend, long count);
 
