@@ -112,7 +112,10 @@ STUDIO_WINO_AVX512 static void studio_wino_load(const struct studio_wino *w, con
                 r[n] = n < count ? _mm512_maskz_loadu_ps(inside, source + n * image + x0) : zero;
             studio_transpose16_in_registers(r);
             const long columns = w->width - x0 < studio_wino_lanes ? w->width - x0 : studio_wino_lanes;
-            for (long j = 0; j < columns; j++) _mm512_storeu_ps(row + (x0 + j + 1) * studio_wino_lanes, r[j]);
+            // Unrolled with a test per column: as a plain loop the compiler spilled r and called memcpy,
+            // 1-2% of DDIM sampling.
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < studio_wino_lanes; j++)
+                if (j < columns) _mm512_storeu_ps(row + (x0 + j + 1) * studio_wino_lanes, r[j]);
         }
     }
 }
