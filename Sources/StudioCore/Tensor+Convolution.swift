@@ -9,6 +9,14 @@ extension Tensor {
     /// `[N, C, H, W]` ⋆ weight `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`, `H' = (H + 2p - kh)/s + 1`.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                        padding: (Int, Int) = (0, 0)) -> Tensor {
+        conv2d(weight: weight, bias: bias, stride: stride, padding: padding, adding: nil)
+    }
+
+    /// The convolution plus `addend`, `[N, O, H', W']` (a residual) or `[N, O, 1, 1]` (a shift per image
+    /// and channel): the same values and gradients as `conv2d(...) + addend`, but the sum is taken while
+    /// each block of images' output is still in cache instead of in one more pass over memory.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                       padding: (Int, Int) = (0, 0), adding addend: Tensor?) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
                      "conv2d: input \(shape) does not fit weight \(weight.shape) ([N, C, H, W] and [O, C, kh, kw])")
         precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
@@ -25,7 +33,11 @@ extension Tensor {
             outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
             strideY: stride.0, strideX: stride.1, padY: padding.0, padX: padding.1,
             outputHeight: outH, outputWidth: outW)
-        return Tensor.convolution(self, weight, bias: bias, geometry)
+        if let addend {
+            precondition(addend.shape == [shape[0], weight.shape[0], outH, outW] || addend.shape == [shape[0], weight.shape[0], 1, 1],
+                         "conv2d: addend \(addend.shape) must be [\(shape[0]), \(weight.shape[0]), \(outH), \(outW)] or [\(shape[0]), \(weight.shape[0]), 1, 1]")
+        }
+        return Tensor.convolution(self, weight, bias: bias, geometry, adding: addend)
     }
 
     /// `[N, Cin, H, W]` with weight `[Cin, Cout, kh, kw]` (+ bias `[Cout]`) `-> [N, Cout, H', W']`,
@@ -107,10 +119,11 @@ private final class SiblingPullbacks {
 extension Tensor {
     /// The convolution itself: `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`.
     fileprivate static func convolution(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
-                                        sharing shared: SiblingPullbacks? = nil) -> Tensor {
+                                        sharing shared: SiblingPullbacks? = nil, adding addend: Tensor? = nil) -> Tensor {
         // The weight gradient reuses the im2col matrices; they live as long as the graph keeps the pullback.
         let keep = GradientMode.isEnabled && weight.requiresGradient
-        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g, keepColumns: keep || shared != nil)
+        let (value, columns) = ConvolutionKernels.forward(input, weight, bias: bias, g, keepColumns: keep || shared != nil,
+                                                          adding: addend)
         shared?.keep(columns, weightGradient: nil, of: input)
         let kept = keep ? columns : nil
         var inputs: [(Tensor, (Tensor) -> Tensor)] = [
@@ -118,6 +131,7 @@ extension Tensor {
             (weight, { convolutionWeightGradient(input, $0, g, columns: kept) }),
         ]
         if let bias { inputs.append((bias, { $0.sum(alongAxes: [0, 2, 3]) })) }
+        if let addend { inputs.append((addend, { $0.sumToShape(addend.shape) })) }
         return record("conv2d", value, inputs)
     }
 

@@ -60,6 +60,12 @@ public struct Conv2d: SpectrallyNormalizable {
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
         input.conv2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding)
     }
+
+    /// `[N, in, H, W] -> [N, out, H', W']` plus `addend`, `[N, out, H', W']` or `[N, out, 1, 1]`, summed
+    /// as the output is made (a residual connection, or a shift per image and channel).
+    public func callAsFunction(_ input: Tensor, adding addend: Tensor, context: ForwardContext) -> Tensor {
+        input.conv2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding, adding: addend)
+    }
 }
 
 /// A 1-D convolution over NCL signals: `[N, in, L] -> [N, out, L']` with

@@ -241,4 +241,36 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertEqual(gradientBits(threads: 1), gradientBits(threads: 2), "gradients differ between thread counts")
     }
+
+    /// `conv2d(adding:)` gives the bits of `conv2d(...) + addend`, values and gradients, for a residual and
+    /// for a shift per image and channel, on each kernel: Winograd (16 channels, 17 images: two calls), the
+    /// channel kernel (7x7), the flat 3x3 kernel (3 channels), 1x1 convolutions and im2col (stride 2, 9
+    /// outputs).
+    func testConvolutionAddingAnAddendEqualsTheSumAfterwards() {
+        let cases: [(batch: Int, channels: Int, outputs: Int, size: Int, kernel: Int, stride: Int, padding: Int)] = [
+            (17, 16, 16, 6, 3, 1, 1), (3, 8, 32, 7, 3, 1, 1), (2, 3, 5, 9, 3, 1, 1), (2, 6, 4, 5, 1, 1, 0),
+            (2, 4, 9, 8, 3, 2, 1),
+        ]
+        for (batch, channels, outputs, size, kernel, stride, padding) in cases {
+            let x = random([batch, channels, size, size]), w = random([outputs, channels, kernel, kernel])
+            let b = random([outputs])
+            let out = (size + 2 * padding - kernel) / stride + 1
+            for addendShape: Shape in [[batch, outputs, out, out], [batch, outputs, 1, 1]] {
+                let name = "\(batch)x\(channels)->\(outputs) \(size)x\(size) k\(kernel) s\(stride), addend \(addendShape)"
+                let addend = random(addendShape)
+                let inputs = [x, w, b, addend].map { $0.requiringGradient() }
+                let fused = inputs[0].conv2d(weight: inputs[1], bias: inputs[2], stride: (stride, stride),
+                                             padding: (padding, padding), adding: inputs[3])
+                let separate = inputs[0].conv2d(weight: inputs[1], bias: inputs[2], stride: (stride, stride),
+                                                padding: (padding, padding)) + inputs[3]
+                XCTAssertEqual(fused.scalars.map(\.bitPattern), separate.scalars.map(\.bitPattern), name)
+                let seed = random(fused.shape)
+                let fusedGradients = gradients(of: fused, withRespectTo: inputs, seed: seed)
+                let separateGradients = gradients(of: separate, withRespectTo: inputs, seed: seed)
+                for (index, (f, s)) in zip(fusedGradients, separateGradients).enumerated() {
+                    XCTAssertEqual(f?.scalars.map(\.bitPattern), s?.scalars.map(\.bitPattern), "\(name), gradient \(index)")
+                }
+            }
+        }
+    }
 }

@@ -37,10 +37,20 @@ enum ConvolutionKernels {
         return result
     }
 
-    /// `[N, C, H, W] ⋆ [O, C, kh, kw] (+ bias [O]) -> [N, O, H', W']`; with `keepColumns`, also the
-    /// im2col matrices, which the weight gradient can reuse.
+    /// `[N, C, H, W] ⋆ [O, C, kh, kw] (+ bias [O]) (+ addend [N, O, H', W'] or [N, O, 1, 1])
+    /// -> [N, O, H', W']`; with `keepColumns`, also the im2col matrices, which the weight gradient can reuse.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
-                        keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
+                        keepColumns: Bool, adding addend: Tensor? = nil) -> (value: Tensor, columns: Columns?) {
+        if DirectConvolution.appliesToForward(g) && !PointwiseConvolution.applies(g) {
+            return (DirectConvolution.forward(input, weight, bias: bias, g, adding: addend), nil)
+        }
+        let (value, columns) = forward(input, weight, bias: bias, g, keepColumns: keepColumns)
+        return (addend.map { Tensor.broadcastScalars(value, $0, op: "add", AddKernel()) } ?? value, columns)
+    }
+
+    /// The same without an addend.
+    private static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
+                                keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
         if PointwiseConvolution.applies(g) { return (PointwiseConvolution.forward(input, weight, bias: bias, g), nil) }
         if DirectConvolution.appliesToForward(g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
         let blocks = blocks(g)

@@ -38,9 +38,11 @@ enum DirectConvolution {
     /// Whether the input gradient of `g` runs here.
     static func appliesToInputGradient(_ g: ConvGeometry) -> Bool { inputGradientPlan(g) != nil }
 
-    /// `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) `-> [N, O, H', W']`.
-    static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
-        run(input, weight, transposed: false, bias: bias, g, forwardPlan(g)!)
+    /// `[N, C, H, W]` ⋆ `[O, C, kh, kw]` (+ bias `[O]`) (+ addend `[N, O, H', W']` or `[N, O, 1, 1]`)
+    /// `-> [N, O, H', W']`; each task adds the addend to its images' output while it is in cache.
+    static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
+                        adding addend: Tensor? = nil) -> Tensor {
+        run(input, weight, transposed: false, bias: bias, g, forwardPlan(g)!, adding: addend)
     }
 
     /// The input gradient of a convolution, a transposed convolution: `[N, O, H', W']` with weight
@@ -102,7 +104,7 @@ enum DirectConvolution {
     private static let imagesPerCall = 16
 
     private static func run(_ images: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?, _ g: ConvGeometry,
-                            _ plan: Plan) -> Tensor {
+                            _ plan: Plan, adding addend: Tensor? = nil) -> Tensor {
         let batch = g.batch
         let perTask = plan.method == .winograd3x3 ? imagesPerCall : 1
         let tasks = (batch + perTask - 1) / perTask
@@ -146,37 +148,58 @@ enum DirectConvolution {
             let out = out.baseAddress!
             images.withUnsafeBufferPointer { x in
                 ConvolutionKernels.withOptionalPointer(bias) { b in
-                    parallelFor(tasks, work: work) { task in
-                        let scratch = ScratchPool.take(scratchCount)
-                        let first = task * perTask, count = Swift.min(perTask, batch - first)
-                        let image = x.baseAddress! + first * imageIn, target = out + first * imageOut
-                        switch plan.method {
-                        case .winograd3x3:
-                            let done = studio_winograd3x3(image, count, plan.channels, plan.height, plan.width,
-                                                          packed.pointer, plan.outputs, b, target, scratch.pointer)
-                            precondition(done != 0, "Winograd convolution planned on a processor without AVX-512")
-                        case .flat3x3:
-                            studio_conv3x3(image, plan.channels, plan.height, plan.width, packed.pointer, plan.outputs,
-                                           b, target, scratch.pointer)
-                        case .channels:
-                            studio_conv_channels(image, plan.channels, plan.height, plan.width, packed.pointer,
-                                                 plan.outputs, plan.kernel.0, plan.kernel.1, plan.stride.0,
-                                                 plan.stride.1, plan.padding.0, plan.padding.1, plan.outputHeight,
-                                                 plan.outputWidth, b, target, scratch.pointer)
-                        case .transposed:
-                            let done = studio_conv_transposed(image, plan.channels, plan.height, plan.width,
-                                                              packed.pointer, plan.outputs, plan.kernel.0,
-                                                              plan.kernel.1, plan.stride.0, plan.stride.1,
-                                                              plan.padding.0, plan.padding.1, plan.outputHeight,
-                                                              plan.outputWidth, b, target, scratch.pointer)
-                            precondition(done != 0, "transposed convolution planned on a processor without AVX-512")
+                    ConvolutionKernels.withOptionalPointer(addend) { a in
+                        parallelFor(tasks, work: work) { task in
+                            let scratch = ScratchPool.take(scratchCount)
+                            let first = task * perTask, count = Swift.min(perTask, batch - first)
+                            let image = x.baseAddress! + first * imageIn, target = out + first * imageOut
+                            switch plan.method {
+                            case .winograd3x3:
+                                let done = studio_winograd3x3(image, count, plan.channels, plan.height, plan.width,
+                                                              packed.pointer, plan.outputs, b, target, scratch.pointer)
+                                precondition(done != 0, "Winograd convolution planned on a processor without AVX-512")
+                            case .flat3x3:
+                                studio_conv3x3(image, plan.channels, plan.height, plan.width, packed.pointer, plan.outputs,
+                                               b, target, scratch.pointer)
+                            case .channels:
+                                studio_conv_channels(image, plan.channels, plan.height, plan.width, packed.pointer,
+                                                     plan.outputs, plan.kernel.0, plan.kernel.1, plan.stride.0,
+                                                     plan.stride.1, plan.padding.0, plan.padding.1, plan.outputHeight,
+                                                     plan.outputWidth, b, target, scratch.pointer)
+                            case .transposed:
+                                let done = studio_conv_transposed(image, plan.channels, plan.height, plan.width,
+                                                                  packed.pointer, plan.outputs, plan.kernel.0,
+                                                                  plan.kernel.1, plan.stride.0, plan.stride.1,
+                                                                  plan.padding.0, plan.padding.1, plan.outputHeight,
+                                                                  plan.outputWidth, b, target, scratch.pointer)
+                                precondition(done != 0, "transposed convolution planned on a processor without AVX-512")
+                            }
+                            if let a {
+                                add(a, perPlane: addend!.elementCount != batch * imageOut, to: target,
+                                    planes: count * plan.outputs, planeSize: plan.outputHeight * plan.outputWidth,
+                                    firstPlane: first * plan.outputs)
+                            }
+                            withExtendedLifetime(scratch) {}
                         }
-                        withExtendedLifetime(scratch) {}
                     }
                 }
             }
         })
         withExtendedLifetime(packed) {}
         return result
+    }
+
+    /// `target[p][i] += addend[firstPlane + p][i]` for `planes` planes of `planeSize` values, or with
+    /// `perPlane` one addend value per plane: the same roundings as adding the tensors afterwards.
+    private static func add(_ addend: UnsafePointer<Float>, perPlane: Bool, to target: UnsafeMutablePointer<Float>,
+                            planes: Int, planeSize: Int, firstPlane: Int) {
+        guard perPlane else {
+            studio_add_into(target, addend + firstPlane * planeSize, planes * planeSize)
+            return
+        }
+        for p in 0..<planes {
+            let value = addend[firstPlane + p], plane = target + p * planeSize
+            for i in 0..<planeSize { plane[i] += value }
+        }
     }
 }

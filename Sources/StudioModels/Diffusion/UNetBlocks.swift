@@ -48,11 +48,11 @@ public struct ResidualBlock: Module {
 
     /// `[N, in, H, W]` with the activated embedding `[N, E]` -> `[N, out, H, W]`.
     public func callAsFunction(_ x: Tensor, embedding: Tensor, context: ForwardContext) -> Tensor {
-        var h = conv1(norm1(x, followedBySiLU: true, context: context), context: context)
         let shift = timeProjection(embedding, context: context)
-        h = h + shift.reshaped(to: [shift.shape[0], shift.shape[1], 1, 1])
-        h = conv2(dropout(norm2(h, followedBySiLU: true, context: context), context: context), context: context)
-        return (skip.map { $0(x, context: context) } ?? x) + h
+        let h = conv1(norm1(x, followedBySiLU: true, context: context),
+                      adding: shift.reshaped(to: [shift.shape[0], shift.shape[1], 1, 1]), context: context)
+        return conv2(dropout(norm2(h, followedBySiLU: true, context: context), context: context),
+                     adding: skip.map { $0(x, context: context) } ?? x, context: context)
     }
 }
 
