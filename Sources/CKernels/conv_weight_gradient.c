@@ -119,7 +119,78 @@ typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long
     STUDIO_WEIGHT_TILE(studio_weights_##KW##_4, 4, R4, KW)                                                  \
     STUDIO_WEIGHT_TILE(studio_weights_##KW##_4_tail, 4, 1, KW)
 
+/// Defines `name(work, row, first, begin, end)`: as a tile of VECTORS vectors of outputs by ROWS kernel rows
+/// of KW taps, for stride 1 only, three output pixels at a time: an input value under taps k, k - 1 and
+/// k - 2 of pixels ox, ox + 1 and ox + 2 is broadcast once for all three. With one vector of outputs the
+/// plain tile loads a broadcast for every multiply-add, and it waits on loads rather than arithmetic. Each
+/// sum still adds its pixels in order, so the bits are those of the plain tile.
+#define STUDIO_WEIGHT_TILE_TRIPLES(name, VECTORS, ROWS, KW)                                                             \
+    STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
+                                                long begin, long end) {                                   \
+        const long image_size = work->channels * work->padded_height * work->padded_width;                  \
+        const long width = work->output_width, outputs = work->outputs;                                    \
+        const float *rows[ROWS];                                                                           \
+        long oy_begin = work->output_height, oy_end = 0;                                                     \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
+            const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;             \
+            rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                    \
+            studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                \
+        }                                                                                                    \
+        if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                        \
+        float *sums = work->packed + row * KW * outputs + first;                                             \
+        __m512 acc[ROWS][KW][VECTORS];                                                                       \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
+            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
+                    acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                          \
+                                   : _mm512_loadu_ps(sums + ((long)r * KW + k) * outputs + v * 16);           \
+        const float *gradient = work->gradient + begin * work->output_height * width * outputs + first;     \
+        for (long n = begin; n < end; n++) {                                                                 \
+            gradient += oy_begin * width * outputs;                                                          \
+            for (long oy = oy_begin; oy < oy_end; oy++) {                                                    \
+                const long line = n * image_size + oy * work->stride_y * work->padded_width;                 \
+                long ox = 0;                                                                                 \
+                for (; ox + 3 <= width; ox += 3) {                                                           \
+                    __m512 g[3][VECTORS];                                                                    \
+                    _Pragma("clang loop unroll(full)") for (int p = 0; p < 3; p++)                           \
+                        _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                 \
+                            g[p][v] = _mm512_loadu_ps(gradient + p * outputs + v * 16);                      \
+                    gradient += 3 * outputs;                                                                 \
+                    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                        \
+                        _Pragma("clang loop unroll(full)") for (int j = 0; j < KW + 2; j++) {                \
+                            const __m512 x = _mm512_set1_ps(rows[r][line + ox + j]);                         \
+                            _Pragma("clang loop unroll(full)") for (int p = 0; p < 3; p++)                   \
+                                if (j - p >= 0 && j - p < KW)                                                \
+                                    _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)     \
+                                        acc[r][j - p][v] = _mm512_fmadd_ps(x, g[p][v], acc[r][j - p][v]);    \
+                        }                                                                                    \
+                }                                                                                            \
+                for (; ox < width; ox++) {                                                                   \
+                    __m512 g[VECTORS];                                                                       \
+                    _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                     \
+                        g[v] = _mm512_loadu_ps(gradient + v * 16);                                           \
+                    gradient += outputs;                                                                     \
+                    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                        \
+                        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++) {                    \
+                            const __m512 x = _mm512_set1_ps(rows[r][line + ox + k]);                         \
+                            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)             \
+                                acc[r][k][v] = _mm512_fmadd_ps(x, g[v], acc[r][k][v]);                       \
+                        }                                                                                    \
+                }                                                                                            \
+            }                                                                                                \
+            gradient += (work->output_height - oy_end) * width * outputs;                                    \
+        }                                                                                                    \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
+            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
+                    _mm512_storeu_ps(sums + ((long)r * KW + k) * outputs + v * 16, acc[r][k][v]);             \
+    }
+
 STUDIO_WEIGHT_TILES(3, 6, 4, 2)
+STUDIO_WEIGHT_TILE_TRIPLES(studio_weights_3_1_triples, 1, 6, 3)
+STUDIO_WEIGHT_TILE_TRIPLES(studio_weights_3_1_triples_tail, 1, 1, 3)
+STUDIO_WEIGHT_TILE_TRIPLES(studio_weights_3_2_triples, 2, 4, 3)
+STUDIO_WEIGHT_TILE_TRIPLES(studio_weights_3_2_triples_tail, 2, 1, 3)
 STUDIO_WEIGHT_TILES(4, 4, 2, 1)
 STUDIO_WEIGHT_TILES(5, 4, 2, 1)
 
@@ -148,6 +219,11 @@ static const struct { long output_width, width; struct studio_weight_tiles tiles
     {7, 7, STUDIO_SHAPED_ENTRY(7_7)}, {7, 14, STUDIO_SHAPED_ENTRY(7_14)}, {14, 28, STUDIO_SHAPED_ENTRY(14_28)},
 };
 
+/// Kernel width 3 at stride 1: one vector of outputs takes the triple tiles.
+static const struct studio_weight_tiles studio_weight_tiles_3_s1 = {
+    {6, 4, 2}, {studio_weights_3_1_triples, studio_weights_3_2_triples, studio_weights_3_4},
+    {studio_weights_3_1_triples_tail, studio_weights_3_2_triples_tail, studio_weights_3_4_tail}};
+
 static const struct studio_weight_tiles studio_weight_tiles_for[3] = {
     {{6, 4, 2}, {studio_weights_3_1, studio_weights_3_2, studio_weights_3_4},
      {studio_weights_3_1_tail, studio_weights_3_2_tail, studio_weights_3_4_tail}},
@@ -174,7 +250,8 @@ int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pi
         .output_height = output_height, .output_width = output_width, .height = height, .pad_y = pad_y,
         .packed = packed,
     };
-    const struct studio_weight_tiles *tiles = &studio_weight_tiles_for[kernel_width - 3];
+    const struct studio_weight_tiles *tiles =
+        kernel_width == 3 && stride_x == 1 ? &studio_weight_tiles_3_s1 : &studio_weight_tiles_for[kernel_width - 3];
     for (unsigned i = 0; i < sizeof studio_shaped_weight_tiles / sizeof studio_shaped_weight_tiles[0]; i++) {
         const long shaped_width = studio_shaped_weight_tiles[i].width, shaped_output = studio_shaped_weight_tiles[i].output_width;
         if (kernel_width == 5 && pad_x == 2 && width == shaped_width && output_width == shaped_output

@@ -22,8 +22,12 @@ final class DirectWeightGradientTests: XCTestCase {
 
     /// 64 + 32 + 16 outputs (every tile width) with tails of kernel rows, strides, kernels 3, 4 and 5 wide,
     /// unequal kernel sides and paddings, 28x28 images that take two passes over the batch, and the three
-    /// shapes with tiles of their own (7x7, 14x14 to 7x7 and 28x28 to 14x14 with 5x5 kernels).
+    /// shapes with tiles of their own (7x7, 14x14 to 7x7 and 28x28 to 14x14 with 5x5 kernels); for 3-wide
+    /// kernels at stride 1 across, whose one- and two-vector tiles take three pixels at a time, rows of 8, 28,
+    /// 10 (with stride 2 down) and 2 pixels.
     private let cases: [Case] = [
+        Case(batch: 2, channels: 3, outputs: 112, height: 4, width: 2, kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
+        Case(batch: 2, channels: 3, outputs: 48, height: 7, width: 10, kernel: (3, 3), stride: (2, 1), padding: (1, 1)),
         Case(batch: 3, channels: 3, outputs: 112, height: 7, width: 7, kernel: (5, 5), stride: (1, 1), padding: (2, 2)),
         Case(batch: 2, channels: 5, outputs: 48, height: 14, width: 14, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
         Case(batch: 2, channels: 7, outputs: 16, height: 9, width: 8, kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
