@@ -13,10 +13,11 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     /// Shapes that cover full and partial tiles of eight outputs and of 48 flat positions, rows narrower
-    /// than a vector, one pixel, a 28x28 UNet level, and a 7x7 one (the channel kernel forward, Winograd back).
+    /// than a vector, one pixel, a 28x28 UNet level, a 7x7 one (the channel kernel forward, the flat kernel
+    /// back), and 64 channels each way (Winograd).
     private let shapes: [(channels: Int, outputs: Int, height: Int, width: Int)] = [
         (1, 1, 1, 1), (3, 9, 5, 7), (2, 3, 4, 20), (20, 17, 7, 7), (16, 16, 28, 28), (5, 8, 14, 14), (4, 2, 3, 2),
-        (8, 32, 7, 7),
+        (8, 32, 7, 7), (64, 64, 9, 10),
     ]
 
     /// `bias + Σ_c Σ_ky Σ_kx x·w` as fused multiply-adds in that order, with zeros outside the image; output
@@ -188,13 +189,16 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     func testOneAndTwoThreadsGiveTheSameBits() {
-        let x = random([5, 8, 14, 14]), w = random([16, 8, 3, 3]), b = random([16])
-        func run(_ threads: Int) -> [UInt32] {
-            let saved = ComputeThreads.count
-            ComputeThreads.count = threads
-            defer { ComputeThreads.count = saved }
-            return x.conv2d(weight: w, bias: b, padding: (1, 1)).scalars.map(\.bitPattern)
+        // The flat kernel, and Winograd on two calls of images.
+        for (batch, channels, outputs) in [(5, 8, 16), (17, 64, 64)] {
+            let x = random([batch, channels, 8, 9]), w = random([outputs, channels, 3, 3]), b = random([outputs])
+            func run(_ threads: Int) -> [UInt32] {
+                let saved = ComputeThreads.count
+                ComputeThreads.count = threads
+                defer { ComputeThreads.count = saved }
+                return x.conv2d(weight: w, bias: b, padding: (1, 1)).scalars.map(\.bitPattern)
+            }
+            XCTAssertEqual(run(1), run(2), "\(channels) -> \(outputs)")
         }
-        XCTAssertEqual(run(1), run(2))
     }
 }

@@ -3,11 +3,11 @@ import CKernels
 /// Convolutions computed straight from a zero-bordered copy of each image, without an im2col matrix of
 /// kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
 ///
-/// - `studio_winograd3x3` for 3x3 convolutions with stride 1 and padding 1 and at least 8 channels each
-///   way (a diffusion UNet's levels but for images 7 wide or narrower): Winograd's F(2x2, 3x3), 16
-///   multiplications per 2x2 outputs instead of 36, sixteen images a call, one per vector lane.
-/// - `studio_conv3x3` for the other 3x3 same convolutions (a UNet's first and last): it vectorises over the
-///   flat index of the padded image, 16 pixels a vector.
+/// - `studio_winograd3x3` for 3x3 convolutions with stride 1 and padding 1 and at least 64 channels each
+///   way on images wider than 7 (a wide UNet's levels): Winograd's F(2x2, 3x3), 16 multiplications per
+///   2x2 outputs instead of 36, sixteen images a call, one per vector lane.
+/// - `studio_conv3x3` for the other 3x3 same convolutions wider than 7 (the levels of the recipes' UNets, 16
+///   and 32 channels wide): it vectorises over the flat index of the padded image, 16 pixels a vector.
 /// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
 ///   and 14x14 layers, a UNet's strided ones and its 7x7 level): it vectorises over output channels.
 /// - `studio_conv_transposed` for the input gradient of a strided convolution (a transposed convolution
@@ -82,11 +82,16 @@ enum DirectConvolution {
             && outputHeight == height && outputWidth == width
         let method: Method
         if same3x3 && outputs % 16 == 0 && width <= 7 {
-            // On rows this narrow Winograd's 2x2 tiles are few, and a 7-wide row's last tile is half border,
-            // while the channel kernel has whole-row tiles for 7-wide rows that skip the border's taps. A UNet's
-            // 7x7 level ran its 64->32 convolution 10-20% faster, and `bench ddpm` trained about 5% faster.
+            // On rows this narrow the flat kernel's 16-pixel vectors and Winograd's 2x2 tiles spend much of
+            // their work on the border, while the channel kernel has whole-row tiles for 7-wide rows that skip
+            // the border's taps. A UNet's 7x7 level ran its 64->32 convolution 10-20% faster than by Winograd
+            // and 30-50% faster than by the flat kernel.
             method = .channels
-        } else if same3x3 && channels >= 8 && outputs >= 8 {
+        } else if same3x3 && channels >= 64 && outputs >= 64 {
+            // Winograd's transforms and its pass through memory cost about as much per tile as its products
+            // with 32 channels each way, and more with fewer. Best of ten against the flat kernel, one run:
+            // 64->64 at 14x14 and 32x32 and 128->128 at 14x14 ran 10-60% faster, but 16->16, 32->16 and
+            // 32->32 at 28x28 30-60% slower and 32->32 and 16->32 at 14x14 no faster.
             method = .winograd3x3
         } else if same3x3 {
             method = .flat3x3
