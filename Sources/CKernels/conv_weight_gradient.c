@@ -235,6 +235,33 @@ static const struct studio_weight_tiles studio_weight_tiles_for[3] = {
 
 #endif
 
+long studio_conv_weight_gradient_row_multiple(long outputs, long kernel_width) {
+#ifdef STUDIO_WEIGHT_GRADIENT
+    if (kernel_width < 3 || kernel_width > 5) return 1;
+    // The shaped and three-pixel tiles take as many rows as the plain ones of their kernel width.
+    const long *rows = studio_weight_tiles_for[kernel_width - 3].rows;
+    long multiple = 1;
+    for (int kind = 2; kind >= 0; kind--) {
+        const long width = 16L << kind;
+        if (outputs < width) continue;
+        const long r = rows[kind];
+        long a = multiple, b = r;
+        while (b != 0) {
+            const long t = a % b;
+            a = b;
+            b = t;
+        }
+        multiple = multiple / a * r;
+        outputs %= width;
+    }
+    return multiple;
+#else
+    (void)outputs;
+    (void)kernel_width;
+    return 1;
+#endif
+}
+
 int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pixel, long batch, long channels,
                                 long height, long width, long pad_y, long pad_x, long outputs,
                                 long kernel_height, long kernel_width, long stride_y, long stride_x,

@@ -150,4 +150,13 @@ final class DirectWeightGradientTests: XCTestCase {
         generator = RandomGenerator(seed: 5)
         XCTAssertEqual(one, run(2))
     }
+
+    /// The runs of kernel rows the threads share start at multiples of every tile's row count: 1 for four
+    /// vectors of a 5-wide kernel, 6 for one vector of a 3-wide one, 4 and 6 together 12.
+    func testRowMultipleCoversEveryTileThatRuns() throws {
+        guard DirectConvolution.isAvailable else { throw XCTSkip("the direct kernels need AVX-512") }
+        for (outputs, width, expected) in [(256, 5, 1), (16, 3, 6), (112, 5, 4), (48, 3, 12), (64, 3, 2), (32, 4, 2)] {
+            XCTAssertEqual(studio_conv_weight_gradient_row_multiple(outputs, width), expected, "\(outputs) outputs, kw \(width)")
+        }
+    }
 }

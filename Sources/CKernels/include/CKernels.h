@@ -121,6 +121,10 @@ void studio_conv_weight_gradient_prepare(const float *image, const float *gradie
                                          long width, long pad_y, long pad_x, long outputs, long output_plane,
                                          float *planes, float *gradient_by_pixel);
 
+/// A count of kernel rows that every tile `studio_conv_weight_gradient` runs for `outputs` and this kernel
+/// width divides: runs of rows that start at multiples of it need no one-row tail tiles.
+long studio_conv_weight_gradient_row_multiple(long outputs, long kernel_width);
+
 /// Kernel rows `first_row ..< end_row` (a row is a channel and a ky) of a convolution's weight gradient
 /// over a batch laid out by `studio_conv_weight_gradient_prepare`, into `packed[(row·kw + kx)·outputs + o]`.
 /// Each sum is a chain of fused multiply-adds over images, output rows, then columns. Returns 0 without

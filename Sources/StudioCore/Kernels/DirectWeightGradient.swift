@@ -24,17 +24,22 @@ extension DirectConvolution {
                 }
             }
         }
-        // Kernel rows in a few runs for the threads to share, a multiple of 12 rows each: the kernel's tiles
-        // take 1, 2, 4 or 6 rows, and a run that they divide needs no one-row tiles.
+        // Kernel rows in a few runs for the threads to share, of nearly equal length and each starting at a
+        // multiple of the rows of the tiles that run, so that no run needs one-row tail tiles. (Rounding every
+        // run up to 12 rows instead gave convT 256->128's 640 rows, whose tiles take one row, runs of 168,
+        // 168, 168 and 136, and one thread 10% more work than the other.)
         let rows = g.inputChannels * g.kernelHeight
         let tasks = Swift.min(rows, 2 * ComputeThreads.count)
-        let perTask = ((rows + tasks - 1) / tasks + 11) / 12 * 12
+        let multiple = studio_conv_weight_gradient_row_multiple(g.outputChannels, g.kernelWidth)
+        func boundary(_ task: Int) -> Int {
+            task == tasks ? rows : Swift.min(rows, (task * rows / tasks + multiple / 2) / multiple * multiple)
+        }
         let packed = ScratchPool.take(rows * g.kernelWidth * g.outputChannels)
-        parallelFor((rows + perTask - 1) / perTask, work: g.batch * g.outputPlane * g.columnRows * g.outputChannels) { task in
+        parallelFor(tasks, work: g.batch * g.outputPlane * g.columnRows * g.outputChannels) { task in
             let done = studio_conv_weight_gradient(planes.pointer, byPixel.pointer, g.batch, g.inputChannels,
                                                    g.height, g.width, g.padY, g.padX, g.outputChannels, g.kernelHeight,
                                                    g.kernelWidth, g.strideY, g.strideX, g.outputHeight, g.outputWidth,
-                                                   task * perTask, Swift.min(rows, (task + 1) * perTask), packed.pointer)
+                                                   boundary(task), boundary(task + 1), packed.pointer)
             precondition(done != 0, "direct weight gradient planned on a processor without AVX-512")
         }
         let result = Tensor(shape: g.weightShape, unsafeUninitialized: { out in
