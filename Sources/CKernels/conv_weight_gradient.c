@@ -124,7 +124,7 @@ typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long
 /// k - 2 of pixels ox, ox + 1 and ox + 2 is broadcast once for all three. With one vector of outputs the
 /// plain tile loads a broadcast for every multiply-add, and it waits on loads rather than arithmetic. Each
 /// sum still adds its pixels in order, so the bits are those of the plain tile.
-#define STUDIO_WEIGHT_TILE_TRIPLES(name, VECTORS, ROWS, KW)                                                             \
+#define STUDIO_WEIGHT_TILE_TRIPLES(name, VECTORS, ROWS, KW)                                                  \
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
         const long image_size = work->channels * work->padded_height * work->padded_width;                  \
@@ -219,7 +219,7 @@ static const struct { long output_width, width; struct studio_weight_tiles tiles
     {7, 7, STUDIO_SHAPED_ENTRY(7_7)}, {7, 14, STUDIO_SHAPED_ENTRY(7_14)}, {14, 28, STUDIO_SHAPED_ENTRY(14_28)},
 };
 
-/// Kernel width 3 at stride 1: one vector of outputs takes the triple tiles.
+/// Kernel width 3 at stride 1: one and two vectors of outputs take the three-pixel tiles.
 static const struct studio_weight_tiles studio_weight_tiles_3_s1 = {
     {6, 4, 2}, {studio_weights_3_1_triples, studio_weights_3_2_triples, studio_weights_3_4},
     {studio_weights_3_1_triples_tail, studio_weights_3_2_triples_tail, studio_weights_3_4_tail}};

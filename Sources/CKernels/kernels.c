@@ -170,7 +170,8 @@ static void studio_add_moments(double *u, double *v, double *first, double *seco
 }
 
 STUDIO_VARIANTS
-void studio_shifted_moments(const float *restrict a, long count, double center, double *restrict first, double *restrict second) {
+void studio_shifted_moments(const float *restrict a, long count, double center, double *restrict first,
+                            double *restrict second) {
     // Sixteen independent chains: with four, the dependent additions held GroupNorm's statistics to
     // about one scalar a cycle, 5% of DDIM sampling.
     double u[studio_moment_lanes] = {0}, v[studio_moment_lanes] = {0};

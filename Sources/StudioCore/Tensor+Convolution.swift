@@ -34,8 +34,9 @@ extension Tensor {
             strideY: stride.0, strideX: stride.1, padY: padding.0, padX: padding.1,
             outputHeight: outH, outputWidth: outW)
         if let addend {
-            precondition(addend.shape == [shape[0], weight.shape[0], outH, outW] || addend.shape == [shape[0], weight.shape[0], 1, 1],
-                         "conv2d: addend \(addend.shape) must be [\(shape[0]), \(weight.shape[0]), \(outH), \(outW)] or [\(shape[0]), \(weight.shape[0]), 1, 1]")
+            let (n, o) = (shape[0], weight.shape[0])
+            precondition(addend.shape == [n, o, outH, outW] || addend.shape == [n, o, 1, 1],
+                         "conv2d: addend \(addend.shape) must be [\(n), \(o), \(outH), \(outW)] or [\(n), \(o), 1, 1]")
         }
         return Tensor.convolution(self, weight, bias: bias, geometry, adding: addend)
     }

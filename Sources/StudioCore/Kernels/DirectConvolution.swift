@@ -4,12 +4,13 @@ import CKernels
 /// kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
 ///
 /// - `studio_winograd3x3` for 3x3 convolutions with stride 1 and padding 1 and at least 64 channels each
-///   way on images wider than 7 (a wide UNet's levels): Winograd's F(2x2, 3x3), 16 multiplications per
-///   2x2 outputs instead of 36, sixteen images a call, one per vector lane.
-/// - `studio_conv3x3` for the other 3x3 same convolutions wider than 7 (the levels of the recipes' UNets, 16
-///   and 32 channels wide): it vectorises over the flat index of the padded image, 16 pixels a vector.
+///   way (a wide UNet's levels): Winograd's F(2x2, 3x3), 16 multiplications per 2x2 outputs instead of 36,
+///   sixteen images a call, one per vector lane.
+/// - `studio_conv3x3` for the other 3x3 same convolutions (the levels of the recipes' UNets, 16 and 32
+///   channels wide): it vectorises over the flat index of the padded image, 16 pixels a vector.
 /// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
-///   and 14x14 layers, a UNet's strided ones and its 7x7 level): it vectorises over output channels.
+///   and 14x14 layers, a UNet's strided ones), and for 3x3 same ones 7 wide or narrower with such outputs
+///   (a UNet's 7x7 level, before the other two): it vectorises over output channels.
 /// - `studio_conv_transposed` for the input gradient of a strided convolution (a transposed convolution
 ///   that upsamples, a DCGAN generator's) with a multiple of 16 input channels: one stride-1 sum with the
 ///   same tiles per phase of the output, instead of a GEMM and col2im's scatter.
@@ -149,6 +150,7 @@ enum DirectConvolution {
         // pixel and tap.
         let work = batch * (plan.method == .transposed ? imageIn * plan.outputs : imageOut * plan.channels)
             * plan.kernel.0 * plan.kernel.1
+        let addendPerPlane = addend.map { $0.elementCount != batch * imageOut } ?? false
         let result = Tensor(shape: [batch, plan.outputs, plan.outputHeight, plan.outputWidth], unsafeUninitialized: { out in
             let out = out.baseAddress!
             images.withUnsafeBufferPointer { x in
@@ -180,7 +182,7 @@ enum DirectConvolution {
                                 precondition(done != 0, "transposed convolution planned on a processor without AVX-512")
                             }
                             if let a {
-                                add(a, perPlane: addend!.elementCount != batch * imageOut, to: target,
+                                add(a, perPlane: addendPerPlane, to: target,
                                     planes: count * plan.outputs, planeSize: plan.outputHeight * plan.outputWidth,
                                     firstPlane: first * plan.outputs)
                             }
