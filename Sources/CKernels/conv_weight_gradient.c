@@ -50,6 +50,34 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 #define STUDIO_UNROLLED _Pragma("clang loop unroll(full)")
 #define STUDIO_NOT_UNROLLED
 
+/// Declares, for kernel rows `row ..< row + ROWS`: `image_size`, the rows' planes `rows[ROWS]`, the output rows
+/// `oy_begin ..< oy_end` that read inside the image for some of them, `sums` (the tile's place in `packed`)
+/// and `acc[ROWS][KW][VECTORS]`, starting from the sums of the images before `begin`, or zero.
+#define STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS)                                                            \
+    const long image_size = work->channels * work->padded_height * work->padded_width;                      \
+    const float *rows[ROWS];                                                                               \
+    long oy_begin = work->output_height, oy_end = 0;                                                         \
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                      \
+        const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;                 \
+        rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                        \
+        studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                    \
+    }                                                                                                        \
+    if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                            \
+    float *sums = work->packed + row * KW * work->outputs + first;                                           \
+    __m512 acc[ROWS][KW][VECTORS];                                                                           \
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                        \
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                      \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                             \
+                acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                              \
+                               : _mm512_loadu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16)
+
+/// Stores `acc` back as the tile's sums.
+#define STUDIO_WEIGHT_TILE_END(ROWS, KW, VECTORS)                                                              \
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                        \
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                      \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                             \
+                _mm512_storeu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16, acc[r][k][v])
+
 /// Defines `name(work, row, first, begin, end)`: kernel rows `row ..< row + ROWS` (a row is a channel and a
 /// ky) by KW taps by output channels `first ..< first + 16·VECTORS`, adding images `begin ..< end` to the
 /// sums of the images before them. With OW above zero the output rows are OW wide, from input rows W wide
@@ -58,22 +86,7 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 #define STUDIO_WEIGHT_TILE_SHAPED(name, VECTORS, ROWS, KW, OW, W, PAD, S, UNROLL)                             \
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
-        const long image_size = work->channels * work->padded_height * work->padded_width;                  \
-        const float *rows[ROWS];                                                                           \
-        long oy_begin = work->output_height, oy_end = 0;                                                     \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
-            const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;             \
-            rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                    \
-            studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                \
-        }                                                                                                    \
-        if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                        \
-        float *sums = work->packed + row * KW * work->outputs + first;                                       \
-        __m512 acc[ROWS][KW][VECTORS];                                                                       \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
-            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
-                    acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                          \
-                                   : _mm512_loadu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16);     \
+        STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS);                                                         \
         const float *gradient = work->gradient + begin * work->output_height * work->output_width * work->outputs \
                                 + first;                                                                     \
         for (long n = begin; n < end; n++) {                                                                 \
@@ -97,10 +110,7 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
             }                                                                                                \
             gradient += (work->output_height - oy_end) * work->output_width * work->outputs;                 \
         }                                                                                                    \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
-            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
-                    _mm512_storeu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16, acc[r][k][v]);      \
+        STUDIO_WEIGHT_TILE_END(ROWS, KW, VECTORS);                                                           \
     }
 
 #define STUDIO_WEIGHT_TILE(name, VECTORS, ROWS, KW)                                                          \
@@ -127,23 +137,8 @@ typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long
 #define STUDIO_WEIGHT_TILE_TRIPLES(name, VECTORS, ROWS, KW)                                                  \
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
-        const long image_size = work->channels * work->padded_height * work->padded_width;                  \
+        STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS);                                                         \
         const long width = work->output_width, outputs = work->outputs;                                    \
-        const float *rows[ROWS];                                                                           \
-        long oy_begin = work->output_height, oy_end = 0;                                                     \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
-            const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;             \
-            rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                    \
-            studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                \
-        }                                                                                                    \
-        if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                        \
-        float *sums = work->packed + row * KW * outputs + first;                                             \
-        __m512 acc[ROWS][KW][VECTORS];                                                                       \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
-            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
-                    acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                          \
-                                   : _mm512_loadu_ps(sums + ((long)r * KW + k) * outputs + v * 16);           \
         const float *gradient = work->gradient + begin * work->output_height * width * outputs + first;     \
         for (long n = begin; n < end; n++) {                                                                 \
             gradient += oy_begin * width * outputs;                                                          \
@@ -180,10 +175,7 @@ typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long
             }                                                                                                \
             gradient += (work->output_height - oy_end) * width * outputs;                                    \
         }                                                                                                    \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                    \
-            _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                  \
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                         \
-                    _mm512_storeu_ps(sums + ((long)r * KW + k) * outputs + v * 16, acc[r][k][v]);             \
+        STUDIO_WEIGHT_TILE_END(ROWS, KW, VECTORS);                                                           \
     }
 
 STUDIO_WEIGHT_TILES(3, 6, 4, 2)
