@@ -41,18 +41,14 @@ enum ConvolutionKernels {
     /// -> [N, O, H', W']`; with `keepColumns`, also the im2col matrices, which the weight gradient can reuse.
     static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
                         keepColumns: Bool, adding addend: Tensor? = nil) -> (value: Tensor, columns: Columns?) {
-        if DirectConvolution.appliesToForward(g) && !PointwiseConvolution.applies(g) {
+        // The direct kernels add the addend while each block is in cache; the other paths add it afterwards.
+        func added(_ value: Tensor) -> Tensor {
+            addend.map { Tensor.broadcastScalars(value, $0, op: "add", AddKernel()) } ?? value
+        }
+        if PointwiseConvolution.applies(g) { return (added(PointwiseConvolution.forward(input, weight, bias: bias, g)), nil) }
+        if DirectConvolution.appliesToForward(g) {
             return (DirectConvolution.forward(input, weight, bias: bias, g, adding: addend), nil)
         }
-        let (value, columns) = forward(input, weight, bias: bias, g, keepColumns: keepColumns)
-        return (addend.map { Tensor.broadcastScalars(value, $0, op: "add", AddKernel()) } ?? value, columns)
-    }
-
-    /// The same without an addend.
-    private static func forward(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
-                                keepColumns: Bool) -> (value: Tensor, columns: Columns?) {
-        if PointwiseConvolution.applies(g) { return (PointwiseConvolution.forward(input, weight, bias: bias, g), nil) }
-        if DirectConvolution.appliesToForward(g) { return (DirectConvolution.forward(input, weight, bias: bias, g), nil) }
         let blocks = blocks(g)
         let kept = keepColumns ? ScratchPool.take(g.columnRows * g.columnCount) : nil
         let value = Tensor(shape: g.outputShape, unsafeUninitialized: { out in
@@ -76,7 +72,7 @@ enum ConvolutionKernels {
                 }
             }
         })
-        return (value, kept.map { Columns(buffer: $0, geometry: g) })
+        return (added(value), kept.map { Columns(buffer: $0, geometry: g) })
     }
 
     /// The input gradient of a convolution, which is the transposed convolution:
