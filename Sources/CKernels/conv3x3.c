@@ -4,14 +4,16 @@
 #include <immintrin.h>
 #endif
 
-// A 3x3, stride-1, padding-1 convolution of one image, without im2col.
+// A 3x3, stride-1, padding-1 convolution of one image, read in place.
 //
-// The image is copied once into a zero-bordered plane per channel, (H + 2) x (W + 2), stored row after
-// row. Output (y, x) then reads the nine positions f + ky·(W + 2) + kx of every plane, where
-// f = y·(W + 2) + x: over the flat index f the convolution is one-dimensional, with nine fixed offsets,
-// and runs sixteen outputs per vector. The two positions per row with x >= W are computed and
-// dropped when the rows are copied out. Each output is the sum over channels, then taps in order,
-// of fused multiply-adds: a fixed order, so the bits depend only on the processor, never on threads.
+// Over the flat index f = y·W + x of a channel, output f reads the nine positions f + (ky - 1)·W + kx - 1:
+// the convolution is one-dimensional with nine fixed offsets, and runs sixteen outputs per vector. No
+// padded copy of the image is made. The zero padding's taps are left out instead: those above the first
+// row and below the last, by running those rows separately without them, and those left of x = 0 or right
+// of x = W - 1 (which would read the neighbouring row), by masked loads that read them as zeros. Each
+// output is the sum over channels, then taps in order, of fused multiply-adds: a fixed order, so the bits
+// depend only on the processor, never on threads. (A left-out tap would add a zero product, which changes
+// nothing but the sign of a zero sum.)
 
 #if defined(__x86_64__) && defined(__linux__)
 #define STUDIO_CONV3X3 1
@@ -19,26 +21,11 @@
 
 /// Output channels per register tile, and at most three vectors of flat positions: 3 x 8 accumulators,
 /// three input vectors and a broadcast weight fill 28 of AVX-512's 32 registers.
-enum { studio_tile_outputs = 8, studio_max_tile_vectors = 3, studio_lanes = 16 };
+enum { studio_tile_outputs = 8, studio_tile_vectors = 3, studio_lanes = 16 };
 
-/// Vectors of flat positions per tile: three, or two where that computes fewer dropped positions (a 7x7
-/// image's 63 flat positions take four vectors, not six).
-static int studio_tile_vectors(long height, long width) {
-    long vectors = (height * (width + 2) + studio_lanes - 1) / studio_lanes;
-    return (vectors + 1) / 2 * 2 < (vectors + 2) / 3 * 3 ? 2 : 3;
-}
-
-static long studio_flat_outputs(long height, long width) {
-    long vectors = (height * (width + 2) + studio_lanes - 1) / studio_lanes;
-    long per_tile = studio_tile_vectors(height, width);
-    return (vectors + per_tile - 1) / per_tile * per_tile * studio_lanes;
-}
-
-static long studio_plane_stride(long height, long width) {
-    // The last tile reads up to 2·(W + 2) + 2 positions past its own outputs.
-    long needed = studio_flat_outputs(height, width) + 2 * (width + 2) + 2;
-    return (needed + studio_lanes - 1) / studio_lanes * studio_lanes;
-}
+/// Flat positions per channel up to which the lanes' columns come exactly from a division in floats,
+/// corrected by one; larger images take the channel kernel.
+static const long studio_flat_limit = 1L << 24;
 
 int studio_avx512_available(void) {
 #ifdef STUDIO_CONV3X3
@@ -50,126 +37,160 @@ int studio_avx512_available(void) {
 }
 
 long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs) {
-    return channels * studio_plane_stride(height, width) + outputs * studio_flat_outputs(height, width);
+    // Only the channel kernel, which runs where the vector loop does not, needs scratch.
+    return studio_conv_channels_scratch_count(channels, height, width, 1, 1, outputs, height, width);
 }
 
 #ifdef STUDIO_CONV3X3
 
 typedef float studio_v16 __attribute__((vector_size(64)));
-typedef float studio_v16u __attribute__((vector_size(64), aligned(4)));
 
 #define STUDIO_AVX512 __attribute__((target("avx512f,fma")))
+
+/// The lanes of the vectors at flat positions f0 + 16·v (v < vectors) below `end`, for each kx: those
+/// whose tap kx reads inside the row (kx = 0: x >= 1; kx = 2: x <= W - 2; kx = 1: all of them).
+STUDIO_AVX512 static inline void studio_column_masks(long f0, int vectors, long width, long end,
+                                                     __mmask16 masks[3][studio_tile_vectors]) {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i one = _mm512_set1_epi32(1), columns = _mm512_set1_epi32((int)width);
+    for (int v = 0; v < vectors; v++) {
+        __m512i p = _mm512_add_epi32(_mm512_set1_epi32((int)(f0 + v * studio_lanes)), lanes);
+        // Below 2^24 the positions are exact in floats and the rounded quotient is off by at most one.
+        __m512i y = _mm512_cvttps_epi32(_mm512_div_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps((float)width)));
+        __m512i x = _mm512_sub_epi32(p, _mm512_mullo_epi32(y, columns));
+        x = _mm512_mask_add_epi32(x, _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512()), x, columns);
+        x = _mm512_mask_sub_epi32(x, _mm512_cmpge_epi32_mask(x, columns), x, columns);
+        __mmask16 inside = _mm512_cmplt_epi32_mask(p, _mm512_set1_epi32((int)end));
+        masks[0][v] = inside & _mm512_cmpge_epi32_mask(x, one);
+        masks[1][v] = inside;
+        masks[2][v] = inside & _mm512_cmplt_epi32_mask(x, _mm512_sub_epi32(columns, one));
+    }
+}
 
 STUDIO_AVX512 static inline studio_v16 studio_splat(float s) {
     return (studio_v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
-/// Outputs `first ..< first + count` (count <= 8) of the flat positions `f0 ..< f0 + 16·vectors`
-/// (vectors <= 3), summed over every channel and tap; both counts are constants where it is inlined.
+/// `acc[o][v] += in[v] · w[o]` for `count` outputs and `vectors` vectors (constants where it is inlined).
 STUDIO_AVX512 __attribute__((always_inline)) static inline void
-studio_conv3x3_tile(const float *restrict planes, long channels, long plane_stride, long padded_width,
-                    const float *restrict packed, long outputs, long first, int count, int vectors,
-                    const float *restrict bias, float *restrict flat, long flat_stride, long f0) {
+studio_conv3x3_tap(studio_v16 acc[studio_tile_outputs][studio_tile_vectors], int count, int vectors,
+                   const studio_v16 in[studio_tile_vectors], const float *restrict w) {
 #pragma clang fp contract(fast)
-    studio_v16 acc[studio_tile_outputs][studio_max_tile_vectors];
+    for (int o = 0; o < count; o++) {
+        studio_v16 weight = studio_splat(w[o]);
+        for (int v = 0; v < vectors; v++) acc[o][v] = in[v] * weight + acc[o][v];
+    }
+}
+
+/// `vectors` vectors (at most three) of tap kx from `row`, a row's worth of flat positions before or after
+/// the outputs at the tile's first position; kx = 1 reads unmasked unless the tile ends early (`tail`).
+STUDIO_AVX512 __attribute__((always_inline)) static inline void
+studio_conv3x3_load(studio_v16 in[studio_tile_vectors], unsigned long row, int kx, int vectors, int tail,
+                    const __mmask16 masks[3][studio_tile_vectors]) {
+    for (int v = 0; v < vectors; v++) {
+        // Addresses as integers: a masked lane's position may lie outside the image, and is never read.
+        const void *source = (const void *)(row + ((kx - 1) + v * studio_lanes) * (long)sizeof(float));
+        in[v] = kx == 1 && !tail ? (studio_v16)_mm512_loadu_ps(source)
+                                 : (studio_v16)_mm512_maskz_loadu_ps(masks[kx][v], source);
+    }
+}
+
+/// Outputs `first ..< first + count` (count <= 8) of the flat positions `f0 ..< f0 + 16·vectors`, summed
+/// over every channel and the taps of kernel rows `ky0 ... ky1`; `count`, `vectors` and `tail` (whether
+/// the last vector ends before its 16th lane) are constants where it is inlined.
+STUDIO_AVX512 __attribute__((always_inline)) static inline void
+studio_conv3x3_tile(const float *restrict image, long channels, long plane, long width,
+                    const float *restrict packed, long outputs, long first, int count, int vectors, int tail,
+                    int ky0, int ky1, const __mmask16 masks[3][studio_tile_vectors], const float *restrict bias,
+                    float *restrict result, long f0) {
+    studio_v16 acc[studio_tile_outputs][studio_tile_vectors];
     for (int o = 0; o < count; o++) {
         studio_v16 start = studio_splat(bias ? bias[first + o] : 0.0f);
         for (int v = 0; v < vectors; v++) acc[o][v] = start;
     }
-    const long offsets[9] = {0, 1, 2, padded_width, padded_width + 1, padded_width + 2,
-                             2 * padded_width, 2 * padded_width + 1, 2 * padded_width + 2};
     for (long c = 0; c < channels; c++) {
-        const float *plane = planes + c * plane_stride + f0;
+        const unsigned long source = (unsigned long)(image + c * plane + f0);
         const float *taps = packed + c * 9 * outputs + first;
-        for (int t = 0; t < 9; t++) {
-            const float *source = plane + offsets[t];
-            studio_v16 in[studio_max_tile_vectors];
-            for (int v = 0; v < vectors; v++) in[v] = *(const studio_v16u *)(source + v * studio_lanes);
-            const float *w = taps + t * outputs;
-            for (int o = 0; o < count; o++) {
-                studio_v16 weight = studio_splat(w[o]);
-                for (int v = 0; v < vectors; v++) acc[o][v] = in[v] * weight + acc[o][v];
+        for (int ky = ky0; ky <= ky1; ky++) {
+            const unsigned long row = source + (ky - 1) * width * (long)sizeof(float);
+            studio_v16 in[studio_tile_vectors];
+#pragma clang loop unroll(full)
+            for (int kx = 0; kx < 3; kx++) {
+                studio_conv3x3_load(in, row, kx, vectors, tail, masks);
+                studio_conv3x3_tap(acc, count, vectors, in, taps + (3 * ky + kx) * outputs);
             }
         }
     }
     for (int o = 0; o < count; o++) {
-        float *row = flat + (first + o) * flat_stride + f0;
-        for (int v = 0; v < vectors; v++) *(studio_v16u *)(row + v * studio_lanes) = acc[o][v];
+        float *target = result + (first + o) * plane + f0;
+        for (int v = 0; v < vectors; v++) {
+            if (tail) {
+                _mm512_mask_storeu_ps(target + v * studio_lanes, masks[1][v], (__m512)acc[o][v]);
+            } else {
+                _mm512_storeu_ps(target + v * studio_lanes, (__m512)acc[o][v]);
+            }
+        }
     }
 }
 
-/// Every tile of `vectors` vectors of flat positions (a constant where it is inlined).
+/// Every output's tiles of `vectors` vectors at flat position f0 (`vectors` and `tail` constants where it
+/// is inlined).
 STUDIO_AVX512 __attribute__((always_inline)) static inline void
-studio_conv3x3_tiles(const float *restrict planes, long channels, long plane_stride, long padded_width,
-                     const float *restrict packed, long outputs, int vectors, const float *restrict bias,
-                     float *restrict flat, long flat_count) {
-    for (long f0 = 0; f0 < flat_count; f0 += vectors * studio_lanes) {
-        long first = 0;
-        for (; first + studio_tile_outputs <= outputs; first += studio_tile_outputs) {
-            studio_conv3x3_tile(planes, channels, plane_stride, padded_width, packed, outputs, first,
-                                studio_tile_outputs, vectors, bias, flat, flat_count, f0);
-        }
-        for (; first < outputs; first++) {
-            studio_conv3x3_tile(planes, channels, plane_stride, padded_width, packed, outputs, first, 1, vectors, bias,
-                                flat, flat_count, f0);
-        }
+studio_conv3x3_tiles(const float *restrict image, long channels, long height, long width,
+                     const float *restrict packed, long outputs, int vectors, int tail, int ky0, int ky1, long end,
+                     const float *restrict bias, float *restrict result, long f0) {
+    __mmask16 masks[3][studio_tile_vectors];
+    studio_column_masks(f0, vectors, width, end, masks);
+    const long plane = height * width;
+    long first = 0;
+    for (; first + studio_tile_outputs <= outputs; first += studio_tile_outputs) {
+        studio_conv3x3_tile(image, channels, plane, width, packed, outputs, first, studio_tile_outputs, vectors, tail,
+                            ky0, ky1, masks, bias, result, f0);
+    }
+    for (; first < outputs; first++) {
+        studio_conv3x3_tile(image, channels, plane, width, packed, outputs, first, 1, vectors, tail, ky0, ky1, masks,
+                            bias, result, f0);
     }
 }
 
-/// Lanes `0 ..< n` of a vector, for n in 0...16.
-STUDIO_AVX512 static inline __mmask16 studio_first_lanes(long n) {
-    return n >= studio_lanes ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
-
-/// Row `y` of a channel as padded row `y + 1` (a zero, the W scalars, a zero), with vector stores that
-/// may run past the row into the next one, which is written after it.
-STUDIO_AVX512 static inline void studio_pad_row(float *restrict padded, const float *restrict source, long width) {
-    const long padded_width = width + 2;
-    for (long k = 0; k < padded_width; k += studio_lanes) {
-        // Lane i holds padded position k + i, which is source[k + i - 1] for 1 <= k + i <= W.
-        __mmask16 inside = studio_first_lanes(width + 1 - k) & (k == 0 ? (__mmask16)0xFFFE : (__mmask16)0xFFFF);
-        _mm512_storeu_ps(padded + k, _mm512_maskz_loadu_ps(inside, source + k - 1));
+/// The flat positions `start ..< end`, rows whose taps lie in kernel rows `ky0 ... ky1`: three vectors a
+/// tile, then one tile of the one to three vectors left, the last of which may end early.
+STUDIO_AVX512 static void studio_conv3x3_rows(const float *restrict image, long channels, long height, long width,
+                                              const float *restrict packed, long outputs, int ky0, int ky1,
+                                              long start, long end, const float *restrict bias,
+                                              float *restrict result) {
+    const long count = (end - start + studio_lanes - 1) / studio_lanes;
+    const int tail = (end - start) % studio_lanes != 0;
+    long v = 0;
+    for (; count - v > studio_tile_vectors; v += studio_tile_vectors) {
+        studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 3, 0, ky0, ky1, end, bias, result,
+                             start + v * studio_lanes);
     }
-}
-
-STUDIO_AVX512 static inline void studio_zero(float *restrict target, long count) {
-    for (long k = 0; k < count; k += studio_lanes) {
-        _mm512_mask_storeu_ps(target + k, studio_first_lanes(count - k), _mm512_setzero_ps());
+    const long f0 = start + v * studio_lanes;
+    switch ((count - v) * 2 + tail) {
+    case 2: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 1, 0, ky0, ky1, end, bias, result, f0); break;
+    case 3: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 1, 1, ky0, ky1, end, bias, result, f0); break;
+    case 4: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 2, 0, ky0, ky1, end, bias, result, f0); break;
+    case 5: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 2, 1, ky0, ky1, end, bias, result, f0); break;
+    case 6: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 3, 0, ky0, ky1, end, bias, result, f0); break;
+    case 7: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 3, 1, ky0, ky1, end, bias, result, f0); break;
+    default: break;
     }
 }
 
 STUDIO_AVX512 static void studio_conv3x3_avx512(const float *restrict image, long channels, long height, long width,
                                                 const float *restrict packed, long outputs,
-                                                const float *restrict bias, float *restrict result,
-                                                float *restrict scratch) {
-    const long padded_width = width + 2;
-    const long plane_stride = studio_plane_stride(height, width);
-    const long flat_count = studio_flat_outputs(height, width);
-    float *planes = scratch;
-    float *flat = scratch + channels * plane_stride;
-    for (long c = 0; c < channels; c++) {
-        float *plane = planes + c * plane_stride;
-        studio_zero(plane, padded_width);
-        for (long y = 0; y < height; y++) {
-            studio_pad_row(plane + (y + 1) * padded_width, image + (c * height + y) * width, width);
-        }
-        studio_zero(plane + (height + 1) * padded_width, plane_stride - (height + 1) * padded_width);
+                                                const float *restrict bias, float *restrict result) {
+    // The first row has no taps above it, the last none below, and the rows between all nine.
+    if (height == 1) {
+        studio_conv3x3_rows(image, channels, height, width, packed, outputs, 1, 1, 0, width, bias, result);
+        return;
     }
-    if (studio_tile_vectors(height, width) == 3) {
-        studio_conv3x3_tiles(planes, channels, plane_stride, padded_width, packed, outputs, 3, bias, flat, flat_count);
-    } else {
-        studio_conv3x3_tiles(planes, channels, plane_stride, padded_width, packed, outputs, 2, bias, flat, flat_count);
-    }
-    for (long o = 0; o < outputs; o++) {
-        for (long y = 0; y < height; y++) {
-            float *target = result + (o * height + y) * width;
-            const float *source = flat + o * flat_count + y * padded_width;
-            for (long k = 0; k < width; k += studio_lanes) {
-                __mmask16 row = studio_first_lanes(width - k);
-                _mm512_mask_storeu_ps(target + k, row, _mm512_maskz_loadu_ps(row, source + k));
-            }
-        }
-    }
+    studio_conv3x3_rows(image, channels, height, width, packed, outputs, 1, 2, 0, width, bias, result);
+    studio_conv3x3_rows(image, channels, height, width, packed, outputs, 0, 2, width, (height - 1) * width, bias,
+                        result);
+    studio_conv3x3_rows(image, channels, height, width, packed, outputs, 0, 1, (height - 1) * width, height * width,
+                        bias, result);
 }
 
 #endif
@@ -177,13 +198,12 @@ STUDIO_AVX512 static void studio_conv3x3_avx512(const float *restrict image, lon
 void studio_conv3x3(const float *image, long channels, long height, long width, const float *packed, long outputs,
                     const float *bias, float *result, float *scratch) {
 #ifdef STUDIO_CONV3X3
-    if (studio_avx512_available()) {
-        studio_conv3x3_avx512(image, channels, height, width, packed, outputs, bias, result, scratch);
+    if (studio_avx512_available() && height * width < studio_flat_limit) {
+        studio_conv3x3_avx512(image, channels, height, width, packed, outputs, bias, result);
         return;
     }
 #endif
-    // Elsewhere the channel kernel's plain loops run the same chain of fused multiply-adds; this scratch
-    // holds more than the padded planes they use.
+    // Elsewhere the channel kernel runs the same chain of fused multiply-adds.
     studio_conv_channels(image, channels, height, width, packed, outputs, 3, 3, 1, 1, 1, 1, height, width, bias, result,
                          scratch);
 }

@@ -12,12 +12,13 @@ final class DirectConvolutionTests: XCTestCase {
         Tensor.randomUniform(shape, lower: -1, upper: 1, using: &generator)
     }
 
-    /// Shapes that cover full and partial tiles of eight outputs and of 48 flat positions, rows narrower
-    /// than a vector, one pixel, a 28x28 UNet level, a 7x7 one (the channel kernel forward, the flat kernel
-    /// back), and 64 channels each way (Winograd).
+    /// Shapes that cover full and partial tiles of eight outputs, the flat kernel's last tiles of one, two
+    /// and three vectors with and without a partial vector in its first row, its middle rows and its last
+    /// row, rows narrower than a vector, one pixel, a 28x28 UNet level, a 7x7 one (the channel kernel
+    /// forward, the flat kernel back), and 64 channels each way (Winograd).
     private let shapes: [(channels: Int, outputs: Int, height: Int, width: Int)] = [
         (1, 1, 1, 1), (3, 9, 5, 7), (2, 3, 4, 20), (20, 17, 7, 7), (16, 16, 28, 28), (5, 8, 14, 14), (4, 2, 3, 2),
-        (8, 32, 7, 7), (64, 64, 9, 10),
+        (8, 32, 7, 7), (64, 64, 9, 10), (2, 16, 2, 16), (3, 5, 3, 32), (2, 9, 4, 48),
     ]
 
     /// `bias + Σ_c Σ_ky Σ_kx x·w` as fused multiply-adds in that order, with zeros outside the image; output

@@ -1,13 +1,13 @@
 import CKernels
 
-/// Convolutions computed straight from a zero-bordered copy of each image, without an im2col matrix of
-/// kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
+/// Convolutions computed straight from each image (or a zero-bordered copy of it), without an im2col
+/// matrix of kh·kw copies, on processors with AVX-512 (elsewhere `ConvolutionKernels` keeps im2col and OpenBLAS):
 ///
 /// - `studio_winograd3x3` for 3x3 convolutions with stride 1 and padding 1 and at least 64 channels each
 ///   way (a wide UNet's levels): Winograd's F(2x2, 3x3), 16 multiplications per 2x2 outputs instead of 36,
 ///   sixteen images a call, one per vector lane.
 /// - `studio_conv3x3` for the other 3x3 same convolutions (the levels of the recipes' UNets, 16 and 32
-///   channels wide): it vectorises over the flat index of the padded image, 16 pixels a vector.
+///   channels wide): it vectorises over the flat index of the image, 16 pixels a vector, read in place.
 /// - `studio_conv_channels` for any other convolution with a multiple of 16 output channels (a DCGAN's 7x7
 ///   and 14x14 layers, a UNet's strided ones), and for 3x3 same ones 7 wide or narrower with such outputs
 ///   (a UNet's 7x7 level, before the other two): it vectorises over output channels.
