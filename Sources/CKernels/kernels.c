@@ -89,6 +89,45 @@ void studio_affine_silu_gradient(const float *restrict g, const float *restrict 
 }
 
 STUDIO_VARIANTS
+void studio_softmax_rows(const float *restrict x, float *restrict y, long rows, long width) {
+    enum { lanes = 16 };
+    for (long r = 0; r < rows; r++) {
+        const float *in = x + r * width;
+        float *out = y + r * width;
+        // Sixteen running maxima and sums, one per lane of a block of sixteen positions, combined in a
+        // fixed tree: the vector loops need no reordering, so every variant gives the same bits.
+        float peaks[lanes], sums[lanes];
+        for (int l = 0; l < lanes; l++) {
+            peaks[l] = -INFINITY;
+            sums[l] = 0;
+        }
+        long j = 0;
+        for (; j + lanes <= width; j += lanes) {
+            for (int l = 0; l < lanes; l++) peaks[l] = in[j + l] > peaks[l] ? in[j + l] : peaks[l];
+        }
+        for (int l = 0; j + l < width; l++) peaks[l] = in[j + l] > peaks[l] ? in[j + l] : peaks[l];
+        for (int half = lanes / 2; half > 0; half /= 2) {
+            for (int l = 0; l < half; l++) peaks[l] = peaks[l + half] > peaks[l] ? peaks[l + half] : peaks[l];
+        }
+        const float peak = isfinite(peaks[0]) ? peaks[0] : 0;
+        // Below e^-87.3, which studio_exp clamps to, a weight is zero, as it is for a logit of -infinity.
+        for (long k = 0; k < width; k++) {
+            const float shifted = in[k] - peak;
+            out[k] = shifted < -87.3f ? 0.0f : studio_exp(shifted);
+        }
+        for (j = 0; j + lanes <= width; j += lanes) {
+            for (int l = 0; l < lanes; l++) sums[l] += out[j + l];
+        }
+        for (int l = 0; j + l < width; l++) sums[l] += out[j + l];
+        for (int half = lanes / 2; half > 0; half /= 2) {
+            for (int l = 0; l < half; l++) sums[l] += sums[l + half];
+        }
+        const float scale = 1 / sums[0];
+        for (long k = 0; k < width; k++) out[k] *= scale;
+    }
+}
+
+STUDIO_VARIANTS
 void studio_softplus(const float *restrict x, float *restrict y, long count) {
     for (long i = 0; i < count; i++) {
         float v = x[i];

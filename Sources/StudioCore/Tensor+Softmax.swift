@@ -1,10 +1,12 @@
+import CKernels
 import Foundation
 
 // MARK: - Softmax beside its pullback
 
 extension Tensor {
     /// e^x normalised to sum 1 along the last axis: `[..., n] -> [..., n]`. Each row is shifted by
-    /// its maximum first, so large logits (attention scores) cannot overflow.
+    /// its maximum first, so large logits (attention scores) cannot overflow; the rows run in
+    /// `studio_softmax_rows`, whose vector loops take an attention row's exponentials sixteen at a time.
     public func softmax() -> Tensor {
         precondition(rank >= 1, "softmax: needs at least one axis, got a scalar")
         let width = shape[rank - 1]
@@ -12,20 +14,8 @@ extension Tensor {
         let y = withUnsafeBufferPointer { src in
             Tensor(shape: shape, unsafeUninitialized: { dst in
                 parallelChunks(rows, grain: Swift.max(1, 16_384 / Swift.max(width, 1))) { range in
-                    for row in range {
-                        let base = row * width
-                        var peak = -Float.infinity
-                        for j in 0..<width { peak = Swift.max(peak, src[base + j]) }
-                        if !peak.isFinite { peak = 0 }
-                        var total: Float = 0
-                        for j in 0..<width {
-                            let e = Foundation.exp(src[base + j] - peak)
-                            dst[base + j] = e
-                            total += e
-                        }
-                        let scale = 1 / total
-                        for j in 0..<width { dst[base + j] *= scale }
-                    }
+                    studio_softmax_rows(src.baseAddress! + range.lowerBound * width,
+                                        dst.baseAddress! + range.lowerBound * width, range.count, width)
                 }
             })
         }

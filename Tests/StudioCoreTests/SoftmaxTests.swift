@@ -11,6 +11,24 @@ final class SoftmaxTests: XCTestCase {
         XCTAssertTrue(y.isClose(to: Tensor(shape: [2, 3], scalars: [e1 / total, e2 / total, e3 / total, 0.5, 0.5, 0])))
     }
 
+    func testWideRowsMatchDoublePrecisionAndMaskedLogitsWeighNothing() {
+        // 37 values: two blocks of sixteen lanes and a tail, the maximum in the tail, one masked logit.
+        var generator = RandomGenerator(seed: 9)
+        var row = Tensor.randomUniform([37], lower: -6, upper: 6, using: &generator).scalars
+        row[35] = 9
+        row[4] = -.infinity
+        let y = Tensor(shape: [2, 37], scalars: row + row.map { $0 - 50 }).softmax().scalars
+        let exps = row.map { Foundation.exp(Double($0) - 9) }
+        let total = exps.reduce(0, +)
+        for (j, e) in exps.enumerated() {
+            XCTAssertEqual(Double(y[j]), e / total, accuracy: 2e-7, "position \(j)")
+            // Shifting a row by a constant leaves its softmax as it was, up to rounding of the shift.
+            XCTAssertEqual(y[37 + j], y[j], accuracy: 2e-6, "shifted row, position \(j)")
+        }
+        XCTAssertEqual(y[4], 0)
+        XCTAssertEqual(y[37 + 4], 0)
+    }
+
     func testGradientCheck() {
         var generator = RandomGenerator(seed: 5)
         let x = Tensor.randomUniform([2, 3, 5], lower: -2, upper: 2, using: &generator)

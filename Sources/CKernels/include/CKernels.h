@@ -12,6 +12,11 @@ void studio_affine_silu(const float *x, float *y, long count, float scale, float
 /// y[i] = g[i]·SiLU'(x[i]·scale + shift), for i < count: the SiLU pullback at that point.
 void studio_affine_silu_gradient(const float *g, const float *x, float *y, long count, float scale, float shift);
 
+/// Each of `rows` rows of `width` values of x, e^(x - the row's maximum) normalised to sum 1, into y; the
+/// maximum counts as 0 where it is not finite. e^x is `studio_exp` (zero below -87.3), and the maxima and
+/// sums run in sixteen lanes combined in a fixed tree.
+void studio_softmax_rows(const float *x, float *y, long rows, long width);
+
 /// y[i] = log(1 + e^x[i]), computed without overflow, for i < count.
 void studio_softplus(const float *x, float *y, long count);
 
