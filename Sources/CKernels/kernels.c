@@ -92,6 +92,17 @@ void studio_affine_silu_gradient(const float *restrict g, const float *restrict 
 }
 
 STUDIO_VARIANTS
+void studio_channel_affine(const float *restrict x, float *restrict y, long count, float scale, float shift) {
+    for (long i = 0; i < count; i++) y[i] = x[i] * scale + shift;
+}
+
+STUDIO_VARIANTS
+void studio_channel_input_gradient(const float *restrict g, const float *restrict x, float *restrict y, long count,
+                                   float a, float k1, float k0) {
+    for (long i = 0; i < count; i++) y[i] = a * g[i] + k1 * x[i] + k0;
+}
+
+STUDIO_VARIANTS
 void studio_softmax_rows(const float *restrict x, float *restrict y, long rows, long width) {
     enum { lanes = 16 };
     for (long r = 0; r < rows; r++) {

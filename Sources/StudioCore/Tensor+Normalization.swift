@@ -191,8 +191,9 @@ extension Tensor {
                     }
                     parallelChunks(layout.batch * channels, grain: Swift.max(1, 32_768 / positions)) { range in
                         for row in range {
-                            let c = row % channels, base = row * positions
-                            for i in base..<(base + positions) { y[i] = f(pa[i], pb[i], c) }
+                            let base = row * positions
+                            f.row(pa.baseAddress! + base, pb.baseAddress! + base, y.baseAddress! + base, count: positions,
+                                  channel: row % channels)
                         }
                     }
                 })
@@ -235,6 +236,8 @@ protocol ChannelTerm {
 /// One output scalar from a pair of input scalars `(a, b)` of channel `c`.
 protocol ChannelMap {
     func callAsFunction(_ a: Float, _ b: Float, _ c: Int) -> Float
+    /// `y[i] = self(a[i], b[i], c)` for `i < count`, by a vector kernel.
+    func row(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, channel c: Int)
 }
 
 /// (x - shift, (x - shift)²): the shifted first and second moments.
@@ -268,6 +271,10 @@ struct ChannelAffine: ChannelMap {
     let scale: UnsafeBufferPointer<Float>
     let shift: UnsafeBufferPointer<Float>
     @inline(__always) func callAsFunction(_ x: Float, _ unused: Float, _ c: Int) -> Float { x * scale[c] + shift[c] }
+    func row(_ x: UnsafePointer<Float>, _ unused: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+             channel c: Int) {
+        studio_channel_affine(x, y, count, scale[c], shift[c])
+    }
 }
 
 /// a[c]·g + k1[c]·x + k0[c].
@@ -276,6 +283,10 @@ struct ChannelInputGradient: ChannelMap {
     let k1: UnsafeBufferPointer<Float>
     let k0: UnsafeBufferPointer<Float>
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ c: Int) -> Float { a[c] * g + k1[c] * x + k0[c] }
+    func row(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+             channel c: Int) {
+        studio_channel_input_gradient(g, x, y, count, a[c], k1[c], k0[c])
+    }
 }
 
 /// The pullbacks of one `batchNormalized` call. In first-order mode the three gradients come from

@@ -12,6 +12,12 @@ void studio_affine_silu(const float *x, float *y, long count, float scale, float
 /// y[i] = g[i]·SiLU'(x[i]·scale + shift), for i < count: the SiLU pullback at that point.
 void studio_affine_silu_gradient(const float *g, const float *x, float *y, long count, float scale, float shift);
 
+/// y[i] = x[i]·scale + shift, for i < count: one channel of a normalisation's affine map.
+void studio_channel_affine(const float *x, float *y, long count, float scale, float shift);
+
+/// y[i] = a·g[i] + k1·x[i] + k0, for i < count: one channel of a normalisation's input gradient.
+void studio_channel_input_gradient(const float *g, const float *x, float *y, long count, float a, float k1, float k0);
+
 /// Each of `rows` rows of `width` values of x, e^(x - the row's maximum) normalised to sum 1, into y; the
 /// maximum counts as 0 where it is not finite. e^x is `studio_exp` (zero below -87.3), and the maxima and
 /// sums run in sixteen lanes combined in a fixed tree.
