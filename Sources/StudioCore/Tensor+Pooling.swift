@@ -1,3 +1,5 @@
+import CKernels
+
 // MARK: - Pooling and nearest-neighbour upsampling, each beside its pullback
 
 /// A pooling window sliding over the planes of `[N, C, H, W]` without padding (PyTorch's floor mode).
@@ -87,27 +89,28 @@ extension Tensor {
 
     private func upsampled(scaleY: Int, scaleX: Int) -> Tensor {
         let (h, w) = (shape[2], shape[3])
-        let (outH, outW) = (h * scaleY, w * scaleX)
         let planes = shape[0] * shape[1]
         let value = withUnsafeBufferPointer { x in
-            Tensor(shape: [shape[0], shape[1], outH, outW], unsafeUninitialized: { out in
+            Tensor(shape: [shape[0], shape[1], h * scaleY, w * scaleX], unsafeUninitialized: { out in
                 let x = x.baseAddress!, out = out.baseAddress!
-                parallelFor(planes, work: planes * outH * outW) { p in
-                    for iy in 0..<h {
-                        let source = x + (p * h + iy) * w
-                        let line = out + (p * outH + iy * scaleY) * outW
-                        for ix in 0..<w {
-                            for s in 0..<scaleX { line[ix * scaleX + s] = source[ix] }
-                        }
-                        for repeated in 1..<scaleY { (line + repeated * outW).update(from: line, count: outW) }
-                    }
+                parallelFor(planes, work: planes * h * scaleY * w * scaleX) { p in
+                    studio_upsample_nearest(x + p * h * w, out + p * h * scaleY * w * scaleX, 1, h, w, scaleY, scaleX)
                 }
             })
         }
-        // The adjoint sums each block, which is an average pool scaled by the block size.
-        let blockSize = Float(scaleY * scaleX)
-        return Tensor.record("upsampleNearest", value, (self, {
-            $0.avgPool2d(kernelSize: (scaleY, scaleX), stride: (scaleY, scaleX)) * blockSize
+        // The adjoint sums each block; recorded, it is an average pool scaled by the block size.
+        return Tensor.record("upsampleNearest", value, (self, { g in
+            guard !isRecordingGradients else {
+                return g.avgPool2d(kernelSize: (scaleY, scaleX), stride: (scaleY, scaleX)) * Float(scaleY * scaleX)
+            }
+            return g.withUnsafeBufferPointer { u in
+                Tensor(shape: self.shape, unsafeUninitialized: { out in
+                    let u = u.baseAddress!, out = out.baseAddress!
+                    parallelFor(planes, work: planes * h * scaleY * w * scaleX) { p in
+                        studio_block_sums(u + p * h * scaleY * w * scaleX, out + p * h * w, 1, h, w, scaleY, scaleX)
+                    }
+                })
+            }
         }))
     }
 

@@ -140,6 +140,17 @@ final class ConvolutionTests: XCTestCase {
         } } } }
         assertClose(Tensor(shape: [1, 2, 2], scalars: [1, 2, 3, 4]).upsampledNearest(scale: 3),
                     Tensor(shape: [1, 2, 6], scalars: [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]), "upsample 1-D")
+        // The pullback sums each block: directly, and as a recorded average pool while a graph is built.
+        for (shape, scale) in [([2, 3, 5, 7], 2), ([1, 2, 4, 3], 3)] as [([Int], Int)] {
+            let x = random(Shape(shape)).requiringGradient()
+            let seed = random(Shape([shape[0], shape[1], shape[2] * scale, shape[3] * scale]))
+            let direct = gradients(of: (x.upsampledNearest(scale: scale) * seed).sum(), withRespectTo: [x])[0]!
+            let recorded = gradients(of: (x.upsampledNearest(scale: scale) * seed).sum(), withRespectTo: [x],
+                                     createGraph: true)[0]!
+            let sums = seed.avgPool2d(kernelSize: (scale, scale), stride: (scale, scale)) * Float(scale * scale)
+            assertClose(direct, sums, "upsample pullback, scale \(scale)")
+            assertClose(recorded, sums, "recorded upsample pullback, scale \(scale)")
+        }
     }
 
     // MARK: Gradients

@@ -18,6 +18,15 @@ void studio_channel_affine(const float *x, float *y, long count, float scale, fl
 /// y[i] = a·g[i] + k1·x[i] + k0, for i < count: one channel of a normalisation's input gradient.
 void studio_channel_input_gradient(const float *g, const float *x, float *y, long count, float a, float k1, float k0);
 
+/// Each of `planes` planes `[height, width]` of x repeated `scale_x` times along its rows and each row
+/// `scale_y` times, into y `[planes, height·scale_y, width·scale_x]`.
+void studio_upsample_nearest(const float *x, float *y, long planes, long height, long width, long scale_y,
+                             long scale_x);
+
+/// The adjoint of `studio_upsample_nearest`: each `scale_y` x `scale_x` block of x
+/// `[planes, height·scale_y, width·scale_x]` summed from zero row by row into y `[planes, height, width]`.
+void studio_block_sums(const float *x, float *y, long planes, long height, long width, long scale_y, long scale_x);
+
 /// Each of `rows` rows of `width` values of x, e^(x - the row's maximum) normalised to sum 1, into y; the
 /// maximum counts as 0 where it is not finite. e^x is `studio_exp` (zero below -87.3), and the maxima and
 /// sums run in sixteen lanes combined in a fixed tree.
