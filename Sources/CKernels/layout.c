@@ -11,9 +11,48 @@
 #define STUDIO_AVX512_LAYOUT __attribute__((target("avx512f")))
 #endif
 
+#ifdef STUDIO_LAYOUT_AVX512
+
+/// Lanes `0 ..< n` of a vector, none for n <= 0 and all for n >= 16.
+STUDIO_AVX512_LAYOUT static inline __mmask16 studio_lanes_below(long n) {
+    return n <= 0 ? (__mmask16)0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+/// Every padded row written once, by masked vector loads and stores: the rows of a small image are
+/// short, and a memcpy call and border loops per row took as long as the copying.
+STUDIO_AVX512_LAYOUT static void studio_pad_planes_avx512(const float *image, long channels, long height, long width,
+                                                          long top, long bottom, long left, long right,
+                                                          float *planes) {
+    const long padded_height = height + top + bottom, padded_width = width + left + right;
+    for (long c = 0; c < channels; c++) {
+        float *plane = planes + c * padded_height * padded_width;
+        for (long py = 0; py < padded_height; py++) {
+            float *row = plane + py * padded_width;
+            const long y = py - top;
+            // Addresses as integers: a masked lane's column may lie outside the source row, and is never read.
+            const unsigned long source = (unsigned long)(image + (c * height + (y < 0 ? 0 : y)) * width);
+            const int inside_rows = y >= 0 && y < height;
+            for (long k = 0; k < padded_width; k += 16) {
+                const __mmask16 inside = inside_rows
+                    ? (__mmask16)(studio_lanes_below(left + width - k) & ~studio_lanes_below(left - k)) : 0;
+                const void *from = (const void *)(source + (k - left) * (long)sizeof(float));
+                _mm512_mask_storeu_ps(row + k, studio_lanes_below(padded_width - k), _mm512_maskz_loadu_ps(inside, from));
+            }
+        }
+    }
+}
+
+#endif
+
 void studio_pad_planes_bordered(const float *image, long channels, long height, long width, long top, long bottom,
                                 long left, long right, float *planes) {
     const long padded_height = height + top + bottom, padded_width = width + left + right;
+#ifdef STUDIO_LAYOUT_AVX512
+    if (studio_avx512_available()) {
+        studio_pad_planes_avx512(image, channels, height, width, top, bottom, left, right, planes);
+        return;
+    }
+#endif
     for (long c = 0; c < channels; c++) {
         float *plane = planes + c * padded_height * padded_width;
         memset(plane, 0, sizeof(float) * (size_t)(top * padded_width));

@@ -102,6 +102,24 @@ final class DirectConvolutionTests: XCTestCase {
         }
     }
 
+    /// Zero-bordered planes, whose vector loop masks each row's borders, against a plain copy: borders of
+    /// zero to 17 columns, rows shorter and longer than a vector, and a plane of one row.
+    func testPaddedPlanesHoldTheImageInsideZeroBorders() {
+        for (channels, height, width, top, bottom, left, right) in [(2, 3, 5, 1, 1, 1, 1), (3, 4, 20, 2, 0, 0, 3),
+                                                                    (1, 1, 33, 0, 2, 17, 1), (2, 7, 7, 2, 2, 2, 2)] {
+            let x = random([channels, height, width]).scalars
+            let (ph, pw) = (height + top + bottom, width + left + right)
+            var planes = [Float](repeating: .nan, count: channels * ph * pw)
+            studio_pad_planes_bordered(x, channels, height, width, top, bottom, left, right, &planes)
+            var expected = [Float](repeating: 0, count: planes.count)
+            for c in 0..<channels { for y in 0..<height { for i in 0..<width {
+                expected[(c * ph + top + y) * pw + left + i] = x[(c * height + y) * width + i]
+            } } }
+            XCTAssertEqual(planes.map(\.bitPattern), expected.map(\.bitPattern),
+                           "\(channels)x\(height)x\(width), borders \([top, bottom, left, right])")
+        }
+    }
+
     func testBothKernelsGiveTheSameBitsOnA3x3Convolution() {
         let (channels, outputs, height, width) = (7, 32, 14, 14)
         let x = random([channels, height, width]).scalars, w = random([outputs, channels, 3, 3]).scalars
