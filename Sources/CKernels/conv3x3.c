@@ -167,15 +167,20 @@ STUDIO_AVX512 static void studio_conv3x3_rows(const float *restrict image, long 
                              start + v * studio_lanes);
     }
     const long f0 = start + v * studio_lanes;
+    // The last tile's vector count and tail as constants, so that its accumulators stay in registers.
+#define STUDIO_LAST_TILE(VECTORS, TAIL)                                                                          \
+    studio_conv3x3_tiles(image, channels, height, width, packed, outputs, VECTORS, TAIL, ky0, ky1, end, bias,    \
+                         result, f0)
     switch ((count - v) * 2 + tail) {
-    case 2: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 1, 0, ky0, ky1, end, bias, result, f0); break;
-    case 3: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 1, 1, ky0, ky1, end, bias, result, f0); break;
-    case 4: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 2, 0, ky0, ky1, end, bias, result, f0); break;
-    case 5: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 2, 1, ky0, ky1, end, bias, result, f0); break;
-    case 6: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 3, 0, ky0, ky1, end, bias, result, f0); break;
-    case 7: studio_conv3x3_tiles(image, channels, height, width, packed, outputs, 3, 1, ky0, ky1, end, bias, result, f0); break;
+    case 2: STUDIO_LAST_TILE(1, 0); break;
+    case 3: STUDIO_LAST_TILE(1, 1); break;
+    case 4: STUDIO_LAST_TILE(2, 0); break;
+    case 5: STUDIO_LAST_TILE(2, 1); break;
+    case 6: STUDIO_LAST_TILE(3, 0); break;
+    case 7: STUDIO_LAST_TILE(3, 1); break;
     default: break;
     }
+#undef STUDIO_LAST_TILE
 }
 
 STUDIO_AVX512 static void studio_conv3x3_avx512(const float *restrict image, long channels, long height, long width,

@@ -22,6 +22,7 @@
 /// processors, the C library elsewhere), so every variant still gives the same bits.
 static inline float studio_exp(float x) {
     float clamped = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
     const float magic = 12582912.0f;
     float shifted = fmaf(clamped, 1.44269504f, magic);
     float k = shifted - magic;

@@ -192,8 +192,8 @@ extension Tensor {
                     parallelChunks(layout.batch * channels, grain: Swift.max(1, 32_768 / positions)) { range in
                         for row in range {
                             let base = row * positions
-                            f.row(pa.baseAddress! + base, pb.baseAddress! + base, y.baseAddress! + base, count: positions,
-                                  channel: row % channels)
+                            f.row(pa.baseAddress! + base, pb.baseAddress! + base, y.baseAddress! + base,
+                                  count: positions, channel: row % channels)
                         }
                     }
                 })
@@ -237,7 +237,8 @@ protocol ChannelTerm {
 protocol ChannelMap {
     func callAsFunction(_ a: Float, _ b: Float, _ c: Int) -> Float
     /// `y[i] = self(a[i], b[i], c)` for `i < count`, by a vector kernel.
-    func row(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, channel c: Int)
+    func row(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+             channel c: Int)
 }
 
 /// (x - shift, (x - shift)²): the shifted first and second moments.
