@@ -38,6 +38,9 @@ int studio_avx512_available(void) {
 
 long studio_conv3x3_scratch_count(long channels, long height, long width, long outputs) {
     // Only the channel kernel, which runs where the vector loop does not, needs scratch.
+#ifdef STUDIO_CONV3X3
+    if (studio_avx512_available() && height * width < studio_flat_limit) return 0;
+#endif
     return studio_conv_channels_scratch_count(channels, height, width, 1, 1, outputs, height, width);
 }
 

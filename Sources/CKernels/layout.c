@@ -8,15 +8,11 @@
 #define STUDIO_LAYOUT_AVX512 1
 #include <immintrin.h>
 #include "transpose16.h"
+#include "lane_masks.h"
 #define STUDIO_AVX512_LAYOUT __attribute__((target("avx512f")))
 #endif
 
 #ifdef STUDIO_LAYOUT_AVX512
-
-/// Lanes `0 ..< n` of a vector, none for n <= 0 and all for n >= 16.
-STUDIO_AVX512_LAYOUT static inline __mmask16 studio_lanes_below(long n) {
-    return n <= 0 ? (__mmask16)0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
 
 /// Every padded row written once, borders included, by masked vector loads and stores, with no call per
 /// row (a small image's rows are a few dozen floats).

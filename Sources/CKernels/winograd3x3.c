@@ -17,6 +17,7 @@
 #define STUDIO_WINOGRAD 1
 #include <immintrin.h>
 #include "transpose16.h"
+#include "lane_masks.h"
 #endif
 
 /// Lanes (images per call), tiles per chunk of the products, and the register tile of a product: eight
@@ -88,10 +89,6 @@ struct studio_wino {
     float *planes, *v, *m, *y;
 };
 
-STUDIO_WINO_AVX512 static inline __mmask16 studio_wino_mask(long n) {
-    return n >= studio_wino_lanes ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
-
 /// Padded row `py` of every channel of the images `[count][channels][height][width]`, into its ring slot.
 STUDIO_WINO_AVX512 static void studio_wino_load(const struct studio_wino *w, const float *images, long count, long py) {
     const long image = w->channels * w->height * w->width;
@@ -106,7 +103,7 @@ STUDIO_WINO_AVX512 static void studio_wino_load(const struct studio_wino *w, con
         for (long px = w->width + 1; px < w->plane_width; px++) _mm512_storeu_ps(row + px * studio_wino_lanes, zero);
         const float *source = images + (c * w->height + py - 1) * w->width;
         for (long x0 = 0; x0 < w->width; x0 += studio_wino_lanes) {
-            const __mmask16 inside = studio_wino_mask(w->width - x0);
+            const __mmask16 inside = studio_lanes_below(w->width - x0);
             __m512 r[16];
             for (long n = 0; n < studio_wino_lanes; n++)
                 r[n] = n < count ? _mm512_maskz_loadu_ps(inside, source + n * image + x0) : zero;
@@ -228,7 +225,7 @@ STUDIO_WINO_AVX512 static void studio_wino_store(const struct studio_wino *w, fl
                 for (long j = 0; j < studio_wino_lanes; j++)
                     r[j] = x0 + j < width ? _mm512_loadu_ps(row + (x0 + j) * studio_wino_lanes) : _mm512_setzero_ps();
                 studio_transpose16_in_registers(r);
-                const __mmask16 inside = studio_wino_mask(w->width - x0);
+                const __mmask16 inside = studio_lanes_below(w->width - x0);
                 for (long n = 0; n < count; n++) _mm512_mask_storeu_ps(target + n * image + x0, inside, r[n]);
             }
         }

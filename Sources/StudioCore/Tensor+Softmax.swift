@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 // MARK: - Softmax beside its pullback
 
