@@ -9,10 +9,7 @@
 // accumulators. Each weight's sum is a chain of fused multiply-adds over images, then output rows, then
 // columns, whatever the tile or the thread that runs it.
 
-#if defined(__x86_64__) && defined(__linux__)
-#define STUDIO_WEIGHT_GRADIENT 1
-#include <immintrin.h>
-#endif
+#include "conv_weight_gradient_work.h"
 
 void studio_conv_weight_gradient_prepare(const float *image, const float *gradient, long channels, long height,
                                          long width, long pad_y, long pad_x, long outputs, long output_plane,
@@ -22,17 +19,6 @@ void studio_conv_weight_gradient_prepare(const float *image, const float *gradie
 }
 
 #ifdef STUDIO_WEIGHT_GRADIENT
-
-#define STUDIO_AVX512_WEIGHTS __attribute__((target("avx512f,fma")))
-
-/// What every tile reads: the batch's padded planes `[batch][channels][Hp][Wp]`, its gradients
-/// `[batch][H'·W'][outputs]`, and the sums `packed[(channel·kh + ky)·kw + kx][outputs]`.
-struct studio_weight_work {
-    const float *planes, *gradient;
-    long batch, channels, padded_height, padded_width, outputs, kernel_height, stride_y, stride_x;
-    long output_height, output_width, height, pad_y;
-    float *packed;
-};
 
 /// Widens `begin ..< end` to cover the output rows whose kernel row `ky` reads inside the image: the others
 /// read only the zero border, and skipping them leaves every finite sum as it was.
@@ -51,8 +37,7 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 #define STUDIO_NOT_UNROLLED
 
 /// Declares, for kernel rows `row ..< row + ROWS`: `image_size`, the rows' planes `rows[ROWS]`, the output rows
-/// `oy_begin ..< oy_end` that read inside the image for some of them, `sums` (the tile's place in `packed`)
-/// and `acc[ROWS][KW][VECTORS]`, starting from the sums of the images before `begin`, or zero.
+/// `oy_begin ..< oy_end` that read inside the image for some of them, and the tile's sums and accumulators.
 #define STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS)                                                            \
     const long image_size = work->channels * work->padded_height * work->padded_width;                      \
     const float *rows[ROWS];                                                                               \
@@ -63,20 +48,7 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
         studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                    \
     }                                                                                                        \
     if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                            \
-    float *sums = work->packed + row * KW * work->outputs + first;                                           \
-    __m512 acc[ROWS][KW][VECTORS];                                                                           \
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                        \
-        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                      \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                             \
-                acc[r][k][v] = begin == 0 ? _mm512_setzero_ps()                                              \
-                               : _mm512_loadu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16)
-
-/// Stores `acc` back as the tile's sums.
-#define STUDIO_WEIGHT_TILE_END(ROWS, KW, VECTORS)                                                              \
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                                        \
-        _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++)                                      \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                             \
-                _mm512_storeu_ps(sums + ((long)r * KW + k) * work->outputs + v * 16, acc[r][k][v])
+    STUDIO_WEIGHT_SUMS(ROWS, KW, VECTORS)
 
 /// Defines `name(work, row, first, begin, end)`: kernel rows `row ..< row + ROWS` (a row is a channel and a
 /// ky) by KW taps by output channels `first ..< first + 16·VECTORS`, adding images `begin ..< end` to the
@@ -115,8 +87,6 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 
 #define STUDIO_WEIGHT_TILE(name, VECTORS, ROWS, KW)                                                          \
     STUDIO_WEIGHT_TILE_SHAPED(name, VECTORS, ROWS, KW, 0, 1, 0, 1, STUDIO_NOT_UNROLLED)
-
-typedef void (*studio_weight_tile)(const struct studio_weight_work *, long, long, long, long);
 
 /// For kw 3, 4 and 5 and one, two and four vectors: a tile of several kernel rows (up to 24 accumulators)
 /// and one of a single row for the tail. The row counts divide 12, so that runs of a multiple of 12 rows
@@ -200,8 +170,6 @@ STUDIO_SHAPED_WEIGHT_TILES(7_7, 7, 7)
 STUDIO_SHAPED_WEIGHT_TILES(7_14, 7, 14)
 STUDIO_SHAPED_WEIGHT_TILES(14_28, 14, 28)
 
-struct studio_weight_tiles { long rows[3]; studio_weight_tile tile[3], tail[3]; };
-
 #define STUDIO_SHAPED_ENTRY(tag)                                                                              \
     {{4, 2, 1}, {studio_weights_##tag##_1, studio_weights_##tag##_2, studio_weights_##tag##_4},              \
      {studio_weights_##tag##_1_tail, studio_weights_##tag##_2_tail, studio_weights_##tag##_4_tail}}
@@ -259,9 +227,12 @@ int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pi
                                 long kernel_height, long kernel_width, long stride_y, long stride_x,
                                 long output_height, long output_width, long first_row, long end_row,
                                 float *packed) {
-    const long padded_height = height + 2 * pad_y, padded_width = width + 2 * pad_x;
 #ifdef STUDIO_WEIGHT_GRADIENT
     if (kernel_width < 3 || kernel_width > 5 || outputs % 16 != 0 || !studio_avx512_available()) return 0;
+    const int in_place = studio_conv_weight_gradient_in_place(kernel_height, kernel_width, stride_y, stride_x, pad_y,
+                                                              pad_x, height, width, output_height, output_width);
+    const long padded_height = in_place ? height : height + 2 * pad_y;
+    const long padded_width = in_place ? width : width + 2 * pad_x;
     const struct studio_weight_work work = {
         .planes = planes, .gradient = gradient_by_pixel, .batch = batch, .channels = channels,
         .padded_height = padded_height, .padded_width = padded_width, .outputs = outputs,
@@ -271,6 +242,7 @@ int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pi
     };
     const struct studio_weight_tiles *tiles =
         kernel_width == 3 && stride_x == 1 ? &studio_weight_tiles_3_s1 : &studio_weight_tiles_for[kernel_width - 3];
+    if (in_place) tiles = &studio_weight_tiles_3_in_place;
     for (unsigned i = 0; i < sizeof studio_shaped_weight_tiles / sizeof studio_shaped_weight_tiles[0]; i++) {
         const long shaped_width = studio_shaped_weight_tiles[i].width, shaped_output = studio_shaped_weight_tiles[i].output_width;
         if (kernel_width == 5 && pad_x == 2 && width == shaped_width && output_width == shaped_output

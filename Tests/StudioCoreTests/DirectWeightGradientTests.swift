@@ -35,7 +35,12 @@ final class DirectWeightGradientTests: XCTestCase {
         Case(batch: 2, channels: 2, outputs: 64, height: 5, width: 6, kernel: (3, 5), stride: (1, 2), padding: (0, 2)),
         Case(batch: 6, channels: 16, outputs: 32, height: 28, width: 28, kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
         Case(batch: 2, channels: 2, outputs: 64, height: 28, width: 28, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
-    ]
+    ] + (1...9).map {
+        // 3x3 same convolutions, read in place: rows of 1 to 9 pixels (every first, middle and last group of
+        // four, three and one), 1 to 4 rows (one row has zero rows above and below), every tile width.
+        Case(batch: 2, channels: 3, outputs: 112, height: 1 + $0 % 4, width: $0, kernel: (3, 3), stride: (1, 1),
+             padding: (1, 1))
+    }
 
     /// `Σ_n Σ_oy Σ_ox gradient·input` per weight as fused multiply-adds in that order, over the taps inside
     /// the image; `[outputs, channels, kh, kw]`.
@@ -58,9 +63,14 @@ final class DirectWeightGradientTests: XCTestCase {
 
     func testKernelMatchesFusedMultiplyAddChainBitForBit() throws {
         try XCTSkipIf(studio_avx512_available() == 0, "the direct weight gradient runs on AVX-512 only")
+        var readInPlace = 0
         for t in cases {
             let x = random([t.batch, t.channels, t.height, t.width]).scalars
             let gy = random([t.batch, t.outputs, t.outputHeight, t.outputWidth]).scalars
+            let inPlace = studio_conv_weight_gradient_in_place(t.kernel.0, t.kernel.1, t.stride.0, t.stride.1,
+                                                               t.padding.0, t.padding.1, t.height, t.width,
+                                                               t.outputHeight, t.outputWidth) != 0
+            readInPlace += inPlace ? 1 : 0
             let padded = t.channels * (t.height + 2 * t.padding.0) * (t.width + 2 * t.padding.1)
             let plane = t.outputHeight * t.outputWidth
             var planes = [Float](repeating: .nan, count: t.batch * padded)
@@ -79,7 +89,8 @@ final class DirectWeightGradientTests: XCTestCase {
             var packed = [Float](repeating: .nan, count: rows * t.kernel.1 * t.outputs)
             // Two calls over two runs of kernel rows, as two threads would make them.
             for (first, end) in [(0, rows / 2), (rows / 2, rows)] {
-                XCTAssertEqual(studio_conv_weight_gradient(planes, byPixel, t.batch, t.channels, t.height, t.width,
+                XCTAssertEqual(studio_conv_weight_gradient(inPlace ? x : planes, byPixel, t.batch, t.channels,
+                                                           t.height, t.width,
                                                            t.padding.0, t.padding.1, t.outputs, t.kernel.0, t.kernel.1,
                                                            t.stride.0, t.stride.1, t.outputHeight, t.outputWidth,
                                                            first, end, &packed), 1)
@@ -88,6 +99,7 @@ final class DirectWeightGradientTests: XCTestCase {
             let result = (0..<(t.outputs * columns)).map { packed[($0 % columns) * t.outputs + $0 / columns] }
             XCTAssertEqual(result.map(\.bitPattern), fusedReference(x, gy, t).map(\.bitPattern), "\(t)")
         }
+        XCTAssertEqual(readInPlace, 12, "the 3x3 same convolutions read their images in place")
     }
 
     func testTransposeMatchesIndexLoops() {

@@ -141,12 +141,21 @@ void studio_conv_weight_gradient_prepare(const float *image, const float *gradie
                                          long width, long pad_y, long pad_x, long outputs, long output_plane,
                                          float *planes, float *gradient_by_pixel);
 
+/// Whether `studio_conv_weight_gradient` reads this convolution's images in place, `[batch][channels][H][W]`,
+/// instead of the zero-bordered planes of `studio_conv_weight_gradient_prepare` (whose gradient layout it
+/// still takes): 3x3 kernels at stride 1 with padding 1 and an output the size of the input.
+int studio_conv_weight_gradient_in_place(long kernel_height, long kernel_width, long stride_y, long stride_x,
+                                         long pad_y, long pad_x, long height, long width, long output_height,
+                                         long output_width);
+
 /// A count of kernel rows that every tile `studio_conv_weight_gradient` runs for `outputs` and this kernel
 /// width divides: runs of rows that start at multiples of it need no one-row tail tiles.
 long studio_conv_weight_gradient_row_multiple(long outputs, long kernel_width);
 
 /// Kernel rows `first_row ..< end_row` (a row is a channel and a ky) of a convolution's weight gradient
-/// over a batch laid out by `studio_conv_weight_gradient_prepare`, into `packed[(row·kw + kx)·outputs + o]`.
+/// over a batch laid out by `studio_conv_weight_gradient_prepare` (or, see
+/// `studio_conv_weight_gradient_in_place`, the images themselves and the prepared gradients), into
+/// `packed[(row·kw + kx)·outputs + o]`.
 /// Each sum is a chain of fused multiply-adds over images, output rows, then columns. Returns 0 without
 /// touching `packed` unless the processor has AVX-512, `outputs` is a multiple of 16 and kw is 3, 4 or 5.
 int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pixel, long batch, long channels,

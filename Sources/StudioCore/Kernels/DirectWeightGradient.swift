@@ -11,16 +11,25 @@ extension DirectConvolution {
     /// `[N, O, H', W']` `-> [O, C, kh, kw]`. Every weight sums over the whole batch in one chain, whichever
     /// thread takes its kernel rows, so the bits do not depend on the thread count.
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry) -> Tensor {
+        // The UNets' 3x3 convolutions read their images in place; the others from zero-bordered copies.
+        let inPlace = studio_conv_weight_gradient_in_place(g.kernelHeight, g.kernelWidth, g.strideY, g.strideX, g.padY,
+                                                           g.padX, g.height, g.width, g.outputHeight, g.outputWidth) != 0
         let paddedHeight = g.height + 2 * g.padY, paddedWidth = g.width + 2 * g.padX
-        let planeCount = g.inputChannels * paddedHeight * paddedWidth, gradientCount = g.outputChannels * g.outputPlane
+        let planeCount = inPlace ? 0 : g.inputChannels * paddedHeight * paddedWidth
+        let gradientCount = g.outputChannels * g.outputPlane
         let planes = ScratchPool.take(g.batch * planeCount), byPixel = ScratchPool.take(g.batch * gradientCount)
         input.withUnsafeBufferPointer { x in
             upstream.withUnsafeBufferPointer { u in
                 parallelFor(g.batch, work: g.batch * (planeCount + gradientCount)) { n in
-                    studio_conv_weight_gradient_prepare(x.baseAddress! + n * g.inputChannels * g.inputPlane,
-                                                        u.baseAddress! + n * gradientCount, g.inputChannels, g.height,
-                                                        g.width, g.padY, g.padX, g.outputChannels, g.outputPlane,
-                                                        planes.pointer + n * planeCount, byPixel.pointer + n * gradientCount)
+                    let gradient = u.baseAddress! + n * gradientCount, byPixelImage = byPixel.pointer + n * gradientCount
+                    if inPlace {
+                        studio_transpose(gradient, g.outputChannels, g.outputPlane, byPixelImage)
+                    } else {
+                        studio_conv_weight_gradient_prepare(x.baseAddress! + n * g.inputChannels * g.inputPlane, gradient,
+                                                            g.inputChannels, g.height, g.width, g.padY, g.padX,
+                                                            g.outputChannels, g.outputPlane,
+                                                            planes.pointer + n * planeCount, byPixelImage)
+                    }
                 }
             }
         }
@@ -35,12 +44,16 @@ extension DirectConvolution {
             task == tasks ? rows : Swift.min(rows, (task * rows / tasks + multiple / 2) / multiple * multiple)
         }
         let packed = ScratchPool.take(rows * g.kernelWidth * g.outputChannels)
-        parallelFor(tasks, work: g.batch * g.outputPlane * g.columnRows * g.outputChannels) { task in
-            let done = studio_conv_weight_gradient(planes.pointer, byPixel.pointer, g.batch, g.inputChannels,
-                                                   g.height, g.width, g.padY, g.padX, g.outputChannels, g.kernelHeight,
-                                                   g.kernelWidth, g.strideY, g.strideX, g.outputHeight, g.outputWidth,
-                                                   boundary(task), boundary(task + 1), packed.pointer)
-            precondition(done != 0, "direct weight gradient planned on a processor without AVX-512")
+        input.withUnsafeBufferPointer { x in
+            let images = inPlace ? x.baseAddress! : UnsafePointer(planes.pointer)
+            parallelFor(tasks, work: g.batch * g.outputPlane * g.columnRows * g.outputChannels) { task in
+                let done = studio_conv_weight_gradient(images, byPixel.pointer, g.batch, g.inputChannels,
+                                                       g.height, g.width, g.padY, g.padX, g.outputChannels,
+                                                       g.kernelHeight, g.kernelWidth, g.strideY, g.strideX,
+                                                       g.outputHeight, g.outputWidth, boundary(task),
+                                                       boundary(task + 1), packed.pointer)
+                precondition(done != 0, "direct weight gradient planned on a processor without AVX-512")
+            }
         }
         let result = Tensor(shape: g.weightShape, unsafeUninitialized: { out in
             studio_transpose(packed.pointer, g.columnRows, g.outputChannels, out.baseAddress!)
