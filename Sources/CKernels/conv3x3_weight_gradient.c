@@ -13,17 +13,6 @@
 // padded tiles, so the bits are theirs (a left-out tap would add a zero product, which changes nothing but
 // the sign of a zero sum).
 
-/// Rows of zeros for the kernel rows above the first output row and below the last one.
-enum { studio_zero_row_floats = 1024 };
-static const float studio_zero_row[studio_zero_row_floats];
-
-int studio_conv_weight_gradient_in_place(long kernel_height, long kernel_width, long stride_y, long stride_x,
-                                         long pad_y, long pad_x, long height, long width, long output_height,
-                                         long output_width) {
-    return kernel_height == 3 && kernel_width == 3 && stride_y == 1 && stride_x == 1 && pad_y == 1 && pad_x == 1
-           && output_height == height && output_width == width && width <= studio_zero_row_floats;
-}
-
 #ifdef STUDIO_WEIGHT_GRADIENT
 
 /// Adds the P pixels from `ox` of the output row to `acc`: their gradients, then the input values

@@ -54,17 +54,32 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 /// ky) by KW taps by output channels `first ..< first + 16·VECTORS`, adding images `begin ..< end` to the
 /// sums of the images before them. With OW above zero the output rows are OW wide, from input rows W wide
 /// at padding PAD and stride S, all constants: the loop over a row is unrolled and skips the taps that fall
-/// in the zero border, which leaves every finite sum as it was.
+/// in the zero border, which leaves every finite sum as it was, and the images are read in place, a kernel
+/// row above or below the image reading a row of zeros.
 #define STUDIO_WEIGHT_TILE_SHAPED(name, VECTORS, ROWS, KW, OW, W, PAD, S, UNROLL)                             \
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
         STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS);                                                         \
+        long channel_of[ROWS], ky_of[ROWS];                                                                  \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
+            channel_of[r] = (row + r) / work->kernel_height;                                                 \
+            ky_of[r] = (row + r) % work->kernel_height;                                                      \
+        }                                                                                                    \
         const float *gradient = work->gradient + begin * work->output_height * work->output_width * work->outputs \
                                 + first;                                                                     \
         for (long n = begin; n < end; n++) {                                                                 \
             gradient += oy_begin * work->output_width * work->outputs;                                       \
             for (long oy = oy_begin; oy < oy_end; oy++) {                                                    \
                 const long line = n * image_size + oy * work->stride_y * work->padded_width;                 \
+                const float *in_place[ROWS];                                                                 \
+                if (OW) {                                                                                    \
+                    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                      \
+                        const long iy = oy * work->stride_y + ky_of[r] - work->pad_y;                        \
+                        in_place[r] = iy >= 0 && iy < work->height                                           \
+                                      ? work->planes + n * image_size + (channel_of[r] * work->height + iy) * (W) \
+                                      : studio_zero_row;                                                     \
+                    }                                                                                        \
+                }                                                                                            \
                 UNROLL for (long ox = 0; ox < (OW ? OW : work->output_width); ox++) {                        \
                     __m512 g[VECTORS];                                                                       \
                     _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                     \
@@ -74,7 +89,7 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
                     _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)                        \
                         _Pragma("clang loop unroll(full)") for (int k = 0; k < KW; k++) {                    \
                             if (OW && (ox * S + k - PAD < 0 || ox * S + k - PAD >= W)) continue;             \
-                            const __m512 x = _mm512_set1_ps(rows[r][at + k]);                                \
+                            const __m512 x = _mm512_set1_ps(OW ? in_place[r][ox * S + k - PAD] : rows[r][at + k]); \
                             _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)             \
                                 acc[r][k][v] = _mm512_fmadd_ps(x, g[v], acc[r][k][v]);                       \
                         }                                                                                    \
@@ -179,6 +194,20 @@ static const struct { long output_width, width; struct studio_weight_tiles tiles
     {7, 7, STUDIO_SHAPED_ENTRY(7_7)}, {7, 14, STUDIO_SHAPED_ENTRY(7_14)}, {14, 28, STUDIO_SHAPED_ENTRY(14_28)},
 };
 
+/// The shaped tiles for this row shape, or none.
+static const struct studio_weight_tiles *studio_shaped_tiles(long kernel_width, long stride_x, long pad_x, long width,
+                                                             long output_width) {
+    for (unsigned i = 0; i < sizeof studio_shaped_weight_tiles / sizeof studio_shaped_weight_tiles[0]; i++) {
+        const long shaped_width = studio_shaped_weight_tiles[i].width;
+        if (kernel_width == 5 && pad_x == 2 && width == shaped_width
+            && output_width == studio_shaped_weight_tiles[i].output_width
+            && stride_x == shaped_width / output_width) {
+            return &studio_shaped_weight_tiles[i].tiles;
+        }
+    }
+    return 0;
+}
+
 /// Kernel width 3 at stride 1: one and two vectors of outputs take the three-pixel tiles.
 static const struct studio_weight_tiles studio_weight_tiles_3_s1 = {
     {6, 4, 2}, {studio_weights_3_1_triples, studio_weights_3_2_triples, studio_weights_3_4},
@@ -194,6 +223,19 @@ static const struct studio_weight_tiles studio_weight_tiles_for[3] = {
 };
 
 #endif
+
+const float studio_zero_row[studio_zero_row_floats];
+
+int studio_conv_weight_gradient_in_place(long kernel_height, long kernel_width, long stride_y, long stride_x,
+                                         long pad_y, long pad_x, long height, long width, long output_height,
+                                         long output_width) {
+    if (width > studio_zero_row_floats) return 0;
+#ifdef STUDIO_WEIGHT_GRADIENT
+    if (studio_shaped_tiles(kernel_width, stride_x, pad_x, width, output_width)) return 1;
+#endif
+    return kernel_height == 3 && kernel_width == 3 && stride_y == 1 && stride_x == 1 && pad_y == 1 && pad_x == 1
+           && output_height == height && output_width == width;
+}
 
 long studio_conv_weight_gradient_row_multiple(long outputs, long kernel_width) {
 #ifdef STUDIO_WEIGHT_GRADIENT
@@ -242,14 +284,9 @@ int studio_conv_weight_gradient(const float *planes, const float *gradient_by_pi
     };
     const struct studio_weight_tiles *tiles =
         kernel_width == 3 && stride_x == 1 ? &studio_weight_tiles_3_s1 : &studio_weight_tiles_for[kernel_width - 3];
-    if (in_place) tiles = &studio_weight_tiles_3_in_place;
-    for (unsigned i = 0; i < sizeof studio_shaped_weight_tiles / sizeof studio_shaped_weight_tiles[0]; i++) {
-        const long shaped_width = studio_shaped_weight_tiles[i].width, shaped_output = studio_shaped_weight_tiles[i].output_width;
-        if (kernel_width == 5 && pad_x == 2 && width == shaped_width && output_width == shaped_output
-            && stride_x == shaped_width / shaped_output) {
-            tiles = &studio_shaped_weight_tiles[i].tiles;
-        }
-    }
+    const struct studio_weight_tiles *shaped = studio_shaped_tiles(kernel_width, stride_x, pad_x, width, output_width);
+    if (shaped) tiles = shaped;
+    else if (in_place) tiles = &studio_weight_tiles_3_in_place;
     // Images a pass: as many as keep their planes and gradients within about 512 KiB, so that every tile of
     // the pass reads them from the L2 cache; each tile carries its sums from one pass to the next.
     const long image_bytes = (channels * padded_height * padded_width + output_height * output_width * outputs)

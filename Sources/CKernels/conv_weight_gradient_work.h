@@ -8,6 +8,11 @@
 #include <immintrin.h>
 #endif
 
+/// A row of zeros for the kernel rows above or below the image of the tiles that read it in place, which
+/// take rows up to this wide.
+enum { studio_zero_row_floats = 1024 };
+extern const float studio_zero_row[studio_zero_row_floats];
+
 #ifdef STUDIO_WEIGHT_GRADIENT
 
 #define STUDIO_AVX512_WEIGHTS __attribute__((target("avx512f,fma")))
