@@ -146,17 +146,20 @@ STUDIO_AVX512_CHANNELS static void studio_conv_channels_tiles(const struct studi
 /// Defines `name(work, oy, first)`: the whole output row `oy`, OW pixels, by output channels
 /// `first ..< first + 16·VECTORS`, for an image W wide read with kernel width KW, padding PAD and stride S,
 /// all constants. Unlike a tile, it multiplies no tap that falls in the zero border: on a 7-wide row a
-/// 5-wide kernel has 29 taps inside of 35. The sums are the tiles' chains less those zero products.
+/// 5-wide kernel has 29 taps inside of 35. The sums are the tiles' chains less those zero products. As it
+/// reads no border, it can read the image in place as well as padded planes.
 #define STUDIO_ROW_TILE(name, VECTORS, OW, W, KW, PAD, S)                                                      \
     STUDIO_AVX512_CHANNELS static void name(const struct studio_channel_work *work, long oy, long first) {     \
         const long pixel = oy * OW;                                                                          \
         STUDIO_TILE_START(acc, OW, VECTORS);                                                                  \
         long ky_begin, ky_end;                                                                                 \
         studio_tile_rows(work, pixel, OW, &ky_begin, &ky_end);                                                \
-        const float *row = work->planes + oy * work->stride_y * work->padded_width;                           \
+        /* In place, row iy = oy·S + ky - pad_y and column p·S + kx - PAD; padded, both without the pad. */    \
+        const long top = work->in_place ? work->pad_y : 0, left = work->in_place ? PAD : 0;                    \
         for (long c = work->first_channel; c < work->end_channel; c++) {                                      \
             for (long ky = ky_begin; ky < ky_end; ky++) {                                                     \
-                const float *line = row + c * work->plane_size + ky * work->padded_width;                     \
+                const float *line = work->planes + c * work->plane_size                                        \
+                                    + (oy * work->stride_y + ky - top) * work->padded_width;                  \
                 const float *weights = work->packed + (c * KW * work->kernel_height + ky * KW) * work->outputs \
                                        + first;                                                                \
                 _Pragma("clang loop unroll(full)") for (int kx = 0; kx < KW; kx++) {                           \
@@ -165,7 +168,7 @@ STUDIO_AVX512_CHANNELS static void studio_conv_channels_tiles(const struct studi
                         w[v] = _mm512_loadu_ps(weights + kx * work->outputs + v * studio_channel_lanes);       \
                     _Pragma("clang loop unroll(full)") for (int p = 0; p < OW; p++) {                          \
                         if (p * S + kx - PAD < 0 || p * S + kx - PAD >= W) continue;                           \
-                        __m512 x = _mm512_set1_ps(line[p * S + kx]);                                           \
+                        __m512 x = _mm512_set1_ps(line[p * S + kx - left]);                                    \
                         _Pragma("clang loop unroll(full)") for (int v = 0; v < VECTORS; v++)                   \
                             acc[p][v] = _mm512_fmadd_ps(x, w[v], acc[p][v]);                                   \
                     }                                                                                          \
@@ -212,6 +215,10 @@ static const studio_row_tile *studio_row_tiles_for(const struct studio_channel_w
     return 0;
 }
 
+STUDIO_AVX512_CHANNELS int studio_conv_channels_rows_cover(const struct studio_channel_work *work) {
+    return work->outputs % studio_channel_lanes == 0 && studio_row_tiles_for(work) != 0;
+}
+
 /// Sums the work's whole image into `partial[pixel][outputs]`, one block of channels after another.
 STUDIO_AVX512_CHANNELS void studio_conv_channels_sum(struct studio_channel_work work, long channels) {
     // Channels per block: their weights for 64 outputs fill about 64 KiB, those for a row tile's 48 about
@@ -250,22 +257,29 @@ void studio_conv_channels(const float *image, long channels, long height, long w
                           float *scratch) {
     const long padded_height = studio_padded_height(height, pad_y), padded_width = studio_padded_width(width, pad_x);
     const long plane_size = padded_height * padded_width, output_plane = output_height * output_width;
-    studio_pad_planes(image, channels, height, width, pad_y, pad_x, scratch);
 #ifdef STUDIO_CONV_CHANNELS
     if (outputs % studio_channel_lanes == 0 && studio_avx512_available()) {
         struct studio_channel_work work = {
-            .planes = scratch, .plane_size = plane_size, .padded_width = padded_width,
+            .planes = image, .plane_size = height * width, .padded_width = width,
             .kernel_height = kernel_height, .kernel_width = kernel_width, .stride_y = stride_y, .stride_x = stride_x,
             .output_width = output_width, .output_plane = output_plane, .height = height, .width = width,
-            .pad_y = pad_y, .pad_x = pad_x,
+            .pad_y = pad_y, .pad_x = pad_x, .in_place = 1,
             .packed = packed, .outputs = outputs,
             .bias = bias, .partial = scratch + channels * plane_size,
         };
+        if (!studio_conv_channels_rows_cover(&work)) {
+            studio_pad_planes(image, channels, height, width, pad_y, pad_x, scratch);
+            work.planes = scratch;
+            work.plane_size = plane_size;
+            work.padded_width = padded_width;
+            work.in_place = 0;
+        }
         studio_conv_channels_sum(work, channels);
         studio_transpose(work.partial, output_plane, outputs, result);
         return;
     }
 #endif
+    studio_pad_planes(image, channels, height, width, pad_y, pad_x, scratch);
     // Plain loops with the same chain of fused multiply-adds, for other processors and channel counts.
     for (long o = 0; o < outputs; o++) {
         for (long pixel = 0; pixel < output_plane; pixel++) {

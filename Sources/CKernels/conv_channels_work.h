@@ -19,16 +19,22 @@ enum { studio_channel_lanes = 16 };
 
 /// Where a tile works: the padded planes of channels `first_channel ..< end_channel`, the packed weights,
 /// and `partial[pixel][outputs]`, which carries each output's running sum from one block of channels to
-/// the next (so the weights of one block stay in cache across every tile of the image).
+/// the next (so the weights of one block stay in cache across every tile of the image). With `in_place`
+/// the planes are the image itself, `plane_size` H·W and `padded_width` W: only row tiles read that way.
 struct studio_channel_work {
     const float *planes;
     long plane_size, padded_width, kernel_height, kernel_width, stride_y, stride_x, output_width, output_plane;
     long height, width, pad_y, pad_x;
+    int in_place;
     const float *packed;
     long outputs, first_channel, end_channel;
     const float *bias;
     float *partial;
 };
+
+/// Whether whole-row tiles, which read the image in place, cover every output of the work: its shape of
+/// row has them and its outputs are a multiple of 16.
+STUDIO_AVX512_CHANNELS int studio_conv_channels_rows_cover(const struct studio_channel_work *work);
 
 /// Sums the work's whole image into `partial[pixel][outputs]`, one block of channels after another.
 STUDIO_AVX512_CHANNELS void studio_conv_channels_sum(struct studio_channel_work work, long channels);

@@ -100,16 +100,31 @@ int studio_conv_transposed(const float *image, long channels, long height, long 
     studio_phase_borders(width, kernel_width, stride_x, pad_x, output_width, &before_x, &after_x);
     const long padded_height = height + before_y + after_y, padded_width = width + before_x + after_x;
     const long plane_size = padded_height * padded_width;
-    studio_pad_planes_bordered(image, channels, height, width, before_y, after_y, before_x, after_x, scratch);
     float *partial = scratch + channels * plane_size;
+    // Each phase is a stride-1 sum over the image. Where row tiles cover every phase (a DCGAN's 7x7 ->
+    // 14x14 layer), they read the image in place; otherwise all read zero-bordered planes.
+    int in_place = 1;
+    for (long phase = 0; phase < stride_y * stride_x; phase++) {
+        const struct studio_axis_phase py = studio_phase(phase / stride_x, kernel_height, stride_y, pad_y, output_height);
+        const struct studio_axis_phase px = studio_phase(phase % stride_x, kernel_width, stride_x, pad_x, output_width);
+        const struct studio_channel_work shape = {
+            .kernel_height = py.taps, .kernel_width = px.taps, .stride_x = 1, .output_width = px.count,
+            .width = width, .pad_x = px.front, .outputs = outputs,
+        };
+        if (py.count > 0 && px.count > 0 && !studio_conv_channels_rows_cover(&shape)) in_place = 0;
+    }
+    if (!in_place) {
+        studio_pad_planes_bordered(image, channels, height, width, before_y, after_y, before_x, after_x, scratch);
+    }
     for (long phase_y = 0; phase_y < stride_y; phase_y++) {
         const struct studio_axis_phase py = studio_phase(phase_y, kernel_height, stride_y, pad_y, output_height);
         for (long phase_x = 0; phase_x < stride_x; phase_x++) {
             const struct studio_axis_phase px = studio_phase(phase_x, kernel_width, stride_x, pad_x, output_width);
             if (py.count > 0 && px.count > 0) {
                 struct studio_channel_work work = {
-                    .planes = scratch + (before_y - py.front) * padded_width + (before_x - px.front),
-                    .plane_size = plane_size, .padded_width = padded_width,
+                    .planes = in_place ? image : scratch + (before_y - py.front) * padded_width + (before_x - px.front),
+                    .plane_size = in_place ? height * width : plane_size,
+                    .padded_width = in_place ? width : padded_width, .in_place = in_place,
                     .kernel_height = py.taps, .kernel_width = px.taps, .stride_y = 1, .stride_x = 1,
                     .output_width = px.count, .output_plane = py.count * px.count, .height = height, .width = width,
                     .pad_x = px.front,
