@@ -83,16 +83,6 @@ void studio_affine_silu(const float *restrict x, float *restrict y, long count, 
 }
 
 STUDIO_VARIANTS
-void studio_affine_silu_gradient(const float *restrict g, const float *restrict x, float *restrict y, long count,
-                                 float scale, float shift) {
-    for (long i = 0; i < count; i++) {
-        float z = fmaf(x[i], scale, shift);
-        float s = studio_sigmoid(z);
-        y[i] = g[i] * (s * fmaf(z, 1 - s, 1));
-    }
-}
-
-STUDIO_VARIANTS
 void studio_channel_affine(const float *restrict x, float *restrict y, long count, float scale, float shift) {
     for (long i = 0; i < count; i++) y[i] = x[i] * scale + shift;
 }
@@ -262,6 +252,34 @@ void studio_gradient_moments(const float *restrict g, const float *restrict x, l
         u[l] += gd;
         v[l] += gd * ((double)x[i] - mean);
     }
+    studio_add_moments(u, v, first, second);
+}
+
+/// One position of `studio_affine_silu_gradient_moments`: the SiLU pullback into `y[i]`, its terms into lane l.
+static inline void studio_silu_gradient_moment(const float *restrict g, const float *restrict x, float *restrict y,
+                                               long i, int l, float scale, float shift, double mean, double *u,
+                                               double *v) {
+    float z = fmaf(x[i], scale, shift);
+    float s = studio_sigmoid(z);
+    float d = g[i] * (s * fmaf(z, 1 - s, 1));
+    y[i] = d;
+    double gd = (double)d;
+    u[l] += gd;
+    v[l] += gd * ((double)x[i] - mean);
+}
+
+STUDIO_VARIANTS
+void studio_affine_silu_gradient_moments(const float *restrict g, const float *restrict x, float *restrict y,
+                                         long count, float scale, float shift, double mean, double *restrict first,
+                                         double *restrict second) {
+    double u[studio_moment_lanes] = {0}, v[studio_moment_lanes] = {0};
+    long i = 0;
+    for (; i + studio_moment_lanes <= count; i += studio_moment_lanes) {
+        for (int l = 0; l < studio_moment_lanes; l++) {
+            studio_silu_gradient_moment(g, x, y, i + l, l, scale, shift, mean, u, v);
+        }
+    }
+    for (int l = 0; i < count; i++, l++) studio_silu_gradient_moment(g, x, y, i, l, scale, shift, mean, u, v);
     studio_add_moments(u, v, first, second);
 }
 

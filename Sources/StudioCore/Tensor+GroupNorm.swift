@@ -115,14 +115,23 @@ private final class GroupNormBackward {
            cachedFor.withUnsafeBufferPointer({ $0.baseAddress }) == g.withUnsafeBufferPointer({ $0.baseAddress }) {
             return cached
         }
-        var gradient = g
-        if let affine {
-            gradient = Tensor.mapChannelRows(groups.channelRows, g, input) { g, x, y, count, row in
-                studio_affine_silu_gradient(g, x, y, count, affine.scale[row], affine.shift[row])
-            }
-        }
         let centers = (0..<groups.channelRows.channels).map { Double(mean[groups.group(ofRow: $0)]) }
-        let result = (gradient, Tensor.channelSums(groups.channelRows, gradient, input, centers: centers, GradientMoments()))
+        let result: (gradient: Tensor, sums: (gradient: [Double], product: [Double]))
+        if let affine {
+            // Through SiLU and into the sums in one pass, rather than a second one over its result.
+            var sums = [Double](repeating: 0, count: centers.count), products = sums
+            let gradient = sums.withUnsafeMutableBufferPointer { s1 in
+                products.withUnsafeMutableBufferPointer { s2 in
+                    Tensor.mapChannelRows(groups.channelRows, g, input) { g, x, y, count, row in
+                        studio_affine_silu_gradient_moments(g, x, y, count, affine.scale[row], affine.shift[row],
+                                                            centers[row], s1.baseAddress! + row, s2.baseAddress! + row)
+                    }
+                }
+            }
+            result = (gradient, (sums, products))
+        } else {
+            result = (g, Tensor.channelSums(groups.channelRows, g, input, centers: centers, GradientMoments()))
+        }
         cachedFor = g
         cached = result
         return result

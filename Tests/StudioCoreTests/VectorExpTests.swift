@@ -58,8 +58,9 @@ final class VectorExpTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(a - b), 4 * Swift.max(abs(a), abs(b), scale).ulp + 1e-37, message)
         }
         var full = [Float](repeating: .nan, count: values.count), fullGradient = full
+        var (first, second) = (0.0, 0.0)
         studio_affine_silu(values, &full, values.count, scale, shift)
-        studio_affine_silu_gradient(g, values, &fullGradient, values.count, scale, shift)
+        studio_affine_silu_gradient_moments(g, values, &fullGradient, values.count, scale, shift, 0, &first, &second)
         for i in values.indices {
             // The kernels' affine map is one fused multiply-add too.
             let z = shift.addingProduct(values[i], scale)
@@ -72,9 +73,24 @@ final class VectorExpTests: XCTestCase {
             let start = values.count - count
             var y = [Float](repeating: .nan, count: count), dy = y
             studio_affine_silu(Array(values[start...]), &y, count, scale, shift)
-            studio_affine_silu_gradient(Array(g[start...]), Array(values[start...]), &dy, count, scale, shift)
+            studio_affine_silu_gradient_moments(Array(g[start...]), Array(values[start...]), &dy, count, scale, shift,
+                                                0, &first, &second)
             XCTAssertEqual(y.map(\.bitPattern), full[start...].map(\.bitPattern), "SiLU, a row of \(count)")
             XCTAssertEqual(dy.map(\.bitPattern), fullGradient[start...].map(\.bitPattern), "gradient, a row of \(count)")
+        }
+    }
+
+    /// The SiLU pullback's sums, taken in the same pass, have the bits of a second pass over its result.
+    func testSiLUGradientSumsMatchASecondPass() {
+        for count in [1, 15, 16, 17, 784, 1001] {
+            let x = (0..<count).map { Float(($0 * 37) % 101) / 13 - 4 }
+            let g = (0..<count).map { Float(($0 * 53) % 97) / 29 - 1.5 }
+            var y = [Float](repeating: .nan, count: count)
+            var fused = (3.25, -1.5), separate = fused
+            studio_affine_silu_gradient_moments(g, x, &y, count, 0.8, 0.1, 0.37, &fused.0, &fused.1)
+            studio_gradient_moments(y, x, count, 0.37, &separate.0, &separate.1)
+            XCTAssertEqual(fused.0.bitPattern, separate.0.bitPattern, "Σ g, a row of \(count)")
+            XCTAssertEqual(fused.1.bitPattern, separate.1.bitPattern, "Σ g·(x - mean), a row of \(count)")
         }
     }
 

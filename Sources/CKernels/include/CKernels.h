@@ -9,9 +9,6 @@
 /// y[i] = SiLU(x[i]·scale + shift), for i < count.
 void studio_affine_silu(const float *x, float *y, long count, float scale, float shift);
 
-/// y[i] = g[i]·SiLU'(x[i]·scale + shift), for i < count: the SiLU pullback at that point.
-void studio_affine_silu_gradient(const float *g, const float *x, float *y, long count, float scale, float shift);
-
 /// y[i] = x[i]·scale + shift, for i < count: one channel of a normalisation's affine map.
 void studio_channel_affine(const float *x, float *y, long count, float scale, float shift);
 
@@ -57,6 +54,12 @@ void studio_shifted_moments(const float *a, long count, double center, double *f
 /// `*first += Σ g[i]` and `*second += Σ g[i]·(x[i] - mean)` over `i < count`, in Double, with the same
 /// partial sums: what a normalisation's pullback needs.
 void studio_gradient_moments(const float *g, const float *x, long count, double mean, double *first, double *second);
+
+/// y[i] = g[i]·SiLU'(x[i]·scale + shift), for i < count (the SiLU pullback at that point), and
+/// `studio_gradient_moments(y, x, count, mean, first, second)` in the same pass over memory, with its bits:
+/// group norm's pullback through its SiLU and the sums it needs.
+void studio_affine_silu_gradient_moments(const float *g, const float *x, float *y, long count, float scale,
+                                         float shift, double mean, double *first, double *second);
 
 /// `target[i] += addend[i]` for `i < count`; the two must not overlap.
 void studio_add_into(float *target, const float *addend, long count);
