@@ -66,6 +66,16 @@ public struct Conv2d: SpectrallyNormalizable {
     public func callAsFunction(_ input: Tensor, adding addend: Tensor, context: ForwardContext) -> Tensor {
         input.conv2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding, adding: addend)
     }
+
+    /// This convolution of the input's nearest 2x upsampling, `[N, in, H, W] -> [N, out, 2H', 2W']`: for a
+    /// 3x3 kernel at stride 1 and padding 1 without the upsampled image (`conv2dAfterNearestUpsampling`),
+    /// otherwise by upsampling first.
+    public func callAsFunction(upsampling input: Tensor, context: ForwardContext) -> Tensor {
+        guard weight.shape[2] == 3, weight.shape[3] == 3, stride == (1, 1), padding == (1, 1) else {
+            return self(input.upsampledNearest(scale: 2), context: context)
+        }
+        return input.conv2dAfterNearestUpsampling(weight: effectiveWeight(context), bias: bias?.value)
+    }
 }
 
 /// A 1-D convolution over NCL signals: `[N, in, L] -> [N, out, L']` with

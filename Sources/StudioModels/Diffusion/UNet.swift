@@ -141,7 +141,7 @@ public struct UNet: Module {
             for index in level.blocks.indices {
                 h = level.apply(index, Tensor.concatenate([h, skips.removeLast()], alongAxis: 1), embedding: activated, context: context)
             }
-            if let resample = level.resample { h = resample(h.upsampledNearest(scale: 2), context: context) }
+            if let resample = level.resample { h = resample(upsampling: h, context: context) }
         }
         return outputConv(outputNorm(h, followedBySiLU: true, context: context), context: context)
     }
