@@ -255,17 +255,12 @@ void studio_gradient_moments(const float *restrict g, const float *restrict x, l
     studio_add_moments(u, v, first, second);
 }
 
-/// One position of `studio_affine_silu_gradient_moments`: the SiLU pullback into `y[i]`, its terms into lane l.
-static inline void studio_silu_gradient_moment(const float *restrict g, const float *restrict x, float *restrict y,
-                                               long i, int l, float scale, float shift, double mean, double *u,
-                                               double *v) {
+/// The SiLU pullback at x[i]·scale + shift times g[i].
+static inline float studio_affine_silu_gradient_at(const float *restrict g, const float *restrict x, long i,
+                                                   float scale, float shift) {
     float z = fmaf(x[i], scale, shift);
     float s = studio_sigmoid(z);
-    float d = g[i] * (s * fmaf(z, 1 - s, 1));
-    y[i] = d;
-    double gd = (double)d;
-    u[l] += gd;
-    v[l] += gd * ((double)x[i] - mean);
+    return g[i] * (s * fmaf(z, 1 - s, 1));
 }
 
 STUDIO_VARIANTS
@@ -274,12 +269,21 @@ void studio_affine_silu_gradient_moments(const float *restrict g, const float *r
                                          double *restrict second) {
     double u[studio_moment_lanes] = {0}, v[studio_moment_lanes] = {0};
     long i = 0;
+    // A block's gradients first, then its sums from them: as one loop the compiler vectorised neither.
     for (; i + studio_moment_lanes <= count; i += studio_moment_lanes) {
+        for (int l = 0; l < studio_moment_lanes; l++) y[i + l] = studio_affine_silu_gradient_at(g, x, i + l, scale, shift);
         for (int l = 0; l < studio_moment_lanes; l++) {
-            studio_silu_gradient_moment(g, x, y, i + l, l, scale, shift, mean, u, v);
+            double gd = (double)y[i + l];
+            u[l] += gd;
+            v[l] += gd * ((double)x[i + l] - mean);
         }
     }
-    for (int l = 0; i < count; i++, l++) studio_silu_gradient_moment(g, x, y, i, l, scale, shift, mean, u, v);
+    for (int l = 0; i < count; i++, l++) {
+        y[i] = studio_affine_silu_gradient_at(g, x, i, scale, shift);
+        double gd = (double)y[i];
+        u[l] += gd;
+        v[l] += gd * ((double)x[i] - mean);
+    }
     studio_add_moments(u, v, first, second);
 }
 
