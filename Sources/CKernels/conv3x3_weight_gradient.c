@@ -18,65 +18,65 @@
 /// Adds the P pixels from `ox` of the output row to `acc`: their gradients, then the input values
 /// `line[r][ox - 1 ..< ox + P + 1]` of each kernel row, broadcast once for every pixel whose taps read them,
 /// without the one left of the row (LEFT) or right of it (RIGHT).
-#define STUDIO_IN_PLACE_GROUP(P, LEFT, RIGHT)                                                                 \
-    do {                                                                                                     \
-        __m512 g[P][tile_vectors];                                                                                \
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < (P); p++)                                     \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < tile_vectors; v++)                             \
-                g[p][v] = _mm512_loadu_ps(gradient + p * outputs + v * 16);                                  \
-        gradient += (P) * outputs;                                                                           \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < tile_rows; r++)                                    \
-            _Pragma("clang loop unroll(full)") for (int j = 0; j < (P) + 2; j++) {                           \
-                if (((LEFT) && j == 0) || ((RIGHT) && j == (P) + 1)) continue;                               \
-                const __m512 x = _mm512_set1_ps(line[r][ox - 1 + j]);                                        \
-                _Pragma("clang loop unroll(full)") for (int p = 0; p < (P); p++)                             \
-                    if (j - p >= 0 && j - p < 3)                                                             \
-                        _Pragma("clang loop unroll(full)") for (int v = 0; v < tile_vectors; v++)                 \
-                            acc[r][j - p][v] = _mm512_fmadd_ps(x, g[p][v], acc[r][j - p][v]);                \
-            }                                                                                                \
-        ox += (P);                                                                                           \
+#define STUDIO_IN_PLACE_GROUP(P, LEFT, RIGHT)                                                                  \
+    do {                                                                                                       \
+        __m512 g[P][tile_vectors];                                                                             \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < (P); p++)                                       \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < tile_vectors; v++)                          \
+                g[p][v] = _mm512_loadu_ps(gradient + p * outputs + v * 16);                                    \
+        gradient += (P) * outputs;                                                                             \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < tile_rows; r++)                                 \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < (P) + 2; j++) {                             \
+                if (((LEFT) && j == 0) || ((RIGHT) && j == (P) + 1)) continue;                                 \
+                const __m512 x = _mm512_set1_ps(line[r][ox - 1 + j]);                                          \
+                _Pragma("clang loop unroll(full)") for (int p = 0; p < (P); p++)                               \
+                    if (j - p >= 0 && j - p < 3)                                                               \
+                        _Pragma("clang loop unroll(full)") for (int v = 0; v < tile_vectors; v++)              \
+                            acc[r][j - p][v] = _mm512_fmadd_ps(x, g[p][v], acc[r][j - p][v]);                  \
+            }                                                                                                  \
+        ox += (P);                                                                                             \
     } while (0)
 
 /// The last group of a row, of `count` (1 ... tile_group) pixels.
-#define STUDIO_IN_PLACE_LAST(count, LEFT)                                                                     \
-    switch (count) {                                                                                         \
-    case 4: if (tile_group >= 4) STUDIO_IN_PLACE_GROUP(tile_group >= 4 ? 4 : 1, LEFT, 1); break;                       \
-    case 3: if (tile_group >= 3) STUDIO_IN_PLACE_GROUP(tile_group >= 3 ? 3 : 1, LEFT, 1); break;                       \
-    case 2: if (tile_group >= 2) STUDIO_IN_PLACE_GROUP(tile_group >= 2 ? 2 : 1, LEFT, 1); break;                       \
-    default: STUDIO_IN_PLACE_GROUP(1, LEFT, 1); break;                                                       \
+#define STUDIO_IN_PLACE_LAST(count, LEFT)                                                                      \
+    switch (count) {                                                                                           \
+    case 4: if (tile_group >= 4) STUDIO_IN_PLACE_GROUP(tile_group >= 4 ? 4 : 1, LEFT, 1); break;               \
+    case 3: if (tile_group >= 3) STUDIO_IN_PLACE_GROUP(tile_group >= 3 ? 3 : 1, LEFT, 1); break;               \
+    case 2: if (tile_group >= 2) STUDIO_IN_PLACE_GROUP(tile_group >= 2 ? 2 : 1, LEFT, 1); break;               \
+    default: STUDIO_IN_PLACE_GROUP(1, LEFT, 1); break;                                                         \
     }
 
 /// Defines `name(work, row, first, begin, end)` as in conv_weight_gradient.c for a 3x3 kernel: kernel rows
 /// `row ..< row + ROWS` by output channels `first ..< first + 16·VECTORS`, output pixels in groups of up
 /// to GROUP.
-#define STUDIO_WEIGHT_TILE_IN_PLACE(name, VECTORS, ROWS, GROUP)                                              \
-    STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
-                                           long begin, long end) {                                          \
-        enum { tile_vectors = VECTORS, tile_rows = ROWS, tile_group = GROUP };                               \
-        STUDIO_WEIGHT_SUMS(ROWS, 3, VECTORS);                                                                \
-        const long height = work->height, width = work->output_width, outputs = work->outputs;              \
-        const long plane = height * width, image_size = work->channels * plane;                             \
-        const float *gradient = work->gradient + begin * plane * outputs + first;                           \
-        for (long n = begin; n < end; n++) {                                                                 \
-            for (long oy = 0; oy < height; oy++) {                                                           \
-                const float *line[ROWS];                                                                     \
-                _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                          \
-                    const long c = (row + r) / 3, iy = oy + (row + r) % 3 - 1;                               \
-                    line[r] = iy >= 0 && iy < height ? work->planes + n * image_size + c * plane + iy * width \
-                                                     : studio_zero_row;                                      \
-                }                                                                                            \
-                long ox = 0;                                                                                 \
-                if (width <= GROUP) {                                                                        \
-                    STUDIO_IN_PLACE_LAST(width, 1);                                                          \
-                } else {                                                                                     \
-                    STUDIO_IN_PLACE_GROUP(GROUP, 1, 0);                                                      \
-                    const long last = width - 1 - (width - GROUP - 1) % GROUP;                               \
-                    while (ox < last) STUDIO_IN_PLACE_GROUP(GROUP, 0, 0);                                    \
-                    STUDIO_IN_PLACE_LAST(width - ox, 0);                                                     \
-                }                                                                                            \
-            }                                                                                                \
-        }                                                                                                    \
-        STUDIO_WEIGHT_TILE_END(ROWS, 3, VECTORS);                                                            \
+#define STUDIO_WEIGHT_TILE_IN_PLACE(name, VECTORS, ROWS, GROUP)                                                \
+    STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,        \
+                                           long begin, long end) {                                             \
+        enum { tile_vectors = VECTORS, tile_rows = ROWS, tile_group = GROUP };                                 \
+        STUDIO_WEIGHT_SUMS(ROWS, 3, VECTORS);                                                                  \
+        const long height = work->height, width = work->output_width, outputs = work->outputs;                 \
+        const long plane = height * width, image_size = work->channels * plane;                                \
+        const float *gradient = work->gradient + begin * plane * outputs + first;                              \
+        for (long n = begin; n < end; n++) {                                                                   \
+            for (long oy = 0; oy < height; oy++) {                                                             \
+                const float *line[ROWS];                                                                       \
+                _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                            \
+                    const long c = (row + r) / 3, iy = oy + (row + r) % 3 - 1;                                 \
+                    line[r] = iy >= 0 && iy < height ? work->planes + n * image_size + c * plane + iy * width  \
+                                                     : studio_zero_row;                                        \
+                }                                                                                              \
+                long ox = 0;                                                                                   \
+                if (width <= GROUP) {                                                                          \
+                    STUDIO_IN_PLACE_LAST(width, 1);                                                            \
+                } else {                                                                                       \
+                    STUDIO_IN_PLACE_GROUP(GROUP, 1, 0);                                                        \
+                    const long last = width - 1 - (width - GROUP - 1) % GROUP;                                 \
+                    while (ox < last) STUDIO_IN_PLACE_GROUP(GROUP, 0, 0);                                      \
+                    STUDIO_IN_PLACE_LAST(width - ox, 0);                                                       \
+                }                                                                                              \
+            }                                                                                                  \
+        }                                                                                                      \
+        STUDIO_WEIGHT_TILE_END(ROWS, 3, VECTORS);                                                              \
     }
 
 // The same row counts as the padded 3-wide tiles (6, 4, 2), with groups as large as leave the

@@ -105,8 +105,9 @@ int studio_conv_transposed(const float *image, long channels, long height, long 
     // 14x14 layer), they read the image in place; otherwise all read zero-bordered planes.
     int in_place = 1;
     for (long phase = 0; phase < stride_y * stride_x; phase++) {
-        const struct studio_axis_phase py = studio_phase(phase / stride_x, kernel_height, stride_y, pad_y, output_height);
-        const struct studio_axis_phase px = studio_phase(phase % stride_x, kernel_width, stride_x, pad_x, output_width);
+        const long phase_y = phase / stride_x, phase_x = phase % stride_x;
+        const struct studio_axis_phase py = studio_phase(phase_y, kernel_height, stride_y, pad_y, output_height);
+        const struct studio_axis_phase px = studio_phase(phase_x, kernel_width, stride_x, pad_x, output_width);
         const struct studio_channel_work shape = {
             .kernel_height = py.taps, .kernel_width = px.taps, .stride_x = 1, .output_width = px.count,
             .width = width, .pad_x = px.front, .outputs = outputs,

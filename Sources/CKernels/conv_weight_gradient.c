@@ -4,9 +4,9 @@
 //
 // dW[o][c][ky][kx] sums, over images and output pixels, the output gradient at (o, pixel) times the input
 // at (c, pixel·stride + tap). With the gradient laid out pixel-major (`[pixel][outputs]`) and the input in
-// zero-bordered planes, a register tile holds up to 64 output channels by a few kernel rows of kw taps;
-// each output pixel adds a vector of gradients times one broadcast input scalar to each of its
-// accumulators. Each weight's sum is a chain of fused multiply-adds over images, then output rows, then
+// zero-bordered planes (or, for the shapes whose tiles leave the border's taps out, read in place), a
+// register tile holds up to 64 output channels by a few kernel rows of kw taps; each output pixel adds a
+// vector of gradients times one broadcast input scalar to each of its accumulators. Each weight's sum is a chain of fused multiply-adds over images, then output rows, then
 // columns, whatever the tile or the thread that runs it.
 
 #include "conv_weight_gradient_work.h"

@@ -271,7 +271,9 @@ void studio_affine_silu_gradient_moments(const float *restrict g, const float *r
     long i = 0;
     // A block's gradients first, then its sums from them: as one loop the compiler vectorised neither.
     for (; i + studio_moment_lanes <= count; i += studio_moment_lanes) {
-        for (int l = 0; l < studio_moment_lanes; l++) y[i + l] = studio_affine_silu_gradient_at(g, x, i + l, scale, shift);
+        for (int l = 0; l < studio_moment_lanes; l++) {
+            y[i + l] = studio_affine_silu_gradient_at(g, x, i + l, scale, shift);
+        }
         for (int l = 0; l < studio_moment_lanes; l++) {
             double gd = (double)y[i + l];
             u[l] += gd;

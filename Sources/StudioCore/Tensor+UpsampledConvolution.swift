@@ -13,7 +13,8 @@ extension Tensor {
     public func conv2dAfterNearestUpsampling(weight: Tensor, bias: Tensor? = nil) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3
                         && shape[1] == weight.shape[1],
-                     "conv2dAfterNearestUpsampling: input \(shape) does not fit weight \(weight.shape) ([N, C, H, W] and [O, C, 3, 3])")
+                     "conv2dAfterNearestUpsampling: input \(shape) does not fit weight \(weight.shape) "
+                        + "([N, C, H, W] and [O, C, 3, 3])")
         let (outputs, channels) = (weight.shape[0], weight.shape[1])
         // Per axis, tap k of the transposed convolution (output 2m - 1 + k for input m) gathers the 3x3
         // taps that read input m: 2m's taps 0 (k = 3) and 1, 2 (k = 1), 2m + 1's taps 0, 1 (k = 2) and 2 (k = 0).

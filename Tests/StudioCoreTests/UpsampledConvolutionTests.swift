@@ -29,8 +29,8 @@ final class UpsampledConvolutionTests: XCTestCase {
             let foldedGradients = gradients(of: folded, withRespectTo: [x, w, b], seed: seed)
             let directGradients = gradients(of: direct, withRespectTo: [x, w, b], seed: seed)
             for (name, index) in [("input", 0), ("weight", 1), ("bias", 2)] {
-                XCTAssertTrue(foldedGradients[index]!.isClose(to: directGradients[index]!, absolute: 1e-4, relative: 1e-5),
-                              "\(name) gradient \(t)")
+                let close = foldedGradients[index]!.isClose(to: directGradients[index]!, absolute: 1e-4, relative: 1e-5)
+                XCTAssertTrue(close, "\(name) gradient \(t)")
             }
         }
     }

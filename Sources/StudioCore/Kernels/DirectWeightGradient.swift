@@ -11,9 +11,11 @@ extension DirectConvolution {
     /// `[N, O, H', W']` `-> [O, C, kh, kw]`. Every weight sums over the whole batch in one chain, whichever
     /// thread takes its kernel rows, so the bits do not depend on the thread count.
     static func weightGradient(_ input: Tensor, _ upstream: Tensor, _ g: ConvGeometry) -> Tensor {
-        // The UNets' 3x3 convolutions read their images in place; the others from zero-bordered copies.
-        let inPlace = studio_conv_weight_gradient_in_place(g.kernelHeight, g.kernelWidth, g.strideY, g.strideX, g.padY,
-                                                           g.padX, g.height, g.width, g.outputHeight, g.outputWidth) != 0
+        // The UNets' 3x3 and the DCGANs' 5x5 convolutions read their images in place; the others read
+        // zero-bordered copies.
+        let inPlace = studio_conv_weight_gradient_in_place(g.kernelHeight, g.kernelWidth, g.strideY, g.strideX,
+                                                           g.padY, g.padX, g.height, g.width, g.outputHeight,
+                                                           g.outputWidth) != 0
         let paddedHeight = g.height + 2 * g.padY, paddedWidth = g.width + 2 * g.padX
         let planeCount = inPlace ? 0 : g.inputChannels * paddedHeight * paddedWidth
         let gradientCount = g.outputChannels * g.outputPlane
@@ -21,13 +23,14 @@ extension DirectConvolution {
         input.withUnsafeBufferPointer { x in
             upstream.withUnsafeBufferPointer { u in
                 parallelFor(g.batch, work: g.batch * (planeCount + gradientCount)) { n in
-                    let gradient = u.baseAddress! + n * gradientCount, byPixelImage = byPixel.pointer + n * gradientCount
+                    let gradient = u.baseAddress! + n * gradientCount
+                    let byPixelImage = byPixel.pointer + n * gradientCount
                     if inPlace {
                         studio_transpose(gradient, g.outputChannels, g.outputPlane, byPixelImage)
                     } else {
-                        studio_conv_weight_gradient_prepare(x.baseAddress! + n * g.inputChannels * g.inputPlane, gradient,
-                                                            g.inputChannels, g.height, g.width, g.padY, g.padX,
-                                                            g.outputChannels, g.outputPlane,
+                        studio_conv_weight_gradient_prepare(x.baseAddress! + n * g.inputChannels * g.inputPlane,
+                                                            gradient, g.inputChannels, g.height, g.width, g.padY,
+                                                            g.padX, g.outputChannels, g.outputPlane,
                                                             planes.pointer + n * planeCount, byPixelImage)
                     }
                 }
