@@ -57,13 +57,19 @@
         const long height = work->height, width = work->output_width, outputs = work->outputs;                 \
         const long plane = height * width, image_size = work->channels * plane;                                \
         const float *gradient = work->gradient + begin * plane * outputs + first;                              \
+        long channel_start[ROWS], shift[ROWS];                                                                 \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                    \
+            channel_start[r] = (row + r) / 3 * plane;                                                          \
+            shift[r] = (row + r) % 3 - 1;                                                                      \
+        }                                                                                                      \
         for (long n = begin; n < end; n++) {                                                                   \
             for (long oy = 0; oy < height; oy++) {                                                             \
                 const float *line[ROWS];                                                                       \
                 _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                            \
-                    const long c = (row + r) / 3, iy = oy + (row + r) % 3 - 1;                                 \
-                    line[r] = iy >= 0 && iy < height ? work->planes + n * image_size + c * plane + iy * width  \
-                                                     : studio_zero_row;                                        \
+                    const long iy = oy + shift[r];                                                             \
+                    line[r] = iy >= 0 && iy < height                                                           \
+                                  ? work->planes + n * image_size + channel_start[r] + iy * width              \
+                                  : studio_zero_row;                                                           \
                 }                                                                                              \
                 long ox = 0;                                                                                   \
                 if (width <= GROUP) {                                                                          \

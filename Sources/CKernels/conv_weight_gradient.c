@@ -36,16 +36,19 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
 #define STUDIO_UNROLLED _Pragma("clang loop unroll(full)")
 #define STUDIO_NOT_UNROLLED
 
-/// Declares, for kernel rows `row ..< row + ROWS`: `image_size`, the rows' planes `rows[ROWS]`, the output rows
+/// Declares, for kernel rows `row ..< row + ROWS`: `image_size`, the rows' channels and kernel rows
+/// `channel_of[ROWS]` and `ky_of[ROWS]`, their padded planes' rows `rows[ROWS]`, the output rows
 /// `oy_begin ..< oy_end` that read inside the image for some of them, and the tile's sums and accumulators.
 #define STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS)                                                            \
     const long image_size = work->channels * work->padded_height * work->padded_width;                      \
     const float *rows[ROWS];                                                                               \
+    long channel_of[ROWS], ky_of[ROWS];                                                                      \
     long oy_begin = work->output_height, oy_end = 0;                                                         \
     _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                      \
-        const long c = (row + r) / work->kernel_height, ky = (row + r) % work->kernel_height;                 \
-        rows[r] = work->planes + (c * work->padded_height + ky) * work->padded_width;                        \
-        studio_rows_inside(work, ky, &oy_begin, &oy_end);                                                    \
+        channel_of[r] = (row + r) / work->kernel_height;                                                     \
+        ky_of[r] = (row + r) % work->kernel_height;                                                          \
+        rows[r] = work->planes + (channel_of[r] * work->padded_height + ky_of[r]) * work->padded_width;      \
+        studio_rows_inside(work, ky_of[r], &oy_begin, &oy_end);                                              \
     }                                                                                                        \
     if (oy_end < oy_begin) oy_begin = oy_end = 0;                                                            \
     STUDIO_WEIGHT_SUMS(ROWS, KW, VECTORS)
@@ -60,11 +63,6 @@ static inline void studio_rows_inside(const struct studio_weight_work *work, lon
     STUDIO_AVX512_WEIGHTS static void name(const struct studio_weight_work *work, long row, long first,      \
                                                 long begin, long end) {                                   \
         STUDIO_WEIGHT_TILE_START(ROWS, KW, VECTORS);                                                         \
-        long channel_of[ROWS], ky_of[ROWS];                                                                  \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {                                  \
-            channel_of[r] = (row + r) / work->kernel_height;                                                 \
-            ky_of[r] = (row + r) % work->kernel_height;                                                      \
-        }                                                                                                    \
         const float *gradient = work->gradient + begin * work->output_height * work->output_width * work->outputs \
                                 + first;                                                                     \
         for (long n = begin; n < end; n++) {                                                                 \

@@ -67,9 +67,9 @@ public struct Conv2d: SpectrallyNormalizable {
         input.conv2d(weight: effectiveWeight(context), bias: bias?.value, stride: stride, padding: padding, adding: addend)
     }
 
-    /// This convolution of the input's nearest 2x upsampling, `[N, in, H, W] -> [N, out, 2H', 2W']`: for a
-    /// 3x3 kernel at stride 1 and padding 1 without the upsampled image (`conv2dAfterNearestUpsampling`),
-    /// otherwise by upsampling first.
+    /// This convolution of the input's nearest 2x upsampling: `[N, in, H, W]` -> the output for
+    /// `[N, in, 2H, 2W]` (`[N, out, 2H, 2W]` for a 3x3 kernel at stride 1 and padding 1, which runs without
+    /// the upsampled image, see `conv2dAfterNearestUpsampling`; other kernels upsample first).
     public func callAsFunction(upsampling input: Tensor, context: ForwardContext) -> Tensor {
         guard weight.shape[2] == 3, weight.shape[3] == 3, stride == (1, 1), padding == (1, 1) else {
             return self(input.upsampledNearest(scale: 2), context: context)
